@@ -1,0 +1,128 @@
+# mdrop — one plain GNU Makefile.
+#   make            the three tools and libcommon.a
+#   make check      deps, unit + integration tests, sanitizer run, fuzzers, man lint
+#   make demo       the pipeline end to end against a private Dovecot
+#   make install    PREFIX=/usr/local DESTDIR= MANDIR=$(PREFIX)/share/man
+# O=DIR builds into DIR (used for the sanitizer build); default: this directory.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+O       ?= .
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wcast-qual -Wvla -Wformat=2
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -D_FORTIFY_SOURCE=2 -fstack-protector-strong $(WARN) \
+        -I. -DMDROP_VERSION='"$(VERSION)"' \
+        $(shell pkg-config --cflags openssl 2>/dev/null)
+LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+
+OBJ := $(O)/obj
+TOOLS := fetch split deliver
+BINS := $(TOOLS:%=$(O)/mdrop-%)
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(OBJ)/%.o)
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OBJ)/tests/%)
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+SHIM_SRC   := $(sort $(wildcard tests/fault/*.c))
+SHIMS      := $(SHIM_SRC:tests/fault/%.c=$(OBJ)/tests/%.so)
+MAN1       := $(wildcard doc/*.1)
+MAN7       := $(wildcard doc/*.7)
+
+all: $(BINS) $(O)/libcommon.a
+.PHONY: all check unit integration asan fuzz fuzz-check man-lint deps demo \
+        bench install clean testbins
+
+HEADERS := $(wildcard common/*.h fetch/*.h split/*.h deliver/*.h)
+$(OBJ)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(O)/mdrop-%: $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(basename $$(wildcard $$*/*.c)))) $(O)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# A unit test may ask for link-time wrapping with a line "// wrap: write fsync".
+wraps = $(foreach f,$(shell sed -n 's|^// wrap: ||p' $(1)),-Wl,--wrap=$(f))
+$(OBJ)/tests/test_%: tests/unit/test_%.c $(O)/libcommon.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
+	    $(call wraps,$<) $(O)/libcommon.a -lcmocka $(LIBS)
+
+$(OBJ)/tests/%.so: tests/fault/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -fPIC -shared -o $@ $< -ldl
+
+testbins: all $(UNIT_BINS) $(SHIMS)
+
+check: deps
+	$(MAKE) testbins
+	$(MAKE) unit integration
+	$(MAKE) asan
+	$(MAKE) fuzz-check
+	$(MAKE) man-lint
+	@echo "make check: all passed"
+
+unit: testbins
+	@fail=0; for t in $(UNIT_BINS); do \
+	  echo "== $$t"; $$t || fail=1; done; test $$fail = 0
+
+integration: testbins
+	MDROP_BIN=$(abspath $(O)) MDROP_SHIMS=$(abspath $(OBJ))/tests \
+	    prove -v --timer tests/integration/*.t
+
+# The whole suite again under AddressSanitizer + UBSan (clang).
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan:
+	$(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit integration
+
+FUZZ_SECONDS ?= 15
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(shell pkg-config --cflags openssl 2>/dev/null) $(FUZZ_FLAGS) \
+	    -o $@ $< $(COMMON_SRC) $(LIBS)
+fuzz-check: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	      build/fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>build/fuzz/$$n.log \
+	    || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
+	  tail -n 1 build/fuzz/$$n.log; done
+fuzz: $(FUZZ_BINS)
+	$(MAKE) fuzz-check FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
+
+man-lint:
+	@for m in $(MAN1) $(MAN7); do mandoc -Tlint -W warning $$m || exit 1; \
+	  echo "ok $$m"; done
+
+deps:
+	@sh tests/lib/deps.sh
+
+demo: deps all
+	sh doc/examples/demo.sh
+
+bench: deps all
+	sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+clean:
+	rm -rf build obj $(BINS) libcommon.a

@@ -1,0 +1,180 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/io.h"
+
+int
+io_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {	/* never expected from a regular fd; avoid a spin */
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t
+io_read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+ssize_t
+io_read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = io_read(fd, (char *)buf + got, n - got);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t
+io_pull_fd(void *ctx, void *buf, size_t n)
+{
+	return io_read(*(int *)ctx, buf, n);
+}
+
+int
+io_reader_init(struct io_reader *r, io_pull_fn pull, void *ctx, size_t cap)
+{
+	memset(r, 0, sizeof *r);
+	if (cap < 16)
+		cap = 16;
+	r->buf = malloc(cap);
+	if (r->buf == NULL)
+		return -1;
+	r->pull = pull;
+	r->ctx = ctx;
+	r->cap = cap;
+	r->fd = -1;
+	return 0;
+}
+
+int
+io_reader_fd(struct io_reader *r, int fd, size_t cap)
+{
+	if (io_reader_init(r, io_pull_fd, NULL, cap) < 0)
+		return -1;
+	r->fd = fd;
+	r->ctx = &r->fd;
+	return 0;
+}
+
+void
+io_reader_free(struct io_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Make room and pull more bytes. Returns >0, 0 at EOF, -1 on error. */
+static ssize_t
+fill(struct io_reader *r)
+{
+	ssize_t got;
+
+	if (r->eof)
+		return 0;
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap)
+		return 1;	/* full: caller hands out a piece */
+	got = r->pull(r->ctx, r->buf + r->end, r->cap - r->end);
+	if (got < 0)
+		return -1;
+	if (got == 0) {
+		r->eof = 1;
+		return 0;
+	}
+	r->end += (size_t)got;
+	return got;
+}
+
+static void
+hand_out(struct io_reader *r, struct io_line *line, size_t len, int complete)
+{
+	line->data = r->buf + r->start;
+	line->len = len;
+	line->complete = complete;
+	line->has_lf = len > 0 && line->data[len - 1] == '\n';
+	r->start += len;
+}
+
+int
+io_getline(struct io_reader *r, struct io_line *line)
+{
+	size_t scanned = 0;
+
+	for (;;) {
+		size_t avail = r->end - r->start;
+		const char *nl = memchr(r->buf + r->start + scanned, '\n',
+		    avail - scanned);
+		ssize_t got;
+
+		if (nl != NULL) {
+			hand_out(r, line, (size_t)(nl - (r->buf + r->start)) + 1, 1);
+			return 1;
+		}
+		scanned = avail;
+		if (avail == r->cap) {
+			hand_out(r, line, avail, 0);
+			return 1;
+		}
+		got = fill(r);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			if (r->end == r->start)
+				return 0;
+			hand_out(r, line, r->end - r->start, 1);
+			return 1;
+		}
+	}
+}
+
+int
+io_getchunk(struct io_reader *r, struct io_line *chunk)
+{
+	if (r->end == r->start) {
+		ssize_t got = fill(r);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return 0;
+	}
+	hand_out(r, chunk, r->end - r->start, 1);
+	chunk->has_lf = 0;
+	return 1;
+}

@@ -36,6 +36,7 @@ MAN1       := $(wildcard doc/*.1)
 MAN7       := $(wildcard doc/*.7)
 
 all: $(BINS) $(O)/libcommon.a
+.SECONDARY:
 .PHONY: all check unit integration asan fuzz fuzz-check man-lint deps demo \
         bench install clean testbins
 

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install the Debian packages that building, testing and the demo need,
+# only when something is missing and only as root; otherwise print the
+# exact command and fail. Services the packages would start (the system
+# Dovecot) are kept from starting with a temporary policy-rc.d, so nothing
+# is left running: the tests start their own private Dovecot.
+set -eu
+
+PKGS="build-essential pkg-config libssl-dev libcmocka-dev clang
+libclang-rt-14-dev llvm openssl dovecot-core dovecot-pop3d dovecot-lmtpd
+mandoc python3 perl strace time e2fsprogs util-linux procps"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get update && apt-get install -y$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "mdrop: missing packages:$missing" >&2
+	echo "mdrop: run as root: $cmd" >&2
+	exit 1
+fi
+echo "mdrop: installing:$missing" >&2
+policy=/usr/sbin/policy-rc.d
+made_policy=no
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\nexit 101\n' > $policy
+	chmod 755 $policy
+	made_policy=yes
+fi
+trap 'if [ $made_policy = yes ]; then rm -f $policy; fi' EXIT
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y $missing

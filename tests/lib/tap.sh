@@ -1,0 +1,73 @@
+# tap.sh: a tiny TAP producer for the shell integration tests (run by prove).
+#
+#   . "$(dirname "$0")/../lib/tap.sh"
+#   plan 3                      # or: done_testing at the end
+#   ok "name" test -f file
+#   is "$got" "$want" "name"
+#   is_file_bytes FILE EXPECTED_FILE "name"
+#
+# Environment: MDROP_BIN (directory of the binaries under test; default the
+# source top), TESTDIR (a fresh temp dir, removed at exit unless
+# MDROP_KEEP=1). Cleanup hooks: at_exit "command" (run in reverse order).
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+MDROP_BIN=${MDROP_BIN:-$TOP}
+export MDROP_BIN TOP
+PATH=$MDROP_BIN:$PATH
+export PATH
+TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/mdrop-test.XXXXXX")
+export TESTDIR
+_tap_n=0
+_tap_fail=0
+_tap_exit_cmds=""
+
+at_exit() { _tap_exit_cmds="$1
+$_tap_exit_cmds"; }
+_tap_cleanup() {
+	_rc=$?
+	printf '%s\n' "$_tap_exit_cmds" | while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
+	done
+	[ "${MDROP_KEEP:-0}" = 1 ] || rm -rf "$TESTDIR"
+	return $_rc
+}
+trap _tap_cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { echo "1..$1"; }
+done_testing() { echo "1..$_tap_n"; [ $_tap_fail = 0 ]; }
+diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
+fail() {
+	_tap_n=$((_tap_n + 1)); _tap_fail=$((_tap_fail + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	[ $# -gt 0 ] && diag "$@"
+	return 0
+}
+# ok NAME COMMAND...: passes when the command exits 0.
+ok() {
+	_name=$1; shift
+	if "$@"; then pass "$_name"; else fail "$_name" "command failed: $*"; fi
+}
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then pass "$3"
+	else fail "$3" "got:  '$1'" "want: '$2'"; fi
+}
+# is_file_bytes FILE EXPECTED NAME: byte-exact comparison.
+is_file_bytes() {
+	if cmp -s "$1" "$2"; then pass "$3"
+	else fail "$3" "$(cmp "$1" "$2" 2>&1)"; fi
+}
+# exit_is WANT NAME COMMAND...: runs COMMAND, compares its exit code.
+exit_is() {
+	_want=$1; _name=$2; shift 2
+	"$@"; _got=$?
+	is "$_got" "$_want" "$_name (exit $_want)"
+}
+# free_port: a free TCP port on 127.0.0.1 chosen by the kernel.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}

@@ -84,8 +84,17 @@ integration: testbins
 
 # The whole suite again under AddressSanitizer + UBSan (clang).
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# Reports go to files as well as stderr, so one that a test did not notice
+# still fails the run.
+SANREP := $(abspath build/asan/reports)
 asan:
-	$(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit integration
+	rm -rf $(SANREP) && mkdir -p $(SANREP)
+	ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SANREP)/asan:log_exe_name=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANREP)/ubsan:log_exe_name=1 \
+	    $(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit integration
+	@if [ -n "$$(ls -A $(SANREP))" ]; then \
+	  echo "sanitizer reports:"; cat $(SANREP)/*; exit 1; fi
+	@echo "asan: no sanitizer reports"
 
 FUZZ_SECONDS ?= 15
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1

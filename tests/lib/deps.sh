@@ -6,9 +6,13 @@
 # is left running: the tests start their own private Dovecot.
 set -eu
 
+# daemontools, s6 and execline: the supervision recipes in doc/examples are
+# run with the real multilog, s6-log and execlineb. runit is left out on
+# purpose: it recommends runit-run, which enables a system service.
 PKGS="build-essential pkg-config libssl-dev libcmocka-dev clang
 libclang-rt-14-dev llvm openssl dovecot-core dovecot-pop3d dovecot-lmtpd
-mandoc python3 perl strace time e2fsprogs util-linux procps"
+mandoc python3 perl strace time e2fsprogs util-linux procps
+daemontools s6 execline"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,382 @@
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/lmtp.h"
+
+void
+lmtp_parser_init(struct lmtp_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+reset_line(struct lmtp_parser *p)
+{
+	p->pos = 0;
+	p->code = 0;
+	p->sep = 0;
+	p->cr = 0;
+	p->caplen = 0;
+}
+
+static enum lmtp_ev
+fail(struct lmtp_parser *p, const char *why)
+{
+	p->error = why;
+	return LMTP_EV_ERROR;
+}
+
+static char
+sanitise(unsigned char c)
+{
+	if (c == '\t')
+		return ' ';
+	if (c < 0x20 || c >= 0x7f)
+		return '?';
+	return (char)c;
+}
+
+static void
+add_text(struct lmtp_reply *r, char c)
+{
+	if (r->textlen + 1 < sizeof(r->text)) {
+		r->text[r->textlen++] = c;
+		r->text[r->textlen] = '\0';
+	}
+}
+
+/* "d.ddd.ddd" with d the reply's class, then end of text or a space. */
+static void
+parse_enh(struct lmtp_reply *r)
+{
+	const char *s = r->text;
+	size_t i = 0, part, nd;
+
+	if (r->textlen < 5 || s[0] != (char)('0' + r->code / 100) || s[1] != '.')
+		return;
+	i = 2;
+	for (part = 0; part < 2; part++) {
+		for (nd = 0; nd < 3 && s[i] >= '0' && s[i] <= '9'; nd++)
+			i++;
+		if (nd == 0)
+			return;
+		if (part == 0) {
+			if (s[i] != '.')
+				return;
+			i++;
+		}
+	}
+	if (s[i] != '\0' && s[i] != ' ')
+		return;
+	memcpy(r->enh, s, i);
+	r->enh[i] = '\0';
+}
+
+static void
+parse_cap(struct lmtp_parser *p)
+{
+	static const struct { const char *name; unsigned bit; } caps[] = {
+		{ "PIPELINING", LMTP_CAP_PIPELINING },
+		{ "8BITMIME", LMTP_CAP_8BITMIME },
+		{ "CHUNKING", LMTP_CAP_CHUNKING },
+		{ "SIZE", LMTP_CAP_SIZE },
+		{ "SMTPUTF8", LMTP_CAP_SMTPUTF8 },
+		{ "ENHANCEDSTATUSCODES", LMTP_CAP_ENHANCEDSTATUSCODES },
+	};
+	size_t i, kw = 0;
+
+	while (kw < p->caplen && p->cap[kw] != ' ')
+		kw++;
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (strlen(caps[i].name) != kw ||
+		    strncasecmp(p->cap, caps[i].name, kw) != 0)
+			continue;
+		p->reply.caps |= caps[i].bit;
+		if (caps[i].bit == LMTP_CAP_SIZE) {
+			uint64_t v = 0;
+			size_t j = kw + 1;
+
+			for (; j < p->caplen && p->cap[j] >= '0' && p->cap[j] <= '9'; j++) {
+				if (v > (UINT64_MAX - 9) / 10) {
+					v = 0;
+					break;
+				}
+				v = v * 10 + (uint64_t)(p->cap[j] - '0');
+			}
+			p->reply.size_max = v;
+		}
+	}
+}
+
+enum lmtp_ev
+lmtp_parser_push(struct lmtp_parser *p, const char *buf, size_t n, size_t *used)
+{
+	size_t i;
+
+	*used = 0;
+	if (p->error)
+		return LMTP_EV_ERROR;
+	if (p->done) {
+		memset(&p->reply, 0, sizeof(p->reply));
+		reset_line(p);
+		p->done = 0;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		*used = i + 1;
+		if (++p->pos > LMTP_LINE_MAX)
+			return fail(p, "reply line too long");
+		if (p->cr && c != '\n')
+			return fail(p, "bare CR in reply");
+		if (c == '\n') {
+			if (p->pos < 4 + (size_t)p->cr)
+				return fail(p, "short reply line");
+			p->reply.nlines++;
+			if (p->reply.nlines == 1) {
+				p->reply.code = p->code;
+				parse_enh(&p->reply);
+			} else {
+				parse_cap(p);
+			}
+			if (p->sep != '-') {
+				p->done = 1;
+				return LMTP_EV_REPLY;
+			}
+			if (p->reply.nlines >= LMTP_LINES_MAX)
+				return fail(p, "too many reply lines");
+			reset_line(p);
+			continue;
+		}
+		if (c == '\r') {
+			p->cr = 1;
+			continue;
+		}
+		if (c == '\0')
+			return fail(p, "NUL in reply");
+		switch (p->pos) {
+		case 1:
+			if (c < '2' || c > '5')
+				return fail(p, "reply does not start with a code");
+			p->code = (c - '0') * 100;
+			break;
+		case 2:
+			if (c < '0' || c > '5')
+				return fail(p, "reply does not start with a code");
+			p->code += (c - '0') * 10;
+			break;
+		case 3:
+			if (c < '0' || c > '9')
+				return fail(p, "reply does not start with a code");
+			p->code += c - '0';
+			if (p->reply.nlines > 0 && p->code != p->reply.code)
+				return fail(p, "code changes within a reply");
+			break;
+		case 4:
+			if (c != ' ' && c != '-')
+				return fail(p, "garbage after reply code");
+			p->sep = c;
+			break;
+		default:
+			if (p->pos == 5 && p->reply.nlines > 0 && p->reply.textlen > 0)
+				add_text(&p->reply, ' ');
+			add_text(&p->reply, sanitise(c));
+			if (p->caplen < sizeof(p->cap))
+				p->cap[p->caplen++] = sanitise(c);
+			break;
+		}
+	}
+	return LMTP_EV_MORE;
+}
+
+void
+lmtp_dot_init(struct lmtp_dot *d)
+{
+	d->bol = 1;
+	d->cr = 0;
+}
+
+size_t
+lmtp_dot_encode(struct lmtp_dot *d, const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (d->cr) {
+			d->cr = 0;
+			if (c == '\n')
+				continue;	/* CRLF: already sent */
+		}
+		if (c == '\r' || c == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			d->bol = 1;
+			d->cr = c == '\r';
+			continue;
+		}
+		if (d->bol && c == '.')
+			out[o++] = '.';
+		out[o++] = c;
+		d->bol = 0;
+	}
+	return o;
+}
+
+size_t
+lmtp_dot_finish(struct lmtp_dot *d, char *out)
+{
+	size_t o = 0;
+
+	if (!d->bol) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	memcpy(out + o, ".\r\n", 3);
+	lmtp_dot_init(d);
+	return o + 3;
+}
+
+int
+lmtp_has_8bit(const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* A word that may appear in a command: no control, space, '<' or '>'. */
+static int
+word_ok(const char *s, int may_be_empty)
+{
+	if (*s == '\0')
+		return may_be_empty;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+finish_cmd(size_t n, int len)
+{
+	if (len < 0 || (size_t)len >= n)
+		return -1;
+	return len;
+}
+
+int
+lmtp_cmd_lhlo(char *buf, size_t n, const char *name)
+{
+	if (!word_ok(name, 0))
+		return -1;
+	return finish_cmd(n, snprintf(buf, n, "LHLO %s\r\n", name));
+}
+
+int
+lmtp_cmd_mail(char *buf, size_t n, const char *sender, int body8bit,
+    uint64_t size, int smtputf8)
+{
+	char sz[32] = "";
+
+	if (!word_ok(sender, 1))
+		return -1;
+	if (size > 0)
+		snprintf(sz, sizeof(sz), " SIZE=%llu", (unsigned long long)size);
+	return finish_cmd(n, snprintf(buf, n, "MAIL FROM:<%s>%s%s%s\r\n",
+	    sender, body8bit ? " BODY=8BITMIME" : "", sz,
+	    smtputf8 ? " SMTPUTF8" : ""));
+}
+
+int
+lmtp_cmd_rcpt(char *buf, size_t n, const char *addr)
+{
+	if (!word_ok(addr, 0))
+		return -1;
+	return finish_cmd(n, snprintf(buf, n, "RCPT TO:<%s>\r\n", addr));
+}
+
+static int
+parse_port(const char *s, char *out)
+{
+	size_t i;
+	unsigned long v = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (i == 0 || v == 0 || v > 65535)
+		return -1;
+	snprintf(out, 6, "%lu", v);
+	return 0;
+}
+
+int
+lmtp_endpoint_parse(const char *s, struct lmtp_endpoint *ep, const char **why)
+{
+	const char *colon;
+	size_t hl;
+
+	memset(ep, 0, sizeof(*ep));
+	if (strncmp(s, "unix:", 5) == 0) {
+		ep->kind = LMTP_EP_UNIX;
+		if (s[5] != '/') {
+			*why = "socket path must be absolute";
+			return -1;
+		}
+		if (strlen(s + 5) >= sizeof(ep->path)) {
+			*why = "socket path too long";
+			return -1;
+		}
+		strcpy(ep->path, s + 5);
+		return 0;
+	}
+	ep->kind = LMTP_EP_INET;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':') {
+			*why = "expected [address]:port";
+			return -1;
+		}
+		hl = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL) {
+			*why = "expected unix:/path, host:port or [v6]:port";
+			return -1;
+		}
+		hl = (size_t)(colon - s);
+		if (memchr(s, ':', hl) != NULL) {
+			*why = "an IPv6 address needs brackets: [address]:port";
+			return -1;
+		}
+	}
+	if (hl == 0 || hl >= sizeof(ep->host)) {
+		*why = "bad host";
+		return -1;
+	}
+	memcpy(ep->host, s, hl);
+	ep->host[hl] = '\0';
+	if (!word_ok(ep->host, 0)) {
+		*why = "bad host";
+		return -1;
+	}
+	if (parse_port(colon + 1, ep->port) < 0) {
+		*why = "bad port";
+		return -1;
+	}
+	return 0;
+}

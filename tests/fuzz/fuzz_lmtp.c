@@ -1,0 +1,92 @@
+/*
+ * libFuzzer harness for common/lmtp: the reply parser fed in chunks whose
+ * sizes come from the first byte (results must not depend on chunking),
+ * and the DATA encoder, whose output must end the data only at its end.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/lmtp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int
+run(const char *s, size_t n, size_t step, struct lmtp_reply *last)
+{
+	struct lmtp_parser p;
+	size_t off = 0, used;
+	int replies = 0;
+
+	lmtp_parser_init(&p);
+	while (off < n) {
+		size_t chunk = n - off < step ? n - off : step;
+		enum lmtp_ev ev = lmtp_parser_push(&p, s + off, chunk, &used);
+
+		if (used > chunk)
+			abort();
+		off += used;
+		if (ev == LMTP_EV_ERROR)
+			return -1 - replies;
+		if (ev == LMTP_EV_REPLY) {
+			if (p.reply.code < 200 || p.reply.code > 559 ||
+			    strlen(p.reply.text) != p.reply.textlen ||
+			    p.reply.textlen >= LMTP_TEXT_MAX)
+				abort();
+			for (size_t i = 0; i < p.reply.textlen; i++)
+				if ((unsigned char)p.reply.text[i] < 0x20 ||
+				    (unsigned char)p.reply.text[i] >= 0x7f)
+					abort();
+			*last = p.reply;
+			replies++;
+		} else if (used != chunk) {
+			abort();
+		}
+	}
+	return replies;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lmtp_reply a, b;
+	struct lmtp_dot d;
+	const char *s;
+	char *out;
+	size_t n, step, o, i;
+	int ra, rb;
+
+	if (size < 1)
+		return 0;
+	step = (size_t)data[0] % 17 + 1;
+	s = (const char *)data + 1;
+	n = size - 1;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ra = run(s, n, n ? n : 1, &a);
+	rb = run(s, n, step, &b);
+	if (ra != rb || (ra > 0 && memcmp(&a, &b, sizeof(a)) != 0))
+		abort();
+
+	out = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
+	if (out == NULL)
+		return 0;
+	lmtp_dot_init(&d);
+	o = lmtp_dot_encode(&d, s, n / 2, out);
+	o += lmtp_dot_encode(&d, s + n / 2, n - n / 2, out + o);
+	if (o > LMTP_DOT_OUT(n))
+		abort();
+	o += lmtp_dot_finish(&d, out + o);
+	/* only CRLF line ends; a line "." only at the very end */
+	for (i = 0; i < o; i++) {
+		if (out[i] == '\r' && (i + 1 >= o || out[i + 1] != '\n'))
+			abort();
+		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
+			abort();
+		if (out[i] == '.' && (i == 0 || out[i - 1] == '\n') &&
+		    i + 1 < o && out[i + 1] == '\r' && i + 3 != o)
+			abort();
+	}
+	free(out);
+	return 0;
+}

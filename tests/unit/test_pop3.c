@@ -173,8 +173,8 @@ static void
 lines_listing(void **state)
 {
 	(void)state;
-	check_body(POP3_MULTI_LINES, S("1 abc\r\n2 ..x\r\n\r\n.\r\n-ERR"),
-	    S("1 abc|2 .x||"), 19);
+	check_body(POP3_MULTI_LINES, S("1 abc\r\n..2 x\r\n\r\n.\r\n-ERR"),
+	    S("1 abc|.2 x||"), 19);
 }
 
 static void

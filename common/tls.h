@@ -1,0 +1,80 @@
+/*
+ * tls: one connection to a server, plain TCP or TLS (OpenSSL), behind a
+ * small interface. Every operation has an idle timeout measured with
+ * CLOCK_MONOTONIC; the socket is non-blocking and waited on with poll(2).
+ *
+ * Verification is on by default: TLS 1.2 or newer, SNI, the chain
+ * against --cafile or the system store (SSL_VERIFY_PEER), the host name
+ * with SSL_set1_host (an IP literal is checked against IP SANs instead).
+ * A SHA-256 fingerprint pin replaces the chain and name checks; it is
+ * compared before any byte is sent over the TLS channel.
+ *
+ * Functions return 0 (or a byte count) on success and -1 on failure
+ * with errno set and a human-readable cause in c->err (for a log line).
+ * errno: ETIMEDOUT (a timeout), ECONNRESET / EPIPE (the peer went away),
+ * EPROTO (TLS failure, including EOF without close_notify inside TLS),
+ * EPERM (certificate refused: chain, name, pin or protocol version).
+ */
+#ifndef MDROP_TLS_H
+#define MDROP_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TLS_PIN_LEN 32		/* SHA-256 */
+
+struct tls_conn {
+	int fd;			/* -1 when closed */
+	int timeout_ms;		/* idle timeout of each operation */
+	void *ssl;		/* SSL * once TLS is up, else NULL */
+	void *ctx;		/* SSL_CTX * */
+	char err[256];		/* cause of the last failure */
+};
+
+struct tls_opts {
+	const char *host;	/* name for SNI and verification */
+	const char *cafile;	/* NULL: the system store */
+	const unsigned char *pin;	/* TLS_PIN_LEN bytes, or NULL */
+};
+
+/* A closed connection with the given timeout (seconds). */
+void tls_init(struct tls_conn *c, int timeout_s);
+
+/*
+ * Resolve host and connect over TCP (IPv4 or IPv6, each address in turn)
+ * within the timeout. Returns 0 or -1.
+ */
+int tls_connect(struct tls_conn *c, const char *host, const char *port);
+
+/* Use an already connected socket (tests); made non-blocking. */
+void tls_adopt_fd(struct tls_conn *c, int fd);
+
+/*
+ * Run the client handshake over the connected socket: right after
+ * connect (implicit TLS) or after a STARTTLS "+OK" (the caller must have
+ * checked that no plaintext bytes are buffered). Returns 0 or -1.
+ */
+int tls_start(struct tls_conn *c, const struct tls_opts *o);
+
+/* Read up to n bytes: >0, 0 at a clean end (EOF, or close_notify), -1. */
+ssize_t tls_read(struct tls_conn *c, void *buf, size_t n);
+
+/* Write all n bytes. Returns 0 or -1. */
+int tls_write_all(struct tls_conn *c, const void *buf, size_t n);
+
+/* Send close_notify (best effort, without waiting long) and close. */
+void tls_close(struct tls_conn *c);
+
+/* 1 when TLS is up. */
+int tls_active(const struct tls_conn *c);
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" for logs, or "plain". */
+const char *tls_describe(const struct tls_conn *c);
+
+/*
+ * Parse a SHA-256 fingerprint: 64 hex digits, any case, colons allowed
+ * between byte pairs. Returns 0, or -1 when malformed.
+ */
+int tls_parse_pin(const char *hex, unsigned char pin[TLS_PIN_LEN]);
+
+#endif

@@ -68,7 +68,10 @@ io_reader_init(struct io_reader *r, io_pull_fn pull, void *ctx, size_t cap)
 	memset(r, 0, sizeof *r);
 	if (cap < 16)
 		cap = 16;
-	r->buf = malloc(cap);
+	/* One byte beyond the cap: a full line piece is handed out only once
+	 * a byte after it is known, so a last line of exactly cap bytes
+	 * before EOF is complete rather than a piece followed by EOF. */
+	r->buf = malloc(cap + 1);
 	if (r->buf == NULL)
 		return -1;
 	r->pull = pull;
@@ -108,9 +111,9 @@ fill(struct io_reader *r)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	if (r->end == r->cap)
+	if (r->end == r->cap + 1)
 		return 1;	/* full: caller hands out a piece */
-	got = r->pull(r->ctx, r->buf + r->end, r->cap - r->end);
+	got = r->pull(r->ctx, r->buf + r->end, r->cap + 1 - r->end);
 	if (got < 0)
 		return -1;
 	if (got == 0) {
@@ -138,17 +141,18 @@ io_getline(struct io_reader *r, struct io_line *line)
 
 	for (;;) {
 		size_t avail = r->end - r->start;
+		size_t look = avail < r->cap ? avail : r->cap;
 		const char *nl = memchr(r->buf + r->start + scanned, '\n',
-		    avail - scanned);
+		    look - scanned);
 		ssize_t got;
 
 		if (nl != NULL) {
 			hand_out(r, line, (size_t)(nl - (r->buf + r->start)) + 1, 1);
 			return 1;
 		}
-		scanned = avail;
-		if (avail == r->cap) {
-			hand_out(r, line, avail, 0);
+		scanned = look;
+		if (avail > r->cap) {	/* cap bytes without LF, more follow */
+			hand_out(r, line, r->cap, 0);
 			return 1;
 		}
 		got = fill(r);

@@ -1,0 +1,55 @@
+/*
+ * maildir.h: the Maildir backend of mdrop-deliver.
+ *
+ * Each (spool message, recipient) gets one deterministic Maildir name,
+ *
+ *     BASE,S=SIZE     BASE = SPOOLNAME "." 16 hex digits of a hash of
+ *                     the recipient (',' in SPOOLNAME written as '_')
+ *
+ * claimed with link(2) into new/: EEXIST means "already delivered". When
+ * an earlier run may have delivered (scan != 0, the spool's progress note
+ * existed), new/ and cur/ are also searched for BASE followed by ',' or
+ * ':', so a copy the user's mail client moved to cur/ and flagged is
+ * recognised too.
+ */
+#ifndef MDROP_DELIVER_MAILDIR_H
+#define MDROP_DELIVER_MAILDIR_H
+
+#include <stddef.h>
+
+#include "deliver/deliver.h"
+
+struct maildir_opts {
+	const char *tmpl;	/* -m TEMPLATE, already checked by tmpl_check */
+	int create;		/* 0: --no-create */
+};
+struct maildir;
+
+struct maildir *maildir_new(const struct maildir_opts *opts);
+void maildir_free(struct maildir *m);
+
+/*
+ * Deliver msg to every recipient whose result is DL_PENDING, setting
+ * result and detail. A DL_OK here is durable only after maildir_commit.
+ * msg must stay valid (rcpt may grow, by index) until maildir_commit.
+ * Returns ST_OK, or ST_TEMPFAIL when something was deferred.
+ */
+enum status maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan);
+
+/*
+ * fsync every new/ directory linked into since the last commit (once
+ * each). A recipient whose directory could not be synced becomes
+ * DL_DEFER. Returns ST_OK or ST_TEMPFAIL.
+ */
+enum status maildir_commit(struct maildir *m);
+
+/*
+ * 1 when the recipient's Maildir already holds the copy of spool message
+ * name (new/ or cur/), 0 when not, -1 when that cannot be checked.
+ */
+int maildir_has(struct maildir *m, const char *name, const char *rcpt);
+
+/* The Maildir base name for (spool name, recipient) into buf (size n). */
+int maildir_base(char *buf, size_t n, const char *name, const char *rcpt);
+
+#endif

@@ -1,0 +1,188 @@
+#!/bin/sh
+# demo.sh: what `make demo` runs. mdrop end to end on this machine, with
+# nothing but a throwaway Dovecot on loopback:
+#
+#   1. starts a private Dovecot (tests/lib/dovecot.sh) that plays the ISP:
+#      POP3 over TLS with a multidrop box drop@isp.test; the same Dovecot
+#      also plays "your" server for example.org (LMTP, users alice, bob,
+#      carol, dave, erin, postmaster);
+#   2. fills the box with 52 sample copies (demo-corpus.sh: what a Postfix
+#      ISP writes, with a list message, a Bcc, a redirect, a forged header,
+#      a message without any envelope header, ...);
+#   3. runs  mdrop-fetch | mdrop-split | mdrop-deliver --maildir  into
+#      ./demo/mail/%d/%l/Maildir, refills the box and runs the pipeline
+#      again with  mdrop-deliver --lmtp  into Dovecot;
+#   4. prints one line per copy: what To: said, where mdrop delivered it
+#      (read back from the Maildirs and Dovecot's mail store, not taken
+#      from mdrop's word), and why (mdrop-split --explain).
+#
+# Everything it leaves is under ./demo/ (read the logs there); it stops
+# Dovecot and can be run again. Between fetch and split the demo puts a
+# small filter that runs `mdrop-split --explain` on each spool file and
+# notes which sample copy it is; the real pipeline has no such filter.
+#
+# Environment: MDROP_BIN (directory of the binaries; default the source
+# top, where `make` puts them), DEMO_DIR (default ./demo). Exit status 0
+# when every copy landed where its envelope says, else 1.
+
+# tap.sh gives at_exit/free_port and a private $TESTDIR in /tmp (removed at
+# exit) for Dovecot: its mail processes run as nobody, who cannot always
+# reach the checkout (e.g. under /root).
+. "$(dirname "$0")/../../tests/lib/tap.sh"
+. "$TOP/tests/lib/dovecot.sh"
+
+DEMO=${DEMO_DIR:-$TOP/demo}
+EX=$TOP/doc/examples
+say() { printf '%s\n' "$@"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# --- the tools -------------------------------------------------------------
+missing=
+for t in fetch split deliver; do
+	if ! command -v "mdrop-$t" >/dev/null 2>&1; then
+		missing="$missing mdrop-$t(not found in $MDROP_BIN)"
+	elif "mdrop-$t" --version 2>&1 | grep -q 'not built yet'; then
+		missing="$missing mdrop-$t(not built yet)"
+	fi
+done
+if [ -n "$missing" ]; then
+	say "demo: cannot run the pipeline; missing:$missing" >&2
+	say "demo: build with 'make', or wait for the tool to be written" >&2
+	exit 1
+fi
+
+# --- fresh demo directory and the sample box ---------------------------------
+case $DEMO in /*) ;; *) DEMO=$PWD/$DEMO ;; esac
+rm -rf "$DEMO" || die "cannot remove $DEMO"
+mkdir -p "$DEMO/corpus" || die "cannot create $DEMO"
+sh "$EX/demo-corpus.sh" "$DEMO/corpus" > "$DEMO/expected" ||
+	die "demo-corpus.sh failed"
+printf '%s\n' \
+    "# ADDRESS TARGET (mdrop-split --aliases)" \
+    "info@example.org alice@example.org" \
+    "sales@example.org bob@example.org" > "$DEMO/aliases"
+
+say "demo: starting a private Dovecot on 127.0.0.1 (the ISP's POP3, and LMTP)"
+dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
+	die "Dovecot did not start: $DOVECOT_ERROR"
+dovecot_put_dir "$DEMO/corpus" || die "cannot fill the drop box"
+copies=$(dovecot_box_count)
+say "demo: $DROP_USER holds $copies messages (POP3S on port $POP3S_PORT)"
+
+FETCH="mdrop-fetch --host localhost --port $POP3S_PORT --user $DROP_USER --password-file $DOVECOT_DIR/drop.pass --cafile $CA_FILE $DEMO/spool"
+SPLIT="mdrop-split --header X-Original-To --domain example.org --aliases $DEMO/aliases"
+
+# observe RUNDIR: pass spool paths through unchanged; note each path's
+# sample number and its --explain block.
+observe() {
+	while IFS= read -r p; do
+		nn=$(sed -n '/^$/q; s/^X-Demo-Copy: //p' "$p")
+		printf '%s\t%s\n' "$p" "$nn" >> "$1/paths"
+		# shellcheck disable=SC2086
+		$SPLIT --explain "$p" > "$1/explain.$nn" 2>&1
+		printf '%s\n' "$p"
+	done
+}
+
+# run NAME DELIVER-OPTIONS: the pipeline once; logs and results in
+# $DEMO/run-NAME; each tool's exit code in NAME/TOOL.rc.
+run() {
+	r=$DEMO/run-$1
+	shift
+	mkdir -p "$r"
+	: > "$r/paths"
+	# shellcheck disable=SC2086
+	{ $FETCH 2>"$r/fetch.log"; echo $? > "$r/fetch.rc"; } |
+	    observe "$r" |
+	    { $SPLIT 2>"$r/split.log"; echo $? > "$r/split.rc"; } |
+	    { mdrop-deliver "$@" 2>"$r/deliver.log"; echo $? > "$r/deliver.rc"; } \
+	    > "$r/results"
+	say "    exit codes: fetch $(cat "$r/fetch.rc"), split $(cat "$r/split.rc"), deliver $(cat "$r/deliver.rc")"
+	say "    $(wc -l < "$r/paths" | tr -d ' ') messages fetched, $(wc -l < "$r/results" | tr -d ' ') result lines; logs in ${r#"$TOP"/}/"
+}
+
+say ""
+say "demo: run 1, into Maildirs:"
+say "    $FETCH \\" "      | $SPLIT \\" "      | mdrop-deliver --maildir $DEMO/mail/%d/%l/Maildir" |
+	sed "s|$TOP/||g; s|$TESTDIR/dovecot/|DOVECOT/|g"
+run maildir --maildir "$DEMO/mail/%d/%l/Maildir"
+
+dovecot_put_dir "$DEMO/corpus" || die "cannot refill the drop box"
+say ""
+say "demo: run 2, the box refilled, into Dovecot over LMTP:"
+say "      ... | mdrop-deliver --lmtp unix:$LMTP_SOCKET" | sed "s|$TESTDIR/dovecot/|DOVECOT/|g"
+run lmtp --lmtp "unix:$LMTP_SOCKET"
+
+dovecot_stop
+# Keep Dovecot's mail store for a look; its private directory goes away.
+cp -R "$MAIL_ROOT" "$DEMO/dovecot-mail" 2>/dev/null
+
+# --- where each copy really is -----------------------------------------------
+# placed ROOT: "NN<TAB>local@domain" for every delivered file under
+# ROOT/DOMAIN/LOCAL/Maildir/{new,cur}.
+placed() {
+	find "$1" -path '*/Maildir/new/*' -type f -o -path '*/Maildir/cur/*' -type f |
+	while IFS= read -r f; do
+		nn=$(sed -n '/^$/q; s/^X-Demo-Copy: //p' "$f")
+		rel=${f#"$1"/}
+		dom=${rel%%/*}; rest=${rel#*/}; loc=${rest%%/*}
+		printf '%s\t%s@%s\n' "$nn" "$loc" "$dom"
+	done | sort
+}
+placed "$DEMO/mail" > "$DEMO/placed-maildir"
+placed "$DEMO/dovecot-mail" > "$DEMO/placed-lmtp"
+for f in "$DEMO"/spool/failed/*; do
+	case $f in *.why|*'*') continue ;; esac
+	nn=$(sed -n '/^$/q; s/^X-Demo-Copy: //p' "$f")
+	printf '%s\tfailed\n' "$nn"
+done | sort >> "$DEMO/placed-lmtp"
+
+# why NN: one short phrase from run 1's --explain block for copy NN.
+why() {
+	awk '
+	/^  fallback: / { fb = $0; sub(/^  fallback: [^ ]* reason=/, "", fb) }
+	/^  line [0-9]+: / {
+		ln = $2; sub(/:$/, "", ln)
+		hv = $0; sub(/^  line [0-9]+: /, "", hv)
+	}
+	/CHOSEN/ { chosen = hv " (line " ln ")" }
+	/ignored: below/ { below = below "; ignored " hv " (line " ln ", below Received:)" }
+	/^  address .* by / { n = split($0, w, " "); via = via ", " w[n - 1] " " w[n] }
+	END {
+		if (fb != "") s = "fallback: " fb; else if (chosen != "") s = chosen
+		else s = "?"
+		print s via below
+	}' "$DEMO/run-maildir/explain.$1" 2>/dev/null
+}
+
+# --- the table -----------------------------------------------------------
+rcpts() { awk -F '\t' -v n="$2" '$1 == n { printf "%s%s", s, $2; s = " " }' "$1"; }
+bad=0
+say ""
+printf '%-2s  %-27s  %-22s  %-6s  %s\n' "#" "To: says" "mdrop delivered to" "LMTP" "why (mdrop-split --explain)"
+while IFS='	' read -r nn to want_md want_lmtp _; do
+	got_md=$(rcpts "$DEMO/placed-maildir" "$nn")
+	got_lmtp=$(rcpts "$DEMO/placed-lmtp" "$nn")
+	if [ "$got_lmtp" = "$got_md" ]; then lm=same
+	elif [ "$got_lmtp" = failed ]; then lm=FAILED
+	else lm=${got_lmtp:-none}; fi
+	mark=
+	if [ "$got_md" != "$want_md" ] || [ "$got_lmtp" != "$want_lmtp" ]; then
+		mark="  <-- WRONG: want $want_md / $want_lmtp"
+		bad=$((bad + 1))
+	fi
+	[ ${#to} -gt 27 ] && to="$(printf '%.25s' "$to").."
+	printf '%-2s  %-27s  %-22s  %-6s  %s%s\n' "$nn" "$to" "${got_md:-nowhere}" \
+	    "$lm" "$(why "$nn")" "$mark"
+done < "$DEMO/expected"
+
+say ""
+say "LMTP: \"same\" = Dovecot holds it in the same mailbox; FAILED = Dovecot refused"
+say "the recipient (550), so the copy waits in demo/spool/failed/ with a .why file."
+say "Maildirs: demo/mail/   Dovecot's store: demo/dovecot-mail/   spool: demo/spool/"
+if [ $bad -ne 0 ]; then
+	say "demo: $bad of $copies copies did NOT land where their envelope says" >&2
+	exit 1
+fi
+say "demo: all $copies copies landed where their envelope says; Dovecot is stopped."
+exit 0

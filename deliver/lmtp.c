@@ -1,44 +1,739 @@
-/* Placeholder until the LMTP issue lands: every recipient is deferred,
- * so nothing is ever lost or marked done. */
+/*
+ * lmtp.c: the LMTP backend of mdrop-deliver (RFC 2033), usually talking to
+ * Dovecot's LMTP server. The pure parts (reply parser, DATA encoder,
+ * commands, endpoint syntax) live in common/lmtp.c; this file does the
+ * sockets, the timeouts and the bookkeeping of who got which reply.
+ *
+ * The rules that matter (DESIGN.md "Delivery guarantees"):
+ *  - A recipient is OK only after its own 2xx reply to the end of DATA;
+ *    replies after DATA are counted, one per accepted RCPT, in order.
+ *  - A recipient without a final reply (connect failure, 421, dropped or
+ *    stalled session) stays pending and is tried on the next endpoint;
+ *    each endpoint is tried at most once per message, so nothing is sent
+ *    twice to one endpoint. A session that fails before any message byte
+ *    was sent cannot have delivered anything: when it was a reused idle
+ *    session we reconnect to the same endpoint once, transparently.
+ *  - Out of step (garbled, extra or unexpected replies): close the
+ *    session; every recipient without a 2xx is deferred, never retried
+ *    elsewhere in this run, since the server may have acted on it.
+ *  - Bounded memory: the message streams from msg->fd with pread(2)
+ *    through one fixed buffer, encoded by lmtp_dot_encode().
+ *  - Every wait is a poll(2) against a CLOCK_MONOTONIC deadline; writes
+ *    use send(MSG_NOSIGNAL) on a non-blocking socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "common/lmtp.h"
+#include "common/log.h"
 #include "deliver/deliver.h"
 
-struct lmtp_client {
-	int unused;
+#define FILE_CHUNK	65536
+#define OUT_SIZE	(LMTP_DOT_OUT(FILE_CHUNK) + LMTP_DOT_FINISH_MAX)
+#define CMD_MAX		1100	/* one command: RCPT TO:<addr> + params */
+#define PIPE_WINDOW	64	/* commands written before reading replies */
+
+/* Outcome of a session step. */
+enum sx {
+	SX_OK = 0,
+	SX_DROP,	/* EOF, timeout, I/O error or 421: session closed,
+			 * recipients without a final reply stay pending */
+	SX_GARBLED	/* protocol error or out of step: session closed,
+			 * recipients without a 2xx are deferred */
 };
+
+struct lmtp_client {
+	struct lmtp_opts opts;
+	int fd;			/* -1: no session */
+	size_t ep;		/* endpoint of the session / last used */
+	int reused;		/* the session carried a transaction already */
+	int dirty;		/* a transaction is open: RSET first */
+	int body_started;	/* message bytes went out in this transaction */
+	unsigned caps;
+	struct lmtp_parser parser;
+	char rbuf[4096];
+	size_t rstart, rend;
+	char err[300];		/* why the last step failed */
+	char lhlo[256];
+	char *in;		/* FILE_CHUNK bytes */
+	char *out;		/* OUT_SIZE bytes */
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for ev or the deadline passes: 0, or -1. */
+static int
+wait_fd(int fd, short ev, long long deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = ev };
+		long long left = deadline - now_ms();
+		int r;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static const char *
+ep_name(const struct lmtp_client *c, size_t ep)
+{
+	return c->opts.endpoints[ep];
+}
+
+static void
+seterr(struct lmtp_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void
+seterr(struct lmtp_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+/* detail for a result line: no TAB, CR, LF or other control byte. */
+static void
+set_result(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+set_result(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+	for (p = r->detail; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	r->result = res;
+}
+
+static void
+reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
+{
+	enum dl_result res = rep->code < 400 ? DL_OK :
+	    rep->code < 500 ? DL_DEFER : DL_FAIL;
+
+	set_result(r, res, "%d %s", rep->code, rep->text);
+}
+
+static void
+sess_close(struct lmtp_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->dirty = 0;
+	c->reused = 0;
+	c->caps = 0;
+	c->rstart = c->rend = 0;
+	lmtp_parser_init(&c->parser);
+}
+
+static enum sx
+drop(struct lmtp_client *c)
+{
+	sess_close(c);
+	return SX_DROP;
+}
+
+static enum sx
+sock_write(struct lmtp_client *c, const char *buf, size_t n)
+{
+	long long deadline = now_ms() + (long long)c->opts.timeout * 1000;
+
+	/* Bytes the server sent that nobody asked for: out of step. */
+	if (c->rstart < c->rend) {
+		seterr(c, "out of step: unexpected reply from %s",
+		    ep_name(c, c->ep));
+		sess_close(c);
+		return SX_GARBLED;
+	}
+	while (n > 0) {
+		ssize_t w = send(c->fd, buf, n, MSG_NOSIGNAL);
+
+		if (w > 0) {
+			buf += w;
+			n -= (size_t)w;
+			deadline = now_ms() + (long long)c->opts.timeout * 1000;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_fd(c->fd, POLLOUT, deadline) == 0)
+			continue;
+		seterr(c, "write to %s: %s", ep_name(c, c->ep),
+		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
+		return drop(c);
+	}
+	return SX_OK;
+}
+
+/*
+ * Read one reply within timeout seconds. A 421 ends the session like EOF
+ * (SX_DROP); every other reply is SX_OK and left for the caller.
+ */
+static enum sx
+read_reply(struct lmtp_client *c, int timeout, struct lmtp_reply *rep)
+{
+	long long deadline = now_ms() + (long long)timeout * 1000;
+
+	for (;;) {
+		if (c->rstart < c->rend) {
+			size_t used;
+			enum lmtp_ev ev = lmtp_parser_push(&c->parser,
+			    c->rbuf + c->rstart, c->rend - c->rstart, &used);
+
+			c->rstart += used;
+			if (ev == LMTP_EV_ERROR) {
+				seterr(c, "protocol error from %s: %s",
+				    ep_name(c, c->ep), c->parser.error);
+				sess_close(c);
+				return SX_GARBLED;
+			}
+			if (ev == LMTP_EV_REPLY) {
+				*rep = c->parser.reply;
+				if (rep->code == 421) {
+					seterr(c, "%s closes: 421 %s",
+					    ep_name(c, c->ep), rep->text);
+					return drop(c);
+				}
+				return SX_OK;
+			}
+		}
+		c->rstart = c->rend = 0;
+		if (wait_fd(c->fd, POLLIN, deadline) < 0) {
+			seterr(c, "no reply from %s: %s", ep_name(c, c->ep),
+			    errno == ETIMEDOUT ? "timeout" : strerror(errno));
+			return drop(c);
+		}
+		{
+			ssize_t r = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0) {
+				seterr(c, "%s: %s", ep_name(c, c->ep), r == 0 ?
+				    "connection closed" : strerror(errno));
+				return drop(c);
+			}
+			c->rend = (size_t)r;
+		}
+	}
+}
+
+static int
+connect_addr(int family, const struct sockaddr *sa, socklen_t len,
+    long long deadline)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, len) == 0)
+		return fd;
+	if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)
+		goto fail;
+	if (wait_fd(fd, POLLOUT, deadline) < 0)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		goto fail;
+	if (soerr != 0) {
+		errno = soerr;
+		goto fail;
+	}
+	return fd;
+fail:
+	soerr = errno;
+	close(fd);
+	errno = soerr;
+	return -1;
+}
+
+static int
+sess_connect(struct lmtp_client *c, size_t ep)
+{
+	long long deadline = now_ms() + (long long)c->opts.timeout * 1000;
+	struct lmtp_endpoint e;
+	const char *why;
+
+	if (lmtp_endpoint_parse(ep_name(c, ep), &e, &why) < 0) {
+		seterr(c, "bad endpoint %s: %s", ep_name(c, ep), why);
+		return -1;
+	}
+	if (e.kind == LMTP_EP_UNIX) {
+		struct sockaddr_un sun;
+
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, e.path, strlen(e.path) + 1);
+		c->fd = connect_addr(AF_UNIX, (struct sockaddr *)&sun,
+		    sizeof(sun), deadline);
+	} else {
+		struct addrinfo hints, *res, *ai;
+		int gai;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		gai = getaddrinfo(e.host, e.port, &hints, &res);
+		if (gai != 0) {
+			seterr(c, "cannot resolve %s: %s", ep_name(c, ep),
+			    gai_strerror(gai));
+			return -1;
+		}
+		errno = EADDRNOTAVAIL;
+		for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
+			c->fd = connect_addr(ai->ai_family, ai->ai_addr,
+			    ai->ai_addrlen, deadline);
+		freeaddrinfo(res);
+	}
+	if (c->fd < 0) {
+		seterr(c, "cannot connect to %s: %s", ep_name(c, ep),
+		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect, read the greeting, LHLO. 0, or -1 with c->err set. */
+static int
+sess_open(struct lmtp_client *c, size_t ep)
+{
+	struct lmtp_reply rep;
+	char cmd[300];
+	int n;
+
+	sess_close(c);
+	c->ep = ep;
+	if (sess_connect(c, ep) < 0)
+		return -1;
+	if (read_reply(c, c->opts.timeout, &rep) != SX_OK)
+		return -1;
+	if (rep.code != 220) {
+		seterr(c, "%s greets with %d %s", ep_name(c, ep), rep.code,
+		    rep.text);
+		sess_close(c);
+		return -1;
+	}
+	n = lmtp_cmd_lhlo(cmd, sizeof(cmd), c->lhlo);
+	if (n < 0 || sock_write(c, cmd, (size_t)n) != SX_OK ||
+	    read_reply(c, c->opts.timeout, &rep) != SX_OK) {
+		if (n < 0)
+			seterr(c, "bad LHLO name");
+		sess_close(c);
+		return -1;
+	}
+	if (rep.code != 250) {
+		seterr(c, "%s refuses LHLO: %d %s", ep_name(c, ep), rep.code,
+		    rep.text);
+		sess_close(c);
+		return -1;
+	}
+	c->caps = rep.caps;
+	log_debug("lmtp-session", "endpoint=%s caps=0x%x", ep_name(c, ep),
+	    c->caps);
+	return 0;
+}
+
+/* A kept session is usable when the server has said nothing since. */
+static int
+sess_alive(struct lmtp_client *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	if (c->rstart < c->rend)
+		return 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* 1 when the file holds a byte >= 0x80, 0 if not, -1 on a read error. */
+static int
+scan_8bit(struct lmtp_client *c, const struct dl_msg *msg)
+{
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t r = pread(msg->fd, c->in, FILE_CHUNK, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		if (lmtp_has_8bit(c->in, (size_t)r))
+			return 1;
+		off += r;
+	}
+}
+
+static int
+has_8bit_str(const char *s)
+{
+	return lmtp_has_8bit(s, strlen(s));
+}
+
+/* Stream the message, encoded, then ".". An enum sx, or -1 on a local
+ * read error (session closed without the ".": nothing delivered). */
+static int
+send_body(struct lmtp_client *c, const struct dl_msg *msg)
+{
+	struct lmtp_dot d;
+	off_t off = 0;
+	size_t o;
+	enum sx sx;
+
+	lmtp_dot_init(&d);
+	c->body_started = 1;
+	for (;;) {
+		ssize_t r = pread(msg->fd, c->in, FILE_CHUNK, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			seterr(c, "cannot read %s: %s", msg->path,
+			    strerror(errno));
+			sess_close(c);	/* no "." sent: nothing delivered */
+			return -1;
+		}
+		if (r == 0)
+			break;
+		off += r;
+		o = lmtp_dot_encode(&d, c->in, (size_t)r, c->out);
+		if ((sx = sock_write(c, c->out, o)) != SX_OK)
+			return (int)sx;
+	}
+	o = lmtp_dot_finish(&d, c->out);
+	return (int)sock_write(c, c->out, o);
+}
+
+/*
+ * One transaction for the recipients idx[0..k) of msg. Recipients that get
+ * a final answer have their result set; the others stay DL_PENDING with
+ * c->err saying why. SX_OK: the session is still usable. SX_DROP: closed;
+ * the pending ones may be tried elsewhere. SX_GARBLED: closed; nothing is
+ * left pending.
+ */
+static enum sx
+txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
+    size_t *acc, int has8bit)
+{
+	struct lmtp_reply rep;
+	size_t ncmd = k + 2, sent = 0, got, na = 0, i, o;
+	int mail_failed = 0, go_data = 0, utf8 = has_8bit_str(msg->sender);
+	struct lmtp_reply mail_rep;
+	enum sx sx;
+
+	c->body_started = 0;
+	if (c->dirty) {
+		if ((sx = sock_write(c, "RSET\r\n", 6)) != SX_OK)
+			return sx;
+		if ((sx = read_reply(c, c->opts.timeout, &rep)) != SX_OK)
+			return sx;
+		if (rep.code != 250) {
+			seterr(c, "%s refuses RSET: %d %s", ep_name(c, c->ep),
+			    rep.code, rep.text);
+			return drop(c);	/* nothing sent yet: retry elsewhere */
+		}
+		c->dirty = 0;
+	}
+	for (i = 0; i < k; i++)
+		utf8 |= has_8bit_str(msg->rcpt[idx[i]].addr);
+	if (lmtp_cmd_mail(c->out, CMD_MAX, msg->sender, has8bit > 0 &&
+	    (c->caps & LMTP_CAP_8BITMIME), (c->caps & LMTP_CAP_SIZE) ?
+	    msg->size : 0, utf8 && (c->caps & LMTP_CAP_SMTPUTF8)) < 0) {
+		for (i = 0; i < k; i++)
+			set_result(&msg->rcpt[idx[i]], DL_FAIL,
+			    "sender address not usable in LMTP");
+		return SX_OK;
+	}
+	c->reused = 1;
+	/* Commands 0 (MAIL), 1..k (RCPT), k+1 (DATA), written in windows of
+	 * PIPE_WINDOW (1 without PIPELINING), each window's replies read
+	 * before the next is written. */
+	while (sent < ncmd && !mail_failed) {
+		size_t win = (c->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1;
+		size_t first = sent;
+
+		if (sent == k + 1 && na == 0)
+			break;		/* no accepted RCPT: no DATA */
+		for (o = 0; sent < ncmd && sent - first < win; sent++) {
+			int n;
+
+			if (sent == 0)
+				n = lmtp_cmd_mail(c->out + o, CMD_MAX,
+				    msg->sender, has8bit > 0 &&
+				    (c->caps & LMTP_CAP_8BITMIME),
+				    (c->caps & LMTP_CAP_SIZE) ? msg->size : 0,
+				    utf8 && (c->caps & LMTP_CAP_SMTPUTF8));
+			else if (sent <= k)
+				n = lmtp_cmd_rcpt(c->out + o, CMD_MAX,
+				    msg->rcpt[idx[sent - 1]].addr);
+			else
+				n = snprintf(c->out + o, CMD_MAX, "DATA\r\n");
+			if (n < 0) {	/* an address no command can carry */
+				set_result(&msg->rcpt[idx[sent - 1]], DL_FAIL,
+				    "address not usable in LMTP");
+				continue;
+			}
+			o += (size_t)n;
+		}
+		c->dirty = 1;
+		if ((sx = sock_write(c, c->out, o)) != SX_OK)
+			return sx;
+		for (got = first; got < sent; got++) {
+			struct dl_rcpt *r = got >= 1 && got <= k ?
+			    &msg->rcpt[idx[got - 1]] : NULL;
+
+			if (r != NULL && r->result != DL_PENDING)
+				continue;	/* not sent */
+			if ((sx = read_reply(c, c->opts.timeout, &rep)) != SX_OK)
+				return sx;
+			if (got == 0) {
+				mail_failed = rep.code >= 300;
+				mail_rep = rep;
+			} else if (r != NULL) {
+				if (mail_failed)
+					reply_result(r, &mail_rep);
+				else if (rep.code < 300)
+					acc[na++] = idx[got - 1];
+				else
+					reply_result(r, &rep);
+			} else if (rep.code == 354) {
+				go_data = 1;
+			} else if (na > 0 && !mail_failed) {
+				for (i = 0; i < na; i++)
+					reply_result(&msg->rcpt[acc[i]], &rep);
+			}
+		}
+	}
+	if (mail_failed) {	/* RCPTs not yet written share its answer */
+		for (i = 0; i < k; i++)
+			if (msg->rcpt[idx[i]].result == DL_PENDING)
+				reply_result(&msg->rcpt[idx[i]], &mail_rep);
+	}
+	if (!go_data)
+		return SX_OK;	/* dirty: RSET before the next one */
+	if (na == 0 || mail_failed) {
+		/* 354 though nothing was accepted: out of step. */
+		seterr(c, "out of step: %s accepts DATA without recipients",
+		    ep_name(c, c->ep));
+		sess_close(c);
+		return SX_GARBLED;
+	}
+	switch (send_body(c, msg)) {
+	case SX_OK:
+		break;
+	case SX_DROP:
+		return SX_DROP;
+	default:	/* out of step, or the spool file cannot be read */
+		for (i = 0; i < na; i++)
+			set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s", c->err);
+		return SX_GARBLED;
+	}
+	c->dirty = 0;
+	/* One reply per accepted RCPT, in order. */
+	for (i = 0; i < na; i++) {
+		sx = read_reply(c, c->opts.data_timeout, &rep);
+		if (sx == SX_DROP)
+			return sx;
+		if (sx == SX_GARBLED) {
+			for (; i < na; i++)
+				set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s",
+				    c->err);
+			return sx;
+		}
+		reply_result(&msg->rcpt[acc[i]], &rep);
+	}
+	if (c->rstart < c->rend) {
+		seterr(c, "out of step: more replies than recipients from %s",
+		    ep_name(c, c->ep));
+		log_warn("lmtp-out-of-step", "endpoint=%s path=%s",
+		    ep_name(c, c->ep), msg->path);
+		sess_close(c);
+	}
+	return SX_OK;
+}
 
 struct lmtp_client *
 lmtp_client_new(const struct lmtp_opts *opts)
 {
-	(void)opts;
-	return calloc(1, sizeof(struct lmtp_client));
+	struct lmtp_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->opts = *opts;
+	if (c->opts.timeout <= 0)
+		c->opts.timeout = 300;
+	if (c->opts.data_timeout <= 0)
+		c->opts.data_timeout = 600;
+	c->fd = -1;
+	c->in = malloc(FILE_CHUNK);
+	c->out = malloc(OUT_SIZE);
+	if (c->in == NULL || c->out == NULL) {
+		lmtp_client_free(c);
+		return NULL;
+	}
+	lmtp_parser_init(&c->parser);
+	if (opts->lhlo != NULL)
+		snprintf(c->lhlo, sizeof(c->lhlo), "%s", opts->lhlo);
+	else if (gethostname(c->lhlo, sizeof(c->lhlo)) < 0 ||
+	    lmtp_cmd_lhlo(c->out, 300, c->lhlo) < 0)
+		snprintf(c->lhlo, sizeof(c->lhlo), "localhost");
+	c->lhlo[sizeof(c->lhlo) - 1] = '\0';
+	return c;
+}
+
+/* Run the transactions for the pending recipients on the open session. */
+static enum sx
+run_txns(struct lmtp_client *c, struct dl_msg *msg, size_t *idx,
+    size_t *acc, int has8bit)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < msg->nrcpt; i++) {
+		if (msg->rcpt[i].result != DL_PENDING)
+			continue;
+		if (!c->opts.group_rcpts) {
+			enum sx sx = txn(c, msg, &i, 1, acc, has8bit);
+
+			if (sx != SX_OK)
+				return sx;
+			if (c->fd < 0)	/* closed after an extra reply */
+				return SX_OK;
+			continue;
+		}
+		idx[k++] = i;
+	}
+	return k > 0 ? txn(c, msg, idx, k, acc, has8bit) : SX_OK;
+}
+
+static size_t
+count_pending(const struct dl_msg *msg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < msg->nrcpt; i++)
+		n += msg->rcpt[i].result == DL_PENDING;
+	return n;
 }
 
 enum status
 lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 {
-	size_t i;
+	size_t *idx, *acc, t, nep = c->opts.nendpoints;
+	size_t start = c->fd >= 0 ? c->ep : 0;
+	int has8bit = -1;
+	enum sx sx;
+	char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
 
-	(void)c;
-	for (i = 0; i < msg->nrcpt; i++) {
-		if (msg->rcpt[i].result != DL_PENDING)
-			continue;
-		msg->rcpt[i].result = DL_DEFER;
-		snprintf(msg->rcpt[i].detail, DL_DETAIL_MAX, "lmtp-not-built");
+	if (count_pending(msg) == 0)
+		return ST_OK;
+	idx = calloc(msg->nrcpt, sizeof(*idx));
+	acc = calloc(msg->nrcpt, sizeof(*acc));
+	if (idx == NULL || acc == NULL) {
+		free(idx);
+		free(acc);
+		return ST_TEMPFAIL;	/* all still pending: deferred below */
 	}
+	seterr(c, "no LMTP endpoint");
+	for (t = 0; t < nep && count_pending(msg) > 0; t++) {
+		size_t ep = (start + t) % nep;
+		int again = 1;
+
+		for (;;) {
+			int was_reused;
+
+			if (c->fd >= 0 && (c->ep != ep || !sess_alive(c)))
+				sess_close(c);
+			if (c->fd < 0 && sess_open(c, ep) < 0)
+				break;
+			if (has8bit < 0 && (c->caps & LMTP_CAP_8BITMIME))
+				has8bit = scan_8bit(c, msg);
+			if (has8bit < 0 && (c->caps & LMTP_CAP_8BITMIME)) {
+				seterr(c, "cannot read %s: %s", msg->path,
+				    strerror(errno));
+				goto out;
+			}
+			was_reused = c->reused;
+			sx = run_txns(c, msg, idx, acc, has8bit);
+			if (sx == SX_GARBLED)
+				goto out;	/* the rest: defer */
+			if (sx == SX_DROP && was_reused && !c->body_started &&
+			    again) {
+				again = 0;	/* a stale idle session */
+				continue;
+			}
+			break;
+		}
+		if (count_pending(msg) > 0)
+			log_warn("lmtp-endpoint-failed", "endpoint=%s reason=%s",
+			    log_quote(q1, sizeof(q1), ep_name(c, ep)),
+			    log_quote(q2, sizeof(q2), c->err));
+	}
+out:
+	free(idx);
+	free(acc);
+	if (count_pending(msg) == 0)
+		return ST_OK;
+	for (t = 0; t < msg->nrcpt; t++)
+		if (msg->rcpt[t].result == DL_PENDING)
+			set_result(&msg->rcpt[t], DL_DEFER, "%s", c->err);
 	return ST_TEMPFAIL;
 }
 
 void
 lmtp_client_quit(struct lmtp_client *c)
 {
-	(void)c;
+	struct lmtp_reply rep;
+
+	if (c->fd < 0)
+		return;
+	if (sock_write(c, "QUIT\r\n", 6) == SX_OK)
+		(void)read_reply(c, c->opts.timeout, &rep);
+	sess_close(c);
 }
 
 void
 lmtp_client_free(struct lmtp_client *c)
 {
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->in);
+	free(c->out);
 	free(c);
 }

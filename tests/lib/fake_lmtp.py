@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""fake_lmtp.py: a scripted fake LMTP server for the integration tests.
+
+    python3 tests/lib/fake_lmtp.py --ready FILE --record DIR [options] &
+
+Listens on a free 127.0.0.1 port chosen by the kernel (or on --unix PATH),
+then writes FILE (atomically): the port number, or the socket path. It
+serves connections one after another until killed (SIGTERM); it never
+exits by itself, so a test stops it by its PID.
+
+What the client sent is recorded byte for byte in DIR/conn-N.in (N counts
+connections from 1); each message received after DATA is stored, with
+dot-stuffing removed and CRLF kept, as DIR/msg-N (N counts messages).
+
+Replies (defaults in brackets):
+  --caps "WORD ..."        LHLO capabilities [PIPELINING 8BITMIME
+                           ENHANCEDSTATUSCODES]
+  --greeting TEXT          [220 fake.test LMTP ready]; a 421 greeting closes
+  --mail TEXT              reply to MAIL [250 2.1.0 OK]
+  --rcpt ADDR=TEXT         reply to RCPT TO:<ADDR> [250 2.1.5 OK]
+  --data TEXT              reply to DATA when a RCPT was accepted [354 go]
+  --final ADDR=TEXT        reply after the final "." for ADDR
+                           [250 2.0.0 <ADDR> Saved]
+  --multiline              every reply after "." comes in two lines
+  --after MODE             what follows the final ".":
+        normal   one reply per accepted RCPT
+        fewer    one reply fewer, then the connection is closed
+        more     one reply more than recipients
+        garbage  "+OK hello" instead of the replies
+        nul      a reply line holding a NUL byte
+        long     one 64 KiB reply line
+        stall    nothing; waits until the client hangs up
+        close    closes the connection at once
+        421      "421 4.3.2 shutting down", then closes
+  --only-first             the options above (except --caps) apply to the
+                           first connection only; later ones get defaults
+Any reply with code 421 closes the connection after it is sent.
+"""
+import argparse
+import os
+import socket
+import sys
+
+DEF_GREETING = "220 fake.test LMTP ready"
+DEF_MAIL = "250 2.1.0 OK"
+DEF_RCPT = "250 2.1.5 OK"
+DEF_DATA = "354 go"
+
+
+def parse_map(items):
+    out = {}
+    for it in items or []:
+        k, _, v = it.partition("=")
+        out[k.lower()] = v
+    return out
+
+
+class Conn:
+    def __init__(self, sock, n, args, scripted):
+        self.s = sock
+        self.n = n
+        self.a = args
+        self.scripted = scripted
+        self.buf = b""
+        self.rec = open(os.path.join(args.record, "conn-%d.in" % n), "wb")
+
+    def opt(self, name, default):
+        v = getattr(self.a, name)
+        return v if (self.scripted and v is not None) else default
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def reply(self, text):
+        self.send(text.encode("latin-1") + b"\r\n")
+        if text.startswith("421"):
+            raise EOFError
+
+    def recv(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise EOFError
+        self.rec.write(d)
+        self.rec.flush()
+        self.buf += d
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self.recv()
+        i = self.buf.index(b"\n") + 1
+        ln, self.buf = self.buf[:i], self.buf[i:]
+        return ln
+
+    def read_data(self):
+        lines = []
+        while True:
+            ln = self.line()
+            if ln == b".\r\n":
+                break
+            if ln.startswith(b"."):
+                ln = ln[1:]
+            lines.append(ln)
+        return b"".join(lines)
+
+    def finals(self, accepted):
+        fmap = parse_map(self.a.final) if self.scripted else {}
+        out = []
+        for addr in accepted:
+            t = fmap.get(addr.lower(), "250 2.0.0 <%s> Saved" % addr)
+            if self.scripted and self.a.multiline:
+                code = t[:3]
+                out.append("%s-%s (first line)" % (code, t[4:]))
+            out.append(t)
+        return out
+
+    def after_data(self, accepted):
+        mode = self.opt("after", "normal")
+        if mode == "stall":
+            while True:
+                self.recv()
+        if mode == "close":
+            raise EOFError
+        if mode == "421":
+            self.reply("421 4.3.2 shutting down")
+        if mode == "garbage":
+            self.send(b"+OK hello\r\n")
+            return
+        if mode == "nul":
+            self.send(b"250 2.0.0 a\x00b\r\n" * len(accepted))
+            return
+        if mode == "long":
+            self.send(b"250 " + b"x" * 65536 + b"\r\n")
+            return
+        lines = self.finals(accepted)
+        if mode == "fewer":
+            # drop the reply (all its lines) of the last recipient
+            n = 2 if (self.scripted and self.a.multiline) else 1
+            lines = lines[:-n]
+        if mode == "more":
+            lines.append("250 2.0.0 extra reply")
+        self.send("".join(l + "\r\n" for l in lines).encode("latin-1"))
+        if mode == "fewer":
+            raise EOFError
+
+    def run(self, counter):
+        self.reply(self.opt("greeting", DEF_GREETING))
+        rmap = parse_map(self.a.rcpt) if self.scripted else {}
+        mail_ok = False
+        accepted = []
+        while True:
+            ln = self.line().decode("latin-1").rstrip("\r\n")
+            verb = ln[:4].upper()
+            if verb == "LHLO":
+                caps = self.a.caps.split()
+                lines = ["250-fake.test"] + ["250-" + c for c in caps]
+                lines[-1] = "250 " + lines[-1][4:]
+                self.send("".join(l + "\r\n" for l in lines).encode())
+            elif verb == "MAIL":
+                t = self.opt("mail", DEF_MAIL)
+                mail_ok = t.startswith("2")
+                accepted = []
+                self.reply(t)
+            elif verb == "RCPT":
+                if not mail_ok:
+                    self.reply("503 5.5.1 MAIL needed first")
+                    continue
+                addr = ln[ln.find("<") + 1:ln.rfind(">")]
+                t = rmap.get(addr.lower(), DEF_RCPT)
+                if t.startswith("2"):
+                    accepted.append(addr)
+                self.reply(t)
+            elif verb == "DATA":
+                if not accepted:
+                    self.reply("554 5.5.1 No valid recipients")
+                    continue
+                t = self.opt("data", DEF_DATA)
+                self.reply(t)
+                if not t.startswith("354"):
+                    continue
+                body = self.read_data()
+                counter[0] += 1
+                with open(os.path.join(self.a.record, "msg-%d" % counter[0]),
+                          "wb") as f:
+                    f.write(body)
+                self.after_data(accepted)
+                mail_ok, accepted = False, []
+            elif verb == "RSET":
+                mail_ok, accepted = False, []
+                self.reply("250 2.0.0 OK")
+            elif verb == "NOOP":
+                self.reply("250 2.0.0 OK")
+            elif verb == "QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("500 5.5.2 Unknown command")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ready", required=True)
+    ap.add_argument("--record", required=True)
+    ap.add_argument("--unix")
+    ap.add_argument("--caps", default="PIPELINING 8BITMIME ENHANCEDSTATUSCODES")
+    ap.add_argument("--greeting")
+    ap.add_argument("--mail")
+    ap.add_argument("--rcpt", action="append")
+    ap.add_argument("--data")
+    ap.add_argument("--final", action="append")
+    ap.add_argument("--multiline", action="store_true")
+    ap.add_argument("--after")
+    ap.add_argument("--only-first", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(a.record, exist_ok=True)
+    if a.unix:
+        ls = socket.socket(socket.AF_UNIX)
+        ls.bind(a.unix)
+        where = a.unix
+    else:
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        where = str(ls.getsockname()[1])
+    ls.listen(8)
+    with open(a.ready + ".tmp", "w") as f:
+        f.write(where + "\n")
+    os.rename(a.ready + ".tmp", a.ready)
+    n = 0
+    counter = [0]
+    while True:
+        s, _ = ls.accept()
+        n += 1
+        c = Conn(s, n, a, n == 1 or not a.only_first)
+        try:
+            c.run(counter)
+        except (EOFError, OSError):
+            pass
+        finally:
+            c.rec.close()
+            s.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -137,7 +137,7 @@ domain_check(const char *s, size_t len, char *out)
 		if (c == '.') {
 			const char *l = s + i - label;
 
-			if (label == 0 || l[0] == '-' || l[label - 1] == '-')
+			if (label == 0)
 				return ADDR_SYNTAX;
 			if (label > 63)
 				return ADDR_DOMAIN_LONG;
@@ -147,6 +147,8 @@ domain_check(const char *s, size_t len, char *out)
 				    label == 4)
 					return ADDR_IDN;
 			}
+			if (l[0] == '-' || l[label - 1] == '-')
+				return ADDR_SYNTAX;
 			label = 0;
 			continue;
 		}

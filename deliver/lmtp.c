@@ -655,7 +655,7 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 {
 	size_t *idx, *acc, t, nep = c->opts.nendpoints;
 	size_t start = c->fd >= 0 ? c->ep : 0;
-	int has8bit = -1;
+	int has8bit = -1, broken = 0;
 	enum sx sx;
 	char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
 
@@ -666,7 +666,11 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 	if (idx == NULL || acc == NULL) {
 		free(idx);
 		free(acc);
-		return ST_TEMPFAIL;	/* all still pending: deferred below */
+		for (t = 0; t < msg->nrcpt; t++)
+			if (msg->rcpt[t].result == DL_PENDING)
+				set_result(&msg->rcpt[t], DL_DEFER,
+				    "out of memory");
+		return ST_TEMPFAIL;
 	}
 	seterr(c, "no LMTP endpoint");
 	for (t = 0; t < nep && count_pending(msg) > 0; t++) {
@@ -689,8 +693,10 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 			}
 			was_reused = c->reused;
 			sx = run_txns(c, msg, idx, acc, has8bit);
-			if (sx == SX_GARBLED)
+			if (sx == SX_GARBLED) {
+				broken = 1;
 				goto out;	/* the rest: defer */
+			}
 			if (sx == SX_DROP && was_reused && !c->body_started &&
 			    again) {
 				again = 0;	/* a stale idle session */
@@ -707,7 +713,7 @@ out:
 	free(idx);
 	free(acc);
 	if (count_pending(msg) == 0)
-		return ST_OK;
+		return broken ? ST_TEMPFAIL : ST_OK;
 	for (t = 0; t < msg->nrcpt; t++)
 		if (msg->rcpt[t].result == DL_PENDING)
 			set_result(&msg->rcpt[t], DL_DEFER, "%s", c->err);

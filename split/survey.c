@@ -6,8 +6,10 @@
  * for information only; split cannot use it (and should not).
  *
  * A deeper --trust-hops is only suggested when the chosen header mostly
- * sits right at that depth: a rare local address below a Received: line is
- * more likely a sender's forgery than the ISP's header.
+ * sits right at that depth in messages where the same header also stands
+ * above the first Received: (the ISP's own chain of hops, as with a qmail
+ * forward). A local address below a Received: line in a message without
+ * that is more likely a sender's forgery than the ISP's header.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -209,7 +211,7 @@ tally(struct hstat *h, const struct occ *occ, size_t n)
 			if (occ[i].kind >= O_LOCAL) {
 				h->score[k][t]++;
 				h->prefix[k][t] += occ[i].kind == O_PREFIX;
-				h->atdepth[k][t] += occ[i].hops == t;
+				h->atdepth[k][t] += occ[i].hops == t && above;
 			}
 		}
 	}

@@ -1,0 +1,178 @@
+#!/bin/sh
+# mdrop-split end to end: fixture messages in a temp spool -> exact records.
+. "$(dirname "$0")/../lib/tap.sh"
+
+FIX=$TOP/tests/fixtures/split
+SP=$TESTDIR/spool
+mkdir -p "$SP/new"
+N=$SP/new
+for f in "$FIX"/*.eml; do cp "$f" "$N/$(basename "$f" .eml)"; done
+cd "$TESTDIR" || exit 1
+
+# rec PATH RCPT SENDER: one expected record line
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3"; }
+# split ARGS...: records to out, log to err, exit code in $rc
+split() { mdrop-split "$@" >out 2>err; rc=$?; }
+
+# --- Postfix ISP: Delivered-To above the first Received decides -----------
+split -d example.org "$N/postfix"
+rec "$N/postfix" alice@example.org bob@example.net >want
+is_file_bytes out want "postfix: Delivered-To recipient, Return-Path sender"
+is "$rc" 0 "postfix: exit 0"
+
+# --- list, Bcc, redirect: envelope recipient only, never To:/Cc: ----------
+split -H X-Original-To -d example.org "$N/list" "$N/bcc" "$N/redirect"
+{ rec "$N/list" carol@example.org list-bounces@lists.example.com
+  rec "$N/bcc" erin@example.org bob@example.net
+  rec "$N/redirect" frank@example.org ""; } >want
+is_file_bytes out want "list/Bcc/redirect: each to its envelope recipient only"
+is "$rc" 0 "list/Bcc/redirect: exit 0"
+ok "Cc:/To: addresses never get a record" \
+	sh -c '! grep -q -e dave@ -e old-address@ -e someone@ out'
+
+# --- forged headers below Received: ignored -> fallback -------------------
+split -d example.org "$N/forged"
+rec "$N/forged" postmaster@example.org spammer@bad.example >want
+is_file_bytes out want "forged Delivered-To below Received: ignored (fallback)"
+ok "forged: fallback logged with reason and file" \
+	grep -q "fallback path=$N/forged reason=no-envelope-header" err
+split -H X-Original-To -f admin@example.org -d example.org "$N/forged"
+rec "$N/forged" admin@example.org spammer@bad.example >want
+is_file_bytes out want "forged X-Original-To ignored; -f fallback used"
+split --any-position -d example.org "$N/forged"
+rec "$N/forged" victim@example.org spammer@bad.example >want
+is_file_bytes out want "--any-position lifts the limit (documented as unsafe)"
+
+# --- qmail: -n 2 --trust-hops 1 --strip-prefix %d- ------------------------
+split -n 2 --trust-hops 1 --strip-prefix %d- -d example.org \
+	"$N/qmail" "$N/qmail-other"
+{ rec "$N/qmail" alice@example.org bob@example.net
+  rec "$N/qmail-other" other-bob@example.org bob@example.net; } >want
+is_file_bytes out want "qmail: second Delivered-To, own-domain prefix stripped"
+split -d example.org "$N/qmail"
+rec "$N/qmail" postmaster@example.org bob@example.net >want
+is_file_bytes out want "qmail box without -n 2: foreign box address -> fallback"
+ok "qmail: foreign address logged" \
+	grep -q "foreign-dropped path=$N/qmail address=isp-box@isp.example" err
+split -n 3 --trust-hops 1 -d example.org "$N/qmail"
+rec "$N/qmail" postmaster@example.org bob@example.net >want
+is_file_bytes out want "-n beyond the trusted occurrences -> fallback"
+ok "occurrence-missing logged" grep -q "reason=occurrence-missing" err
+
+# --- Exim Envelope-to list: one record per local address ------------------
+split -H Envelope-to -d example.org "$N/exim"
+{ rec "$N/exim" grace@example.org bob@example.net
+  rec "$N/exim" Heidi@example.org bob@example.net; } >want
+is_file_bytes out want "exim: a record per local address, domain lower-cased"
+ok "exim: foreign list member logged and dropped" \
+	grep -q "foreign-dropped path=$N/exim address=ivan@foreign.example" err
+
+# --- CRLF spool file -----------------------------------------------------
+split -d example.org "$N/crlf"
+rec "$N/crlf" judy@example.org bob@example.net >want
+is_file_bytes out want "CRLF header section"
+
+# --- aliases and catch-all ------------------------------------------------
+cat >aliases <<'EOF'
+# comment
+info@example.org     alice@example.org
+Grace@example.org    grace.h@example.org
+@example.org         catchall@example.org
+EOF
+printf 'Delivered-To: info@Example.org\n\nx\n' >"$N/info"
+printf 'Delivered-To: nobody@example.org\n\nx\n' >"$N/nobody"
+{ rec "$N/info" alice@example.org ""
+  rec "$N/nobody" catchall@example.org ""; } >want
+split -a aliases -d example.org "$N/info" "$N/nobody"
+is_file_bytes out want "aliases: exact line, then the @domain catch-all"
+split -H Envelope-to -a aliases -d example.org "$N/exim"
+{ rec "$N/exim" grace.h@example.org bob@example.net
+  rec "$N/exim" catchall@example.org bob@example.net; } >want
+is_file_bytes out want "aliases: case-insensitive lookup of a list"
+
+printf 'info@example.org alice@elsewhere.example\n' >bad1
+printf 'just-one-field\n' >bad2
+printf 'a@example.org b@example.org\nA@example.org c@example.org\n' >bad3
+for b in bad1 bad2 bad3 missing; do
+	split -a $b -d example.org "$N/postfix"
+	is "$rc" 78 "bad alias file $b: exit 78"
+	is "$(wc -c <out)" 0 "bad alias file $b: no record printed"
+	ok "bad alias file $b: error names the file" grep -q "file=$b" err
+done
+
+# --- unreadable path: 66 at the end, the others still routed --------------
+split -d example.org "$N/postfix" "$N/does-not-exist" "$N/crlf"
+{ rec "$N/postfix" alice@example.org bob@example.net
+  rec "$N/crlf" judy@example.org bob@example.net; } >want
+is_file_bytes out want "missing path: other records printed"
+is "$rc" 66 "missing path: exit 66"
+ok "missing path: error names it" \
+	grep -q "open path=$N/does-not-exist" err
+split -d example.org "$N"
+is "$rc" 66 "a directory as path: exit 66"
+
+# --- paths on stdin -------------------------------------------------------
+printf '%s\n\n%s\n' "$N/postfix" "$N/crlf" | mdrop-split -d example.org \
+	>out 2>err
+{ rec "$N/postfix" alice@example.org bob@example.net
+  rec "$N/crlf" judy@example.org bob@example.net; } >want
+is_file_bytes out want "paths from stdin, blank lines skipped"
+
+# --- stdout errors --------------------------------------------------------
+mdrop-split -d example.org "$N/postfix" >/dev/full 2>err
+rc=$?
+ok "/dev/full: exit non-zero ($rc)" test "$rc" -ne 0
+is "$rc" 74 "/dev/full: exit 74"
+ok "/dev/full: error logged" grep -q "error: write file=stdout" err
+
+# --- usage, help, version -------------------------------------------------
+split "$N/postfix"
+is "$rc" 64 "no -d: usage error 64"
+is "$(wc -c <out)" 0 "no -d: no record"
+split -d 'bad domain' "$N/postfix"
+is "$rc" 64 "bad -d: 64"
+split -d example.org -f 'not an address' "$N/postfix"
+is "$rc" 64 "bad -f: 64"
+split -d example.org -n 0 "$N/postfix"
+is "$rc" 64 "-n 0: 64"
+split --help
+is "$rc" 0 "--help: exit 0"
+for o in -H --header -n --occurrence --trust-hops --any-position -d \
+	--domain --strip-prefix -a --aliases -f --fallback --explain \
+	--survey --max-header-bytes -q -v --help --version; do
+	ok "--help lists $o" grep -q -e "$o[ ,]" out
+done
+split --version
+is "$(cat out)" "mdrop-split 0.1.0" "--version"
+
+# --- --explain ------------------------------------------------------------
+split --explain -d example.org "$N/postfix" "$N/forged"
+is "$rc" 0 "--explain: exit 0"
+ok "--explain: no records" sh -c '! grep -q "	" out'
+ok "--explain: chosen line with number and position" \
+	grep -q "line 2: Delivered-To: alice@example.org" out
+ok "--explain: says it was chosen" grep -q "CHOSEN" out
+ok "--explain: forged one ignored and why" \
+	grep -q "ignored: below the trusted zone" out
+ok "--explain: fallback reason" \
+	grep -q "fallback: postmaster@example.org reason=no-envelope-header" out
+ok "--explain: final recipient" grep -q "recipient: alice@example.org" out
+
+# --- --survey -------------------------------------------------------------
+for i in 1 2 3; do cp "$N/qmail" "$N/q$i"; done
+split --survey -d example.org "$N/q1" "$N/q2" "$N/q3" "$N/qmail-other"
+is "$rc" 0 "--survey: exit 0"
+is "$(tail -n 1 out)" \
+	"suggest: mdrop-split -H Delivered-To -n 2 --trust-hops 1 --strip-prefix %d- -d example.org" \
+	"--survey: qmail settings suggested"
+split --survey -d example.org "$N/list" "$N/bcc" "$N/redirect" "$N/postfix"
+is "$(tail -n 1 out)" \
+	"suggest: mdrop-split -H X-Original-To -n 1 --trust-hops 0 -d example.org" \
+	"--survey: Postfix X-Original-To suggested"
+ok "--survey: never recommends To/Cc" sh -c '! grep -qi -e "-H To" -e "-H Cc" out'
+split --survey -d example.org "$N/forged" "$N/forged"
+ok "--survey: forged-only headers are not suggested" \
+	grep -q "^suggest: none" out
+rm -f "$N/q1" "$N/q2" "$N/q3"
+
+done_testing

@@ -1,0 +1,204 @@
+#!/bin/sh
+# mdrop-deliver -l against the scripted fake LMTP server (tests/lib/fake_lmtp.py):
+# what goes over the wire, byte for byte, and what every hostile reply
+# pattern (HOSTILE.md 46-54) does to results, exit code and spool.
+. "$(dirname "$0")/../lib/tap.sh"
+
+FAKE=$TOP/tests/lib/fake_lmtp.py
+_nfake=0
+
+# start_fake ARGS...: sets EP (endpoint) and REC (its record dir).
+start_fake() {
+	_nfake=$((_nfake + 1))
+	REC=$TESTDIR/fake$_nfake
+	python3 "$FAKE" --ready "$REC.ready" --record "$REC" "$@" \
+	    2>"$REC.err" &
+	_pid=$!
+	at_exit "kill $_pid"
+	_i=0
+	while [ ! -s "$REC.ready" ] && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	EP=127.0.0.1:$(cat "$REC.ready")
+}
+
+# new_spool: a fresh SPOOL with one message NAME=m1 holding $1 (printf).
+new_spool() {
+	SPOOL=$(mktemp -d "$TESTDIR/spool.XXXXXX")
+	mkdir "$SPOOL/tmp" "$SPOOL/new" "$SPOOL/failed"
+	chmod 700 "$SPOOL"
+	printf "$1" > "$SPOOL/new/m1"
+	M=$SPOOL/new/m1
+}
+
+# deliver RECORDS ARGS...: runs mdrop-deliver; sets RC, OUT (stdout file).
+deliver() {
+	_recs=$1; shift
+	OUT=$TESTDIR/out.$_nfake
+	printf "$_recs" | mdrop-deliver --lhlo t.test --timeout 5 "$@" \
+	    >"$OUT" 2>"$OUT.err"
+	RC=$?
+}
+
+# results: "RCPT RESULT" per output line.
+results() { cut -f2,3 "$OUT" | tr '\t' ' ' | tr '\n' ';'; }
+
+# 1. Pipelining, grouped, multi-line replies, 8-bit body; byte-exact wire.
+new_spool 'Subject: caf\303\251\n\n.hidden\nline\r\nbare\rcr\n.\n'
+start_fake --multiline
+deliver "$M\ta@example.org\ts@x.org\n$M\tb@example.org\ts@x.org\n" \
+    -l "$EP" --lmtp-group
+is "$RC" 0 "multi-line: exit 0"
+is "$(results)" "a@example.org ok;b@example.org ok;" "multi-line: one result per recipient"
+is "$(cut -f4 "$OUT" | head -n 1)" \
+    "250 2.0.0 <a@example.org> Saved (first line) 2.0.0 <a@example.org> Saved" \
+    "multi-line: detail holds both lines, no TAB"
+printf 'LHLO t.test\r\nMAIL FROM:<s@x.org> BODY=8BITMIME\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nSubject: caf\303\251\r\n\r\n..hidden\r\nline\r\nbare\r\ncr\r\n..\r\n.\r\nQUIT\r\n' > "$TESTDIR/want1"
+is_file_bytes "$REC/conn-1.in" "$TESTDIR/want1" "multi-line: exact commands, CRLF + dot-stuffed data"
+printf 'Subject: caf\303\251\r\n\r\n.hidden\r\nline\r\nbare\r\ncr\r\n.\r\n' > "$TESTDIR/want1m"
+is_file_bytes "$REC/msg-1" "$TESTDIR/want1m" "multi-line: the server got the message once"
+ok "multi-line: spool file removed" test ! -e "$M"
+
+# 2. Default: one transaction per recipient (Delivered-To); null sender;
+#    no BODY= without 8BITMIME, SIZE= only when announced.
+new_spool 'Subject: plain\n\nx'
+start_fake --caps "PIPELINING SIZE 1000000"
+size=$(wc -c < "$M")
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP"
+is "$RC" 0 "per-recipient: exit 0"
+is "$(tr -d '\r' < "$REC/conn-1.in" | grep -c "^MAIL FROM:<> SIZE=$size\$")" 2 "per-recipient: two transactions, SIZE= when announced"
+is "$(grep -c 'RCPT TO' "$REC/conn-1.in")" 2 "per-recipient: one RCPT each"
+ok "per-recipient: two messages received" test -f "$REC/msg-2"
+printf 'Subject: plain\r\n\r\nx\r\n' > "$TESTDIR/want2"
+is_file_bytes "$REC/msg-2" "$TESTDIR/want2" "per-recipient: missing last newline added"
+
+# 3. 452 for one RCPT: DATA for the others; that one deferred and, on the
+#    rerun, the only one sent.
+new_spool 'Subject: full\n\nbody\n'
+start_fake --rcpt 'b@example.org=452 4.2.2 Mailbox full'
+deliver "$M\ta@example.org\ts@x.org\n$M\tb@example.org\ts@x.org\n$M\tc@example.org\ts@x.org\n" \
+    -l "$EP" --lmtp-group
+is "$RC" 75 "452: exit 75"
+is "$(results)" "a@example.org ok;b@example.org defer;c@example.org ok;" "452: b deferred, a and c ok"
+is "$(grep "b@example.org" "$OUT" | cut -f4)" "452 4.2.2 Mailbox full" "452: detail is the server's reply"
+ok "452: message stays in the spool" test -f "$M"
+start_fake
+deliver "$M\ta@example.org\ts@x.org\n$M\tb@example.org\ts@x.org\n$M\tc@example.org\ts@x.org\n" \
+    -l "$EP" --lmtp-group
+is "$RC" 0 "452 rerun: exit 0"
+is "$(grep -c 'RCPT TO' "$REC/conn-1.in") $(grep 'RCPT TO' "$REC/conn-1.in" | tr -d '\r')" \
+    "1 RCPT TO:<b@example.org>" "452 rerun: only b is sent again"
+ok "452 rerun: spool file removed" test ! -e "$M"
+
+# 4. Fewer replies after DATA, then EOF: the one without a reply is tried
+#    on the next endpoint, the others are not sent there again.
+new_spool 'Subject: fewer\n\nbody\n'
+start_fake --after fewer; EP1=$EP; REC1=$REC
+start_fake; EP2=$EP; REC2=$REC
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n$M\tc@example.org\t\n" \
+    -l "$EP1" -l "$EP2" --lmtp-group
+is "$RC" 0 "fewer: exit 0 after failover"
+is "$(results)" "a@example.org ok;b@example.org ok;c@example.org ok;" "fewer: all ok"
+is "$(grep 'RCPT TO' "$REC2/conn-1.in" | tr -d '\r')" "RCPT TO:<c@example.org>" \
+    "fewer: only c retried on the next endpoint"
+ok "fewer: spool file removed" test ! -e "$M"
+
+# 5. Fewer replies with a single endpoint: deferred, message kept.
+new_spool 'Subject: fewer\n\nbody\n'
+start_fake --after fewer
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP" --lmtp-group
+is "$RC" 75 "fewer, one endpoint: exit 75"
+is "$(results)" "a@example.org ok;b@example.org defer;" "fewer, one endpoint: b deferred"
+ok "fewer, one endpoint: message stays" test -f "$M"
+
+# 6. More replies than recipients: out of step, session closed; the next
+#    message gets a new session.
+new_spool 'Subject: more\n\nbody\n'
+printf 'Subject: second\n\nbody\n' > "$SPOOL/new/m2"
+start_fake --after more --only-first
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n$SPOOL/new/m2\tc@example.org\t\n" \
+    -l "$EP" --lmtp-group
+is "$(results)" "a@example.org ok;b@example.org ok;c@example.org ok;" "more: replies counted, all ok"
+ok "more: out of step is logged" grep -q 'lmtp-out-of-step' "$OUT.err"
+ok "more: a new session for the next message" test -f "$REC/conn-2.in"
+is "$(grep -c MAIL "$REC/conn-2.in")" 1 "more: second message once, on the new session"
+
+# 7. 421 mid-session (at RCPT): nothing delivered there; next endpoint.
+new_spool 'Subject: 421\n\nbody\n'
+start_fake --rcpt 'b@example.org=421 4.3.2 Shutting down'; EP1=$EP; REC1=$REC
+start_fake; EP2=$EP; REC2=$REC
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP1" -l "$EP2" --lmtp-group
+is "$RC" 0 "421: exit 0 after failover"
+ok "421: no data sent to the first endpoint" test ! -e "$REC1/msg-1"
+is "$(grep -c RCPT "$REC2/conn-1.in")" 2 "421: both recipients on the next endpoint"
+# ... and with no other endpoint: deferred.
+new_spool 'Subject: 421\n\nbody\n'
+start_fake --after 421
+deliver "$M\ta@example.org\t\n" -l "$EP"
+is "$RC" 75 "421 after DATA, one endpoint: exit 75"
+is "$(results)" "a@example.org defer;" "421 after DATA: deferred"
+ok "421 after DATA: message stays" test -f "$M"
+
+# 8. Garbage, NUL, a 64 KiB line after DATA: protocol error, deferred,
+#    never retried on another endpoint (the server may have delivered).
+for mode in garbage nul long; do
+	new_spool 'Subject: g\n\nbody\n'
+	start_fake --after $mode; EP1=$EP
+	start_fake; REC2=$REC; EP2=$EP
+	deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP1" -l "$EP2" --lmtp-group
+	is "$RC" 75 "$mode: exit 75"
+	is "$(results)" "a@example.org defer;b@example.org defer;" "$mode: all deferred"
+	ok "$mode: detail names the protocol error" grep -q "protocol error" "$OUT"
+	ok "$mode: not retried on the next endpoint" test ! -e "$REC2/conn-1.in"
+	ok "$mode: message stays" test -f "$M"
+done
+
+# 9. A server that stalls after the final ".": --data-timeout fires.
+new_spool 'Subject: slow\n\nbody\n'
+start_fake --after stall
+t0=$(date +%s)
+deliver "$M\ta@example.org\t\n" -l "$EP" --data-timeout 1
+t1=$(date +%s)
+is "$RC" 75 "stall: exit 75"
+is "$(results)" "a@example.org defer;" "stall: deferred"
+ok "stall: detail says timeout" grep -q "timeout" "$OUT"
+ok "stall: message stays in the spool" test -f "$M"
+ok "stall: gave up within 4 s" test $((t1 - t0)) -le 4
+
+# 10. No RCPT accepted: no message data; without PIPELINING not even DATA.
+new_spool 'Subject: none\n\nbody\n'
+start_fake --caps ENHANCEDSTATUSCODES --rcpt 'a@example.org=550 5.1.1 Unknown' \
+    --rcpt 'b@example.org=450 4.2.1 Busy'
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP" --lmtp-group
+is "$RC" 67 "none accepted: exit 67 (a failure wins over a deferral)"
+is "$(results)" "a@example.org fail;b@example.org defer;" "none accepted: per-recipient results"
+ok "none accepted: no DATA command" sh -c "! grep -q DATA '$REC/conn-1.in'"
+ok "none accepted: no message" test ! -e "$REC/msg-1"
+ok "none accepted: message stays (b pending)" test -f "$M"
+
+# 11. Failover: a dead socket and a 421 greeting before the live endpoint.
+new_spool 'Subject: failover\n\nbody\n'
+start_fake --greeting '421 4.3.2 Too busy'; EP1=$EP; REC1=$REC
+start_fake; EP2=$EP; REC2=$REC
+deliver "$M\ta@example.org\t\n" -l "unix:$TESTDIR/no-such-socket" -l "$EP1" -l "$EP2"
+is "$RC" 0 "failover: exit 0"
+is "$(results)" "a@example.org ok;" "failover: delivered"
+ok "failover: 421 greeting got no command" test ! -s "$REC1/conn-1.in"
+is "$(grep -c 'RCPT' "$REC2/conn-1.in")" 1 "failover: delivered once, on the live endpoint"
+ok "failover: dead endpoint logged" grep -q "no-such-socket" "$OUT.err"
+
+# 12. One session for several messages, over a unix socket.
+new_spool 'Subject: one\n\nbody\n'
+printf 'Subject: two\n\nbody\n' > "$SPOOL/new/m2"
+_nfake=$((_nfake + 1)); REC=$TESTDIR/fake$_nfake
+python3 "$FAKE" --ready "$REC.ready" --record "$REC" --unix "$TESTDIR/lmtp.sock" &
+_p=$!; at_exit "kill $_p"
+_i=0; while [ ! -s "$REC.ready" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+deliver "$M\ta@example.org\t\n$SPOOL/new/m2\tb@example.org\t\n" -l "unix:$TESTDIR/lmtp.sock"
+is "$RC" 0 "unix socket: exit 0"
+ok "unix socket: one session" test ! -e "$REC/conn-2.in"
+is "$(grep -c '^MAIL' "$REC/conn-1.in") $(grep -c '^QUIT' "$REC/conn-1.in")" "2 1" \
+    "unix socket: two transactions, then QUIT"
+ok "unix socket: both spool files removed" test ! -e "$M" -a ! -e "$SPOOL/new/m2"
+
+done_testing

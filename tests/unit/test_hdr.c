@@ -33,6 +33,9 @@ put(struct out *o, const char *s, size_t n)
 	o->s[o->len] = '\0';
 }
 
+static void putf(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
 putf(struct out *o, const char *fmt, ...)
 {

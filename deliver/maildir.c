@@ -377,9 +377,19 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 	}
 	if (mdir_open(m, r->addr, m->o.create, &d, r) < 0)
 		return;
-	if (scan && (find_base(d.new, base, name, sizeof name) == 1 ||
-	    find_base(d.cur, base, name, sizeof name) == 1)) {
-		setr(r, DL_OK, "already delivered: %s/%s", d.path, name);
+	if (scan && (find_base(d.new, base, name, sizeof name) < 0 ||
+	    find_base(d.cur, base, name, sizeof name) < 0)) {
+		set_error(r, d.path, errno, 1);	/* never guess: retry */
+		if (r->result == DL_FAIL)
+			r->result = DL_DEFER;
+		goto out;
+	}
+	if (scan && find_base(d.new, base, name, sizeof name) == 1) {
+		setr(r, DL_OK, "already delivered: %s/new/%s", d.path, name);
+		goto keep;
+	}
+	if (scan && find_base(d.cur, base, name, sizeof name) == 1) {
+		setr(r, DL_OK, "already delivered: %s/cur/%s", d.path, name);
 		goto keep;
 	}
 	if ((headlen = prepend_lines(msg, r->addr, head, sizeof head)) < 0) {

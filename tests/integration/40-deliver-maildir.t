@@ -1,0 +1,184 @@
+#!/bin/sh
+# mdrop-deliver -m: byte-exact Maildir delivery, record groups and spool
+# acknowledgement, hostile local parts, permanent failures, broken records,
+# reruns (exactly once), locks, acting on each record as it arrives.
+. "$(dirname "$0")/../lib/tap.sh"
+
+D=$TESTDIR
+SP=$D/spool
+M=$D/mail
+T="$M/%d/%l/Maildir"
+mkdir -p "$SP/new" "$SP/tmp" "$SP/failed" "$M"
+
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3"; }
+nfiles() { find "$1" -type f 2>/dev/null | wc -l | tr -d ' '; }
+deliver() { mdrop-deliver -m "$T" "$@" >"$D/out" 2>"$D/err"; }
+cut_res() { cut -f2,3 "$D/out"; }
+
+# --- byte-exact, one message to three recipients -------------------------
+printf 'Subject: hi\nFrom: x@y\n\nline 1\n\nno final newline' >"$SP/new/100.M1P1.h"
+cp "$SP/new/100.M1P1.h" "$D/orig"
+P=$SP/new/100.M1P1.h
+{ rec "$P" a@ex.org s@y.org; rec "$P" B@ex.org s@y.org; rec "$P" c@ex.org s@y.org; } >"$D/in"
+exit_is 0 "three recipients delivered" deliver <"$D/in"
+is "$(cut_res | tr '\t\n' ' ;')" "a@ex.org ok;B@ex.org ok;c@ex.org ok;" "three ok result lines"
+ok "spool file removed" test ! -e "$P"
+ok "progress note removed" test ! -e "$SP/100.M1P1.h.done"
+for u in a b c; do
+	f=$(ls "$M/ex.org/$u/Maildir/new/")
+	U=$u; [ $u = b ] && U=B
+	{ printf 'Return-Path: <s@y.org>\nDelivered-To: %s@ex.org\n' $U; cat "$D/orig"; } >"$D/want"
+	is_file_bytes "$M/ex.org/$u/Maildir/new/$f" "$D/want" "$u: prepended lines + spool bytes, exactly"
+	case $f in 100.M1P1.h.*,S=$(wc -c <"$D/want" | tr -d ' ')) pass "$u: name has ,S=<size>";;
+	*) fail "$u: name has ,S=<size>" "$f";; esac
+	is "$(stat -c %a "$M/ex.org/$u/Maildir" "$M/ex.org/$u/Maildir/new" | tr '\n' ' ')" "700 700 " "$u: Maildir mode 0700"
+	grep -F "$M/ex.org/$u/Maildir/new/$f" "$D/out" >/dev/null && pass "$u: detail names the file" || fail "$u: detail names the file"
+done
+is "$(nfiles "$M/ex.org/a/Maildir/tmp")" 0 "tmp/ is empty"
+
+# --- rerun of the same records: recognised, nothing new -------------------
+exit_is 0 "rerun after success" deliver <"$D/in"
+is "$(nfiles "$M")" 3 "rerun delivered nothing twice"
+grep -c 'ok	already delivered' "$D/out" | grep -qx 3 && pass "rerun says already delivered" || fail "rerun says already delivered" "$(cat "$D/out")"
+
+# --- existing top Delivered-To and Return-Path are not doubled ------------
+printf 'Return-Path: <z@y>\nX: 1\n\nb\n' >"$SP/new/101.M1P1.h"
+printf 'Delivered-To: d@ex.org\nX: 2\n\nb\n' >"$SP/new/102.M1P1.h"
+{ rec "$SP/new/101.M1P1.h" d@ex.org z@y; rec "$SP/new/102.M1P1.h" d@ex.org ""; } | deliver
+f1=$(grep -l 'X: 1' "$M"/ex.org/d/Maildir/new/*); f2=$(grep -l 'X: 2' "$M"/ex.org/d/Maildir/new/*)
+printf 'Delivered-To: d@ex.org\nReturn-Path: <z@y>\nX: 1\n\nb\n' >"$D/want"
+is_file_bytes "$f1" "$D/want" "Return-Path at the top: not added again"
+printf 'Return-Path: <>\nDelivered-To: d@ex.org\nX: 2\n\nb\n' >"$D/want"
+is_file_bytes "$f2" "$D/want" "own Delivered-To at the top: not doubled; null sender <>"
+
+# --- hostile local parts: nothing outside the mail root -------------------
+printf 'S: h\n\nx\n' >"$SP/new/103.M1P1.h"
+P=$SP/new/103.M1P1.h
+mkdir -p "$M/ex.org" "$D/outside"
+ln -s "$D/outside" "$M/ex.org/evil"
+long=$(printf '%0300d' 0)
+(cd "$D" && find . -path ./mail -prune -o -print | grep -v -e '^./out$' -e '^./err$' -e '^./spool' -e '^./before$' -e '^./after$' | sort) >"$D/before"
+{
+	rec "$P" '../../x@ex.org' ""
+	rec "$P" 'a/b@ex.org' ""
+	rec "$P" '.hidden@ex.org' ""
+	rec "$P" '..@ex.org' ""
+	rec "$P" 'evil@ex.org' ""
+	rec "$P" "$long@ex.org" ""
+	rec "$P" 'x@../../etc' ""
+	rec "$P" '%2e%2e@ex.org' ""
+	rec "$P" "j$(printf '\303\266')rg@ex.org" ""
+} >"$D/in"
+exit_is 67 "hostile recipients refused (exit 67)" deliver <"$D/in"
+(cd "$D" && find . -path ./mail -prune -o -print | grep -v -e '^./out$' -e '^./err$' -e '^./spool' -e '^./before$' -e '^./after$' | sort) >"$D/after"
+is_file_bytes "$D/after" "$D/before" "nothing created outside the mail root"
+is "$(nfiles "$D/outside")" 0 "nothing written through the symlink"
+is "$(cut -f3 "$D/out" | tr '\n' ' ')" "fail fail fail fail fail fail fail ok ok " "each hostile part fails; %2e%2e and UTF-8 stay inside"
+ok "%2e%2e is a plain name under the root" test -d "$M/ex.org/%2e%2e/Maildir/new"
+grep -q 'evil@ex.org	fail	.*not a directory' "$D/out" && pass "symlink reported" || fail "symlink reported" "$(cat "$D/out")"
+ok "message moved to failed/" test -f "$SP/failed/103.M1P1.h"
+ok "with its .why" grep -q '^a/b@ex.org	fail	address refused by the template: slash-in-part' "$SP/failed/103.M1P1.h.why"
+ok ".why has the time" grep -q '^time: 20' "$SP/failed/103.M1P1.h.why"
+ok "no longer in new/" test ! -e "$P"
+
+# --- a file blocking the Maildir; --no-create -----------------------------
+printf 'S: f\n\nx\n' >"$SP/new/104.M1P1.h"
+mkdir -p "$M/ex.org/blocked"; : >"$M/ex.org/blocked/Maildir"
+{ rec "$SP/new/104.M1P1.h" blocked@ex.org ""; rec "$SP/new/104.M1P1.h" e@ex.org ""; } | deliver
+is "$(cut_res | tr '\t\n' ' ;')" "blocked@ex.org fail;e@ex.org ok;" "blocked Maildir: fail; the other delivered"
+ok "blocked: message in failed/ with .why" test -f "$SP/failed/104.M1P1.h" -a -f "$SP/failed/104.M1P1.h.why"
+ok ".why lists the ok one too" grep -q '^e@ex.org	ok	' "$SP/failed/104.M1P1.h.why"
+printf 'S: n\n\nx\n' >"$SP/new/105.M1P1.h"
+exit_is 67 "--no-create and no Maildir" sh -c "printf '%s\t%s\t\n' '$SP/new/105.M1P1.h' nobody@ex.org | mdrop-deliver --no-create -m '$T' >'$D/out' 2>'$D/err'"
+grep -q 'fail	.*no such Maildir' "$D/out" && pass "--no-create: fail names it" || fail "--no-create: fail names it" "$(cat "$D/out")"
+ok "--no-create created nothing" test ! -e "$M/ex.org/nobody"
+
+# --- broken records: line numbers, exit 65, the others go on --------------
+printf 'S: r\n\nx\n' >"$SP/new/106.M1P1.h"
+printf 'S: t\n\nx\n' >"$SP/new/107.M1P1.h"
+ln -s "$SP/new/106.M1P1.h" "$SP/new/108.M1P1.h"
+{
+	printf 'only-one-field\n'
+	rec "$SP/new/106.M1P1.h" f@ex.org ""
+	printf '%s\tg\001@ex.org\t\n' "$SP/new/106.M1P1.h"
+	rec "$D/elsewhere/106.M1P1.h" f@ex.org ""
+	rec "$SP/new/108.M1P1.h" f@ex.org ""
+	rec "$SP/new/107.M1P1.h" t@ex.org ""
+	printf '%s\tu@ex.org' "$SP/new/107.M1P1.h"
+} >"$D/in"
+exit_is 65 "broken records (exit 65)" deliver <"$D/in"
+for n in 1 3 7; do
+	grep -q "bad-record line=$n " "$D/err" && pass "line $n reported" || fail "line $n reported" "$(cat "$D/err")"
+done
+ok "f delivered despite the broken lines" test "$(nfiles "$M/ex.org/f/Maildir/new")" = 1
+ok "t delivered before the truncated record" test "$(nfiles "$M/ex.org/t/Maildir/new")" = 1
+ok "truncated record not acted on" test ! -e "$M/ex.org/u"
+ok "message of the truncated record stays in new/" test -f "$SP/new/107.M1P1.h"
+ok "message of the control-character record stays in new/" test -f "$SP/new/106.M1P1.h"
+grep -q 'elsewhere/106.M1P1.h	f@ex.org	fail	not a spool file' "$D/out" && pass "PATH outside a spool's new/ refused" || fail "PATH outside new/" "$(cat "$D/out")"
+grep -q '108.M1P1.h	f@ex.org	defer	cannot open: a symlink' "$D/out" && pass "symlinked spool file not followed" || fail "symlinked spool file" "$(cat "$D/out")"
+rm -f "$SP/new/108.M1P1.h"
+
+# --- spool file gone ------------------------------------------------------
+exit_is 65 "gone and never delivered (exit 65)" sh -c "printf '%s\t%s\t\n' '$SP/new/199.M1P1.h' zz@ex.org | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+grep -q 'fail	spool file gone' "$D/out" && pass "gone: says so" || fail "gone: says so" "$(cat "$D/out")"
+
+# --- a second deliver on a locked message defers --------------------------
+printf 'S: l\n\nx\n' >"$SP/new/109.M1P1.h"
+flock "$SP/new/109.M1P1.h" sleep 3 &
+lockpid=$!
+at_exit "kill $lockpid"
+sleep 0.3
+exit_is 75 "locked message deferred (exit 75)" sh -c "printf '%s\t%s\t\n' '$SP/new/109.M1P1.h' l@ex.org | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+is "$(cut -f3,4 "$D/out")" "defer	locked" "result: defer locked"
+ok "locked: nothing delivered, file kept" test ! -e "$M/ex.org/l" -a -f "$SP/new/109.M1P1.h"
+kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
+
+# --- the MUA moved the copy to cur/ with flags; a rerun after a crash -----
+printf 'S: m\n\nx\n' >"$SP/new/110.M1P1.h"
+cp "$SP/new/110.M1P1.h" "$D/keep110"
+rec "$SP/new/110.M1P1.h" m@ex.org "" >"$D/in"
+deliver <"$D/in"
+f=$(ls "$M/ex.org/m/Maildir/new")
+mv "$M/ex.org/m/Maildir/new/$f" "$M/ex.org/m/Maildir/cur/$f:2,S"
+cp "$D/keep110" "$SP/new/110.M1P1.h"	# as if the crash came before the unlink
+: >"$SP/110.M1P1.h.done"		# and before the note line
+exit_is 0 "rerun with the copy in cur/" deliver <"$D/in"
+is "$(nfiles "$M/ex.org/m")" 1 "copy in cur/ recognised: not delivered twice"
+grep -q "already delivered: .*cur/$f:2,S" "$D/out" && pass "result names the cur/ copy" || fail "names the cur/ copy" "$(cat "$D/out")"
+ok "and the spool file is acknowledged" test ! -e "$SP/new/110.M1P1.h"
+
+# --- each record acted on as soon as it arrives ---------------------------
+printf 'S: a1\n\nx\n' >"$SP/new/111.M1P1.h"
+printf 'S: a2\n\nx\n' >"$SP/new/112.M1P1.h"
+mkfifo "$D/fifo"
+mdrop-deliver -m "$T" <"$D/fifo" >"$D/out" 2>"$D/err" &
+dpid=$!
+exec 7>"$D/fifo"
+rec "$SP/new/111.M1P1.h" w@ex.org "" >&7
+i=0; while [ $i -lt 50 ] && ! grep -q 111.M1P1 "$D/out"; do sleep 0.1; i=$((i+1)); done
+ok "first record delivered and reported while the input stays open" grep -q '111.M1P1.h	w@ex.org	ok' "$D/out"
+ok "its group is still open: the spool file stays" test -f "$SP/new/111.M1P1.h"
+rec "$SP/new/112.M1P1.h" w@ex.org "" >&7
+i=0; while [ $i -lt 50 ] && [ -e "$SP/new/111.M1P1.h" ]; do sleep 0.1; i=$((i+1)); done
+ok "next PATH closes the group: spool file removed" test ! -e "$SP/new/111.M1P1.h"
+exec 7>&-
+wait $dpid
+is "$?" 0 "exit 0 at end of input"
+ok "last group acknowledged at EOF" test ! -e "$SP/new/112.M1P1.h"
+
+# --- stdout full: exit 74, delivery state intact --------------------------
+printf 'S: full\n\nx\n' >"$SP/new/113.M1P1.h"
+rec "$SP/new/113.M1P1.h" full@ex.org "" >"$D/in"
+mdrop-deliver -m "$T" <"$D/in" >/dev/full 2>"$D/err"
+is "$?" 74 "stdout on /dev/full: exit 74"
+exit_is 0 "rerun" deliver <"$D/in"
+is "$(nfiles "$M/ex.org/full")" 1 "delivered exactly once"
+
+# --- usage ----------------------------------------------------------------
+exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
+exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"
+exit_is 64 "bad template" sh -c "mdrop-deliver -m '$M/%x' </dev/null 2>/dev/null"
+exit_is 0 "--version" sh -c 'mdrop-deliver --version >/dev/null'
+
+done_testing

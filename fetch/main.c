@@ -1,11 +1,337 @@
-/* Placeholder until the fetch issue lands: refuses to run. */
+/*
+ * mdrop-fetch: POP3 over verified TLS into the spool, exactly once.
+ *
+ * Why it is this way: a multidrop box is the only copy of a domain's
+ * mail, so nothing may leave the server before it is durable here. A
+ * message is written to SPOOL/tmp, fsynced, its UID noted durably, then
+ * renamed into SPOOL/new (directory fsynced), and only then DELEd; the
+ * UID notes let the next session DELE without re-downloading what a
+ * crash left on the server. stdout carries spool paths for mdrop-split,
+ * each printed once durable; logs go to stderr. Passwords never come
+ * from argv. All protocol work lives in session.c and common/; this file
+ * is options, set-up, the poll loop and the one exit-code mapping.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "common/status.h"
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "fetch/fetch.h"
+
+volatile sig_atomic_t fetch_stop;
+static int info_only;		/* --help or --version: done */
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	fetch_stop = 1;
+}
+
+static const char usage_text[] =
+"usage: mdrop-fetch [options] SPOOL\n"
+"  -h, --host HOST            POP3 server (required)\n"
+"  -p, --port PORT            default 995 (implicit TLS), else 110\n"
+"  -u, --user NAME            login name (required)\n"
+"      --password-file FILE   first line is the password\n"
+"      --password-command CMD first line of CMD's output\n"
+"                             (default: $MDROP_PASSWORD)\n"
+"      --auth MECH            auto|plain|user|apop (scram-sha-256,\n"
+"                             oauthbearer, xoauth2: not yet)\n"
+"      --tls MODE             implicit (default) | starttls | none\n"
+"      --cafile FILE          trust anchors (default: system store)\n"
+"      --fingerprint HEX      pin the server certificate's SHA-256\n"
+"      --keep                 leave messages on the server\n"
+"      --max-size BYTES       leave bigger messages on the server\n"
+"      --max-messages N       fetch at most N messages per session\n"
+"      --interval SECONDS     poll forever\n"
+"      --timeout SECONDS      network timeout (default 60)\n"
+"  -q, --quiet / -v, --verbose   fewer / more log lines\n"
+"      --help, --version\n";
+
+static enum status
+usage(const char *why)
+{
+	if (why != NULL)
+		log_error("usage", "reason=\"%s\"", why);
+	fputs(usage_text, stderr);
+	return ST_USAGE;
+}
+
+static int
+parse_num(const char *s, uint64_t max, uint64_t *v)
+{
+	size_t pos = 0;
+
+	return pop3_parse_u64(s, strlen(s), &pos, max, v) == 0 &&
+	    s[pos] == '\0' ? 0 : -1;
+}
+
+/* First line of a password file or command, without its line end. */
+static char *
+first_line(FILE *f)
+{
+	char *line = calloc(1, 1024);
+	size_t len;
+
+	if (line == NULL || fgets(line, 1024, f) == NULL) {
+		free(line);
+		return NULL;
+	}
+	len = strcspn(line, "\r\n");
+	line[len] = '\0';
+	return line;
+}
+
+static enum status
+get_password(struct fetch_opts *o, const char *file, const char *cmd)
+{
+	const char *env = getenv("MDROP_PASSWORD");
+	char qf[LOG_QUOTE_MAX];
+
+	if (file != NULL) {
+		FILE *f = fopen(file, "re");
+
+		if (f == NULL || (o->password = first_line(f)) == NULL) {
+			log_error("cannot-read", "file=%s error=%s",
+			    log_quote(qf, sizeof qf, file),
+			    f == NULL ? strerror(errno) : "empty");
+			if (f != NULL)
+				fclose(f);
+			return ST_CONFIG;
+		}
+		fclose(f);
+	} else if (cmd != NULL) {
+		FILE *f = popen(cmd, "r");	/* /bin/sh -c CMD */
+		int rc;
+
+		o->password = f != NULL ? first_line(f) : NULL;
+		rc = f != NULL ? pclose(f) : -1;
+		if (o->password == NULL || rc != 0) {
+			log_error("password-command-failed", "command=%s",
+			    log_quote(qf, sizeof qf, cmd));
+			return ST_CONFIG;
+		}
+	} else if (env != NULL)
+		o->password = strdup(env);
+	if (o->password == NULL || o->password[0] == '\0') {
+		log_error("no-password", "reason=\"give --password-file, "
+		    "--password-command or $MDROP_PASSWORD\"");
+		return ST_CONFIG;
+	}
+	return ST_OK;
+}
+
+enum { O_PWFILE = 256, O_PWCMD, O_AUTH, O_TLS, O_CAFILE, O_FPR, O_KEEP,
+	O_MAXSIZE, O_MAXMSG, O_INTERVAL, O_TIMEOUT, O_HELP, O_VERSION };
+
+static enum status
+parse_args(int argc, char **argv, struct fetch_opts *o)
+{
+	static const struct option lo[] = {
+		{ "host", 1, 0, 'h' }, { "port", 1, 0, 'p' },
+		{ "user", 1, 0, 'u' }, { "password-file", 1, 0, O_PWFILE },
+		{ "password-command", 1, 0, O_PWCMD }, { "auth", 1, 0, O_AUTH },
+		{ "tls", 1, 0, O_TLS }, { "cafile", 1, 0, O_CAFILE },
+		{ "fingerprint", 1, 0, O_FPR }, { "keep", 0, 0, O_KEEP },
+		{ "max-size", 1, 0, O_MAXSIZE },
+		{ "max-messages", 1, 0, O_MAXMSG },
+		{ "interval", 1, 0, O_INTERVAL }, { "timeout", 1, 0, O_TIMEOUT },
+		{ "quiet", 0, 0, 'q' }, { "verbose", 0, 0, 'v' },
+		{ "help", 0, 0, O_HELP }, { "version", 0, 0, O_VERSION },
+		{ 0, 0, 0, 0 }
+	};
+	const char *pwfile = NULL, *pwcmd = NULL;
+	uint64_t v;
+	int c;
+
+	o->timeout = 60;
+	while ((c = getopt_long(argc, argv, "h:p:u:qv", lo, NULL)) != -1) {
+		switch (c) {
+		case 'h': o->host = optarg; break;
+		case 'p': o->port = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'q': log_set_level(LOG_WARN); break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case O_PWFILE: pwfile = optarg; break;
+		case O_PWCMD: pwcmd = optarg; break;
+		case O_CAFILE: o->cafile = optarg; break;
+		case O_KEEP: o->keep = 1; break;
+		case O_AUTH:
+			if (auth_parse(optarg, &o->auth) < 0)
+				return usage("unknown --auth mechanism");
+			break;
+		case O_TLS:
+			if (strcmp(optarg, "implicit") == 0)
+				o->tls = TLSM_IMPLICIT;
+			else if (strcmp(optarg, "starttls") == 0)
+				o->tls = TLSM_STARTTLS;
+			else if (strcmp(optarg, "none") == 0)
+				o->tls = TLSM_NONE;
+			else
+				return usage("--tls is implicit, starttls or none");
+			break;
+		case O_FPR:
+			if (tls_parse_pin(optarg, o->pin) < 0)
+				return usage("--fingerprint needs 64 hex digits");
+			o->have_pin = 1;
+			break;
+		case O_MAXSIZE:
+			if (parse_num(optarg, UINT64_MAX, &o->max_size) < 0)
+				return usage("bad --max-size");
+			break;
+		case O_MAXMSG:
+			if (parse_num(optarg, POP3_MSG_MAX, &o->max_messages) < 0)
+				return usage("bad --max-messages");
+			break;
+		case O_INTERVAL:
+			if (parse_num(optarg, 86400 * 7, &v) < 0 || v == 0)
+				return usage("bad --interval");
+			o->interval = (long)v;
+			break;
+		case O_TIMEOUT:
+			if (parse_num(optarg, 86400, &v) < 0 || v == 0)
+				return usage("bad --timeout");
+			o->timeout = (int)v;
+			break;
+		case O_HELP:
+			fputs(usage_text, stdout);
+			info_only = 1;
+			return fflush(stdout) == 0 && !ferror(stdout) ? ST_OK
+			    : ST_IOERR;
+		case O_VERSION:
+			printf("mdrop-fetch %s\n", MDROP_VERSION);
+			info_only = 1;
+			return fflush(stdout) == 0 && !ferror(stdout) ? ST_OK
+			    : ST_IOERR;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage("exactly one SPOOL directory");
+	o->spool = argv[optind];
+	if (o->host == NULL || o->user == NULL)
+		return usage("--host and --user are required");
+	if (strpbrk(o->user, "\r\n") != NULL)
+		return usage("--user holds a line break");
+	if (o->port == NULL)
+		o->port = o->tls == TLSM_IMPLICIT ? "995" : "110";
+	if (o->auth >= AUTH_SCRAM_SHA_256) {
+		log_error("auth-unsupported", "reason=\"not supported yet\"");
+		return ST_CONFIG;
+	}
+	return get_password(o, pwfile, pwcmd);
+}
+
+/* Paths still waiting in SPOOL/new (deliveries to retry) go out first. */
+static enum status
+print_waiting(struct spool *sp)
+{
+	char **names;
+	size_t n, i;
+
+	if (spool_list_new(sp, &names, &n) < 0) {
+		log_error("cannot-list", "dir=%s/new error=%s", sp->path,
+		    strerror(errno));
+		return ST_IOERR;
+	}
+	for (i = 0; i < n; i++)
+		if (out_push(sp->path, names[i]) < 0)
+			break;
+	spool_free_list(names, n);
+	return out_flush(0) < 0 ? ST_IOERR : ST_OK;
+}
+
+static void
+pause_for(long secs)
+{
+	struct timespec ts = { 1, 0 };
+
+	while (secs-- > 0 && !fetch_stop)
+		nanosleep(&ts, NULL);
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	fputs("mdrop-fetch: not built yet\n", stderr);
-	return status_exitcode(ST_SOFTWARE);
+	struct fetch_opts o;
+	struct fetch_stats stats;
+	struct sigaction sa;
+	struct spool sp;
+	enum status st, all = ST_OK;
+	long backoff = 0;
+	int lock, fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;	/* fds 0-2 must exist before anything is opened */
+	if (fd > 2)
+		close(fd);
+	log_init("mdrop-fetch");
+	memset(&o, 0, sizeof o);
+	st = parse_args(argc, argv, &o);
+	if (st != ST_OK || info_only)
+		return status_exitcode(st);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (spool_open(&sp, o.spool, 1) < 0) {
+		char qp[LOG_QUOTE_MAX];
+
+		log_error("cannot-open", "spool=%s error=%s%s",
+		    log_quote(qp, sizeof qp, o.spool), strerror(errno),
+		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
+		    : "");
+		return status_exitcode(errno == EXDEV ? ST_CONFIG : ST_IOERR);
+	}
+	lock = spool_lock(&sp, "fetch");
+	if (lock < 0) {
+		log_error(lock == -2 ? "spool-busy" : "cannot-lock",
+		    "spool=%s reason=\"%s\"", sp.path, lock == -2 ?
+		    "another mdrop-fetch holds the lock" : strerror(errno));
+		spool_close(&sp);
+		return status_exitcode(lock == -2 ? ST_TEMPFAIL : ST_IOERR);
+	}
+	for (;;) {
+		all = print_waiting(&sp);
+		if (all != ST_OK)
+			break;
+		st = fetch_session(&o, &sp, &stats);
+		if (out_flush(1) < 0 || out_broken()) {
+			log_error("stdout-failed", "error=%s", strerror(errno));
+			all = ST_IOERR;
+			break;
+		}
+		if (o.interval == 0 || fetch_stop) {
+			all = st;
+			break;
+		}
+		/* Supervise mode: retry after failures with backoff. */
+		if (st == ST_OK)
+			backoff = 0;
+		else
+			backoff = backoff == 0 ? o.interval :
+			    backoff >= 3600 ? 3600 : backoff * 2;
+		pause_for(st == ST_OK ? o.interval : backoff);
+		if (fetch_stop)
+			break;
+	}
+	close(lock);
+	spool_close(&sp);
+	OPENSSL_cleanse(o.password, strlen(o.password));
+	free(o.password);
+	return status_exitcode(all);
 }

@@ -1,0 +1,123 @@
+/*
+ * fetch.h: what the parts of mdrop-fetch share (options, session state,
+ * the UID notes and the stdout queue). Only fetch/ includes it.
+ */
+#ifndef MDROP_FETCH_H
+#define MDROP_FETCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/md.h"
+#include "common/pop3.h"
+#include "common/spool.h"
+#include "common/status.h"
+#include "common/tls.h"
+
+enum tls_mode { TLSM_IMPLICIT, TLSM_STARTTLS, TLSM_NONE };
+enum auth_mech { AUTH_AUTO, AUTH_PLAIN, AUTH_USER, AUTH_APOP,
+	AUTH_SCRAM_SHA_256, AUTH_OAUTHBEARER, AUTH_XOAUTH2 };
+
+struct fetch_opts {
+	const char *host, *port, *user, *cafile, *spool;
+	char *password;			/* owned; wiped at exit */
+	unsigned char pin[TLS_PIN_LEN];
+	int have_pin, keep, timeout;
+	enum tls_mode tls;
+	enum auth_mech auth;
+	uint64_t max_size;		/* 0: no limit */
+	uint64_t max_messages;		/* 0: no limit */
+	long interval;			/* 0: one session */
+};
+
+struct fetch_stats {
+	uint64_t fetched, bytes, deleted, kept;
+};
+
+/* Set by SIGTERM/SIGINT: finish the message in hand, then QUIT. */
+extern volatile sig_atomic_t fetch_stop;
+
+/* ---- out.c: spool paths for stdout, printed only when the pipe can
+ * take them, so a slow reader never stalls a POP3 session. */
+int out_push(const char *spool, const char *name);	/* 0 or -1 ENOMEM */
+/* Write what fits without blocking (block != 0: everything). Returns 0,
+ * or -1 with errno (EPIPE: the reader is gone; stop fetching). */
+int out_flush(int block);
+int out_broken(void);		/* 1 after EPIPE or another write error */
+
+/* ---- uidnotes.c: SPOOL/uidl.ACCOUNT, which UIDs are safe in the spool.
+ *
+ * Lines "S SIZE UID NAME" (spooled: tmp/NAME,F was written and fsynced,
+ * then this line fsynced, then tmp/NAME,F renamed to new/NAME) and
+ * "B SIZE UID -" (too big, already logged). UIDs are %XX-encoded, never
+ * used in a path. Loading completes interrupted renames (tmp/NAME,F still
+ * there) and removes other tmp/ *,F files (partial messages). A last
+ * line without LF is ignored (crash during an append).
+ */
+#define NOTE_SPOOLED	1
+#define NOTE_TOOBIG	2
+#define NOTE_SEEN	4	/* listed by the server in this session */
+#define NOTE_GONE	8	/* deleted by this session's QUIT */
+
+struct note {
+	char *uid;
+	uint64_t size;
+	unsigned flags;
+	struct note *next;	/* hash chain */
+};
+
+struct notes {
+	int dirfd, tmpfd, newfd;	/* spool dirs, not owned */
+	char file[64];
+	int fd;				/* O_APPEND, -1 when closed */
+	struct note **tab;
+	size_t tabsize, count;
+	char *pend;			/* lines not yet written */
+	size_t pendlen, pendcap;
+};
+
+int notes_open(struct notes *n, const struct spool *sp, const char *user,
+    const char *host, const char *port);
+struct note *notes_find(struct notes *n, const char *uid);
+/* Queue a line; durable only after notes_sync(). */
+int notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
+    const char *name);
+int notes_sync(struct notes *n);
+/* Rewrite durably with only the notes marked SEEN and not GONE. */
+int notes_rewrite(struct notes *n);
+void notes_close(struct notes *n);
+
+/* ---- session.c */
+struct session;
+/* One POP3 session: log in, spool, delete, QUIT. */
+enum status fetch_session(const struct fetch_opts *o, struct spool *sp,
+    struct fetch_stats *stats);
+
+/* ---- auth.c: log in with the configured mechanism. */
+struct pconn;
+enum status auth_login(struct pconn *pc, const struct fetch_opts *o,
+    unsigned caps, const char *apop_stamp);
+/* "plain" etc. -> mechanism; -1 for an unknown name. */
+int auth_parse(const char *name, enum auth_mech *m);
+
+/* ---- session.c: the connection as auth.c needs it. */
+struct pconn {
+	struct tls_conn tc;
+	struct pop3_parser p;
+	const char *host;	/* for log lines */
+	size_t start, end;
+	char in[16384];
+	char text[POP3_LINE_MAX];	/* text of the last status line */
+	size_t textlen;
+};
+
+/* Send one command line (CRLF added). */
+enum status pc_send(struct pconn *pc, const char *cmd, const char *logname);
+/* Read a status line; *st->text points into pc->text. */
+enum status pc_status(struct pconn *pc, struct pop3_status *st,
+    const char *cmd);
+/* The status an -ERR maps to when it ends a login. */
+enum status pc_err_status(const struct pop3_status *st);
+
+#endif

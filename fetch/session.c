@@ -1,0 +1,825 @@
+/*
+ * session: one POP3 session of mdrop-fetch, in the order the protocol
+ * demands and the durability rules allow:
+ *
+ *   connect, TLS (implicit or STLS, verified before any credential),
+ *   CAPA, login, STAT/UIDL/LIST (cross-checked, else abort), DELE of
+ *   messages an earlier session spooled, RETR of the rest through a
+ *   window (PIPELINING), group commit, DELE of the batch, QUIT.
+ *
+ * Any protocol, network or local failure drops the connection without
+ * QUIT: POP3 then deletes nothing, and the UID notes make the next
+ * session DELE (not re-fetch) what is already safe in the spool.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "fetch/fetch.h"
+
+#define WINDOW		8	/* commands in flight with PIPELINING */
+#define BATCH_MAX	64	/* messages per group commit */
+#define BATCH_BYTES	(64ull << 20)
+#define CAPA_LINES_MAX	100
+
+struct msg {
+	uint64_t size;			/* LIST size: advisory only */
+	char uid[POP3_UID_MAX + 1];
+	unsigned char has_uidl, has_list, uid_ok, deleted, retr;
+};
+
+struct pending {
+	uint32_t n;
+	uint64_t bytes;
+	char name[MD_NAME_MAX];
+};
+
+struct session {
+	struct pconn pc;
+	const struct fetch_opts *o;
+	struct spool *sp;
+	struct fetch_stats *stats;
+	struct notes notes;
+	int have_notes, have_uidl;
+	unsigned caps;
+	uint32_t count;
+	struct msg *msgs;		/* [count + 1], by message number */
+	uint32_t *retr, *dele;		/* queues of message numbers */
+	size_t nretr, next_retr, ndele, next_dele;
+	struct { char kind; uint32_t n; } fly[WINDOW];
+	size_t fly_head, fly_count;
+	struct pending batch[BATCH_MAX];
+	size_t nbatch;
+	uint64_t batch_bytes;
+	enum status soft;		/* deferred problems: exit 75 later */
+	int commit_failed;		/* never retry a failed fsync */
+	long long t0, last_progress;
+	int progress;
+};
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the connection ---- */
+
+static const char *
+q(char *buf, const char *s, size_t len)
+{
+	return log_quote_mem(buf, LOG_QUOTE_MAX, s, len);
+}
+
+enum status
+pc_send(struct pconn *pc, const char *cmd, const char *logname)
+{
+	char buf[2100];
+	int len = snprintf(buf, sizeof buf, "%s\r\n", cmd);
+
+	if (len < 0 || (size_t)len >= sizeof buf)
+		return ST_SOFTWARE;
+	if (tls_write_all(&pc->tc, buf, (size_t)len) < 0) {
+		char qe[LOG_QUOTE_MAX];
+
+		log_error("send-failed", "host=%s command=%s error=%s",
+		    pc->host, logname, log_quote(qe, sizeof qe, pc->tc.err));
+		return ST_TEMPFAIL;
+	}
+	return ST_OK;
+}
+
+/* Next parser event other than MORE, reading as needed. */
+static enum status
+pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
+    const char *what)
+{
+	char qe[LOG_QUOTE_MAX];
+
+	for (;;) {
+		size_t used;
+
+		if (pc->start == pc->end) {
+			ssize_t r = tls_read(&pc->tc, pc->in, sizeof pc->in);
+
+			if (r == 0) {
+				log_error("connection-closed",
+				    "host=%s during=%s", pc->host, what);
+				return ST_TEMPFAIL;
+			}
+			if (r < 0) {
+				log_error("read-failed",
+				    "host=%s during=%s error=%s", pc->host,
+				    what, log_quote(qe, sizeof qe, pc->tc.err));
+				return ST_TEMPFAIL;
+			}
+			pc->start = 0;
+			pc->end = (size_t)r;
+		}
+		*ev = pop3_next(&pc->p, pc->in + pc->start,
+		    pc->end - pc->start, &used, e);
+		pc->start += used;
+		if (*ev == POP3_EV_MORE)
+			continue;
+		if (*ev == POP3_EV_ERROR) {
+			log_error("protocol-error", "host=%s during=%s reason=%s",
+			    pc->host, what, log_quote(qe, sizeof qe, e->error));
+			return ST_PROTOCOL;
+		}
+		return ST_OK;
+	}
+}
+
+enum status
+pc_status(struct pconn *pc, struct pop3_status *st, const char *cmd)
+{
+	struct pop3_event e;
+	enum pop3_ev ev;
+	enum status r;
+
+	pop3_expect(&pc->p, POP3_STATUS);
+	if ((r = pc_event(pc, &ev, &e, cmd)) != ST_OK)
+		return r;
+	*st = e.status;
+	memcpy(pc->text, st->text, st->textlen);
+	pc->textlen = st->textlen;
+	st->text = pc->text;
+	if (st->kind == POP3_ERR)
+		log_debug("server-err", "host=%s command=%s reply=%s", pc->host,
+		    cmd, q((char[LOG_QUOTE_MAX]){0}, pc->text, pc->textlen));
+	return ST_OK;
+}
+
+enum status
+pc_err_status(const struct pop3_status *st)
+{
+	switch (st->code) {
+	case POP3_CODE_IN_USE:
+	case POP3_CODE_LOGIN_DELAY:
+	case POP3_CODE_SYS_TEMP:
+		return ST_TEMPFAIL;
+	case POP3_CODE_SYS_PERM:
+		return ST_UNAVAILABLE;
+	default:
+		return ST_NOPERM;
+	}
+}
+
+/* Read a listing; cb gets each line. */
+static enum status
+pc_lines(struct pconn *pc, const char *cmd, size_t max,
+    enum status (*cb)(struct session *, const char *, size_t),
+    struct session *s)
+{
+	struct pop3_event e;
+	enum pop3_ev ev;
+	enum status r;
+	size_t n = 0;
+
+	pop3_expect(&pc->p, POP3_MULTI_LINES);
+	for (;;) {
+		if ((r = pc_event(pc, &ev, &e, cmd)) != ST_OK)
+			return r;
+		if (ev == POP3_EV_END)
+			return ST_OK;
+		if (++n > max) {
+			log_error("protocol-error", "host=%s during=%s "
+			    "reason=too-many-lines max=%zu", pc->host, cmd, max);
+			return ST_PROTOCOL;
+		}
+		if ((r = cb(s, e.data, e.len)) != ST_OK)
+			return r;
+	}
+}
+
+/* ---- greeting, TLS, capabilities ---- */
+
+static enum status
+capa_cb(struct session *s, const char *line, size_t len)
+{
+	pop3_capa_line(line, len, &s->caps);
+	return ST_OK;
+}
+
+static enum status
+capa(struct session *s)
+{
+	struct pop3_status st;
+	enum status r;
+
+	s->caps = 0;
+	if ((r = pc_send(&s->pc, "CAPA", "CAPA")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "CAPA")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK)
+		return ST_OK;	/* no CAPA: no extensions */
+	return pc_lines(&s->pc, "CAPA", CAPA_LINES_MAX, capa_cb, s);
+}
+
+static enum status
+tls_up(struct session *s)
+{
+	struct tls_opts to = { s->o->host, s->o->cafile,
+	    s->o->have_pin ? s->o->pin : NULL };
+	char qe[LOG_QUOTE_MAX];
+
+	if (tls_start(&s->pc.tc, &to) < 0) {
+		log_error("tls-failed", "host=%s error=%s", s->o->host,
+		    log_quote(qe, sizeof qe, s->pc.tc.err));
+		return errno == EPERM ? ST_UNAVAILABLE : ST_TEMPFAIL;
+	}
+	log_debug("tls", "host=%s cipher=%s", s->o->host,
+	    tls_describe(&s->pc.tc));
+	return ST_OK;
+}
+
+static enum status
+greet_and_login(struct session *s)
+{
+	char stamp[POP3_STAMP_MAX + 1], qt[LOG_QUOTE_MAX];
+	struct pop3_status st;
+	enum status r;
+	int have_stamp;
+
+	if (tls_connect(&s->pc.tc, s->o->host, s->o->port) < 0) {
+		log_error("connect-failed", "host=%s port=%s error=%s",
+		    s->o->host, s->o->port,
+		    log_quote(qt, sizeof qt, s->pc.tc.err));
+		return ST_TEMPFAIL;
+	}
+	if (s->o->tls == TLSM_IMPLICIT && (r = tls_up(s)) != ST_OK)
+		return r;
+	if ((r = pc_status(&s->pc, &st, "greeting")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK) {
+		log_error("greeting-refused", "host=%s reply=%s", s->o->host,
+		    q(qt, st.text, st.textlen));
+		return st.code == POP3_CODE_NONE ? ST_TEMPFAIL
+		    : pc_err_status(&st);
+	}
+	have_stamp = pop3_apop_stamp(st.text, st.textlen, stamp) == 0;
+	if ((r = capa(s)) != ST_OK)
+		return r;
+	if (s->o->tls == TLSM_STARTTLS) {
+		if ((s->caps & POP3_CAP_STLS) == 0) {
+			log_error("no-stls", "host=%s reason=\"server does not "
+			    "offer STLS; refusing to log in without TLS\"",
+			    s->o->host);
+			return ST_UNAVAILABLE;
+		}
+		if ((r = pc_send(&s->pc, "STLS", "STLS")) != ST_OK ||
+		    (r = pc_status(&s->pc, &st, "STLS")) != ST_OK)
+			return r;
+		if (st.kind != POP3_OK) {
+			log_error("stls-refused", "host=%s reply=%s",
+			    s->o->host, q(qt, st.text, st.textlen));
+			return ST_UNAVAILABLE;
+		}
+		if (s->pc.start != s->pc.end) {
+			log_error("protocol-error", "host=%s reason=\"plaintext "
+			    "bytes after STLS +OK\"", s->o->host);
+			return ST_PROTOCOL;
+		}
+		if ((r = tls_up(s)) != ST_OK || (r = capa(s)) != ST_OK)
+			return r;
+		have_stamp = 0;	/* the greeting came over plaintext */
+	} else if (s->o->tls == TLSM_NONE)
+		log_warn("no-tls", "host=%s reason=\"--tls=none: password and "
+		    "mail cross the network in clear text\"", s->o->host);
+	return auth_login(&s->pc, s->o, s->caps, have_stamp ? stamp : NULL);
+}
+
+/* ---- listings ---- */
+
+static enum status
+uidl_cb(struct session *s, const char *line, size_t len)
+{
+	char uid[POP3_UID_MAX + 1], qt[LOG_QUOTE_MAX];
+	uint32_t n;
+	int r = pop3_parse_uidl(line, len, &n, uid);
+
+	if (r == -1 || n > s->count || s->msgs[n].has_uidl) {
+		log_error("protocol-error", "host=%s during=UIDL reason=%s "
+		    "line=%s", s->o->host, r == -1 ? "malformed" :
+		    n > s->count ? "out-of-range" : "listed-twice",
+		    q(qt, line, len));
+		return ST_PROTOCOL;
+	}
+	s->msgs[n].has_uidl = 1;
+	if (r == -2) {
+		log_warn("bad-uid", "host=%s msg=%u line=%s action=\"fetched, "
+		    "never deleted\"", s->o->host, n, q(qt, line, len));
+		return ST_OK;
+	}
+	memcpy(s->msgs[n].uid, uid, sizeof uid);
+	s->msgs[n].uid_ok = 1;
+	return ST_OK;
+}
+
+static enum status
+list_cb(struct session *s, const char *line, size_t len)
+{
+	char qt[LOG_QUOTE_MAX];
+	uint64_t size;
+	uint32_t n;
+
+	if (pop3_parse_list(line, len, &n, &size) < 0 || n > s->count ||
+	    s->msgs[n].has_list) {
+		log_error("protocol-error", "host=%s during=LIST reason=bad-line "
+		    "line=%s", s->o->host, q(qt, line, len));
+		return ST_PROTOCOL;
+	}
+	s->msgs[n].has_list = 1;
+	s->msgs[n].size = size;
+	return ST_OK;
+}
+
+static int
+cmp_uid(const void *a, const void *b)
+{
+	const struct msg *x = *(const struct msg *const *)a;
+	const struct msg *y = *(const struct msg *const *)b;
+
+	return strcmp(x->uid, y->uid);
+}
+
+/* Duplicate UIDs: fetch both, delete neither. */
+static enum status
+mark_duplicates(struct session *s)
+{
+	struct msg **v = calloc(s->count + 1, sizeof *v);
+	size_t k = 0, i;
+
+	if (v == NULL)
+		return ST_SOFTWARE;
+	for (i = 1; i <= s->count; i++)
+		if (s->msgs[i].uid_ok)
+			v[k++] = &s->msgs[i];
+	qsort(v, k, sizeof *v, cmp_uid);
+	for (i = 0; i + 1 < k; i++) {
+		if (strcmp(v[i]->uid, v[i + 1]->uid) != 0)
+			continue;
+		if (v[i]->uid_ok || v[i + 1]->uid_ok)
+			log_warn("duplicate-uid", "host=%s msg=%ld action=\"fetched, "
+			    "never deleted\"", s->o->host,
+			    (long)(v[i + 1] - s->msgs));
+		v[i]->uid_ok = 0;
+		v[i + 1]->uid_ok = 0;
+	}
+	free(v);
+	return ST_OK;
+}
+
+static enum status
+listings(struct session *s)
+{
+	struct pop3_status st;
+	uint64_t count, total;
+	enum status r;
+	uint32_t i;
+
+	if ((r = pc_send(&s->pc, "STAT", "STAT")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "STAT")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK ||
+	    pop3_parse_stat(st.text, st.textlen, &count, &total) < 0) {
+		log_error("protocol-error", "host=%s during=STAT reason=%s",
+		    s->o->host, st.kind != POP3_OK ? "refused" : "bad-count");
+		return st.kind != POP3_OK ? ST_TEMPFAIL : ST_PROTOCOL;
+	}
+	s->count = (uint32_t)count;
+	s->msgs = calloc(s->count + 1, sizeof *s->msgs);
+	s->retr = calloc(s->count + 1, sizeof *s->retr);
+	s->dele = calloc(s->count + 1, sizeof *s->dele);
+	if (s->msgs == NULL || s->retr == NULL || s->dele == NULL)
+		return ST_SOFTWARE;
+	if (s->count == 0)
+		return ST_OK;
+	if ((r = pc_send(&s->pc, "UIDL", "UIDL")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "UIDL")) != ST_OK)
+		return r;
+	if (st.kind == POP3_OK) {
+		if ((r = pc_lines(&s->pc, "UIDL", s->count, uidl_cb, s)) != ST_OK)
+			return r;
+		s->have_uidl = 1;
+	} else if (s->o->keep) {
+		log_error("no-uidl", "host=%s reason=\"the server has no UIDL; "
+		    "--keep cannot work without it\"", s->o->host);
+		return ST_CONFIG;
+	} else
+		log_warn("no-uidl", "host=%s reason=\"the server has no UIDL: "
+		    "a crash may spool a message twice\"", s->o->host);
+	if ((r = pc_send(&s->pc, "LIST", "LIST")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "LIST")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK) {
+		log_error("protocol-error", "host=%s during=LIST reason=refused",
+		    s->o->host);
+		return ST_PROTOCOL;
+	}
+	if ((r = pc_lines(&s->pc, "LIST", s->count, list_cb, s)) != ST_OK)
+		return r;
+	for (i = 1; i <= s->count; i++)
+		if (!s->msgs[i].has_list || (s->have_uidl &&
+		    !s->msgs[i].has_uidl)) {
+			log_error("protocol-error", "host=%s reason=\"UIDL/LIST "
+			    "do not match STAT\" msg=%u", s->o->host, i);
+			return ST_PROTOCOL;
+		}
+	return s->have_uidl ? mark_duplicates(s) : ST_OK;
+}
+
+/* Decide per message: DELE only (already spooled), RETR, or leave. */
+static enum status
+plan(struct session *s)
+{
+	uint32_t i;
+
+	for (i = 1; i <= s->count; i++) {
+		struct msg *m = &s->msgs[i];
+		struct note *nt = NULL;
+
+		if (s->have_uidl && m->uid_ok) {
+			nt = notes_find(&s->notes, m->uid);
+			if (nt != NULL)
+				nt->flags |= NOTE_SEEN;
+		}
+		if (nt != NULL && (nt->flags & NOTE_SPOOLED)) {
+			if (nt->size == m->size) {
+				if (!s->o->keep)
+					s->dele[s->ndele++] = i;
+				continue;
+			}
+			log_warn("uid-reused", "host=%s msg=%u action=fetch "
+			    "reason=\"size differs from the spooled message\"",
+			    s->o->host, i);
+			nt->flags &= ~(unsigned)NOTE_SPOOLED;
+		}
+		if (s->o->max_size > 0 && m->size > s->o->max_size) {
+			if (nt == NULL || (nt->flags & NOTE_TOOBIG) == 0) {
+				log_info("too-big", "host=%s msg=%u size=%llu "
+				    "max-size=%llu action=left-on-server",
+				    s->o->host, i, (unsigned long long)m->size,
+				    (unsigned long long)s->o->max_size);
+				if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG,
+				    m->uid, m->size, NULL) < 0)
+					return ST_IOERR;
+			}
+			continue;
+		}
+		if (s->o->max_messages > 0 && s->nretr >= s->o->max_messages)
+			continue;
+		s->retr[s->nretr++] = i;
+	}
+	if (s->have_uidl && notes_rewrite(&s->notes) < 0) {
+		log_error("write-failed", "file=%s/%s error=%s", s->sp->path,
+		    s->notes.file, strerror(errno));
+		return ST_TEMPFAIL;
+	}
+	return ST_OK;
+}
+
+/* ---- retrieval ---- */
+
+static void
+progress(struct session *s, int final)
+{
+	long long now = mono_ms(), secs;
+	double rate;
+
+	if (!s->progress || (!final && now - s->last_progress < 500))
+		return;
+	s->last_progress = now;
+	secs = (now - s->t0) / 1000;
+	rate = (double)s->stats->bytes / ((double)(now - s->t0) / 1000 + 0.001);
+	fprintf(stderr, "\rmdrop-fetch: %llu/%zu messages %llu bytes "
+	    "%.0f KB/s %llds%s", (unsigned long long)s->stats->fetched,
+	    s->nretr, (unsigned long long)s->stats->bytes, rate / 1024, secs,
+	    final ? "\n" : "");
+}
+
+/* Read one RETR reply into a new tmp file. */
+static enum status
+retr_one(struct session *s, uint32_t n)
+{
+	struct pop3_status st;
+	struct pop3_event e;
+	enum pop3_ev ev;
+	struct md_tmp t;
+	enum status r;
+	uint64_t bytes = 0;
+	char name[MD_NAME_MAX];
+	int open = 0, toobig = 0;
+	size_t len;
+
+	if ((r = pc_status(&s->pc, &st, "RETR")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK) {
+		log_warn("retr-failed", "host=%s msg=%u reply=%s action=skipped",
+		    s->o->host, n, q((char[LOG_QUOTE_MAX]){0}, st.text,
+		    st.textlen));
+		s->soft = status_worse(s->soft, ST_TEMPFAIL);
+		return ST_OK;
+	}
+	if (md_uniq_name(name, sizeof name - 2) < 0)
+		return ST_SOFTWARE;
+	len = strlen(name);
+	memcpy(name + len, ",F", 3);	/* marks fetch's own tmp files */
+	if (md_tmp_open_named(&t, s->sp->tmpfd, name) < 0) {
+		log_error("write-failed", "file=%s/tmp/%s error=%s",
+		    s->sp->path, name, strerror(errno));
+		return ST_TEMPFAIL;
+	}
+	open = 1;
+	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
+	for (;;) {
+		if ((r = pc_event(&s->pc, &ev, &e, "RETR")) != ST_OK) {
+			md_tmp_discard(&t);
+			return r;
+		}
+		if (ev == POP3_EV_END)
+			break;
+		bytes += e.len;
+		if (open && s->o->max_size > 0 && bytes > s->o->max_size) {
+			md_tmp_discard(&t);
+			open = 0;
+			toobig = 1;
+		}
+		if (open && md_tmp_write(&t, e.data, e.len) < 0) {
+			log_error("write-failed", "file=%s/tmp/%s error=%s",
+			    s->sp->path, name, strerror(errno));
+			md_tmp_discard(&t);
+			return ST_TEMPFAIL;
+		}
+		progress(s, 0);
+	}
+	if (toobig) {
+		struct msg *m = &s->msgs[n];
+		struct note *nt = m->uid_ok ? notes_find(&s->notes, m->uid) : NULL;
+
+		if (nt == NULL || (nt->flags & NOTE_TOOBIG) == 0) {
+			log_info("too-big", "host=%s msg=%u size=%llu "
+			    "max-size=%llu action=left-on-server", s->o->host,
+			    n, (unsigned long long)bytes,
+			    (unsigned long long)s->o->max_size);
+			if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG,
+			    m->uid, m->size, NULL) < 0)
+				return ST_IOERR;
+		}
+		return ST_OK;
+	}
+	if (md_tmp_sync(&t) < 0) {
+		log_error("write-failed", "file=%s/tmp/%s error=%s",
+		    s->sp->path, name, strerror(errno));
+		md_tmp_discard(&t);
+		return ST_TEMPFAIL;
+	}
+	s->batch[s->nbatch].n = n;
+	s->batch[s->nbatch].bytes = bytes;
+	memcpy(s->batch[s->nbatch].name, name, sizeof name);
+	s->nbatch++;
+	s->batch_bytes += bytes;
+	return ST_OK;
+}
+
+/*
+ * Group commit: the batch's files are fsynced in tmp/. Note their UIDs
+ * (one fsync), rename them into new/ (one directory fsync), print them,
+ * queue their DELEs. On failure the files stay in tmp/: the notes decide
+ * at the next start whether they are published or removed.
+ */
+static enum status
+commit(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nbatch; i++) {
+		struct msg *m = &s->msgs[s->batch[i].n];
+
+		char final[MD_NAME_MAX];
+		size_t len = strlen(s->batch[i].name);
+
+		memcpy(final, s->batch[i].name, len + 1);
+		if (len > 2 && strcmp(final + len - 2, ",F") == 0)
+			final[len - 2] = '\0';
+		if (m->uid_ok && notes_add(&s->notes, NOTE_SPOOLED, m->uid,
+		    m->size, final) < 0)
+			goto fail;
+	}
+	if (notes_sync(&s->notes) < 0)
+		goto fail;
+	for (i = 0; i < s->nbatch; i++) {
+		char *name = s->batch[i].name;
+		size_t len = strlen(name);
+		char tmpname[MD_NAME_MAX];
+
+		/* tmp/NAME,F becomes new/NAME */
+		memcpy(tmpname, name, len + 1);
+		if (len > 2 && strcmp(name + len - 2, ",F") == 0)
+			name[len - 2] = '\0';
+		if (renameat(s->sp->tmpfd, tmpname, s->sp->newfd, name) < 0) {
+			memcpy(name, tmpname, len + 1);
+			goto fail;
+		}
+	}
+	if (md_fsync_dir(s->sp->newfd) < 0)
+		goto fail;
+	for (i = 0; i < s->nbatch; i++) {
+		struct msg *m = &s->msgs[s->batch[i].n];
+
+		log_debug("spooled", "msg=%u file=new/%s bytes=%llu",
+		    s->batch[i].n, s->batch[i].name,
+		    (unsigned long long)s->batch[i].bytes);
+		if (out_push(s->sp->path, s->batch[i].name) < 0)
+			return ST_SOFTWARE;
+		s->stats->fetched++;
+		s->stats->bytes += s->batch[i].bytes;
+		if (!s->o->keep && (m->uid_ok || !s->have_uidl))
+			s->dele[s->ndele++] = s->batch[i].n;
+	}
+	s->nbatch = 0;
+	s->batch_bytes = 0;
+	if (!out_broken() && out_flush(0) < 0)
+		log_error("stdout-closed", "action=\"stop fetching; spooled "
+		    "messages stay for the next run\"");
+	return ST_OK;
+fail:
+	s->commit_failed = 1;
+	log_error("commit-failed", "spool=%s error=%s", s->sp->path,
+	    strerror(errno));
+	return ST_TEMPFAIL;
+}
+
+static int
+stopping(void)
+{
+	return fetch_stop || out_broken();
+}
+
+static enum status
+pipeline(struct session *s)
+{
+	size_t window = (s->caps & POP3_CAP_PIPELINING) ? WINDOW : 1;
+	enum status r;
+
+	for (;;) {
+		char buf[WINDOW * 24];
+		size_t len = 0, retr_in_flight = 0, i;
+
+		while (s->fly_count < window) {
+			char kind;
+			uint32_t n;
+
+			if (s->next_dele < s->ndele) {
+				kind = 'D';
+				n = s->dele[s->next_dele++];
+			} else if (!stopping() && s->next_retr < s->nretr) {
+				kind = 'R';
+				n = s->retr[s->next_retr++];
+			} else
+				break;
+			len += (size_t)snprintf(buf + len, sizeof buf - len,
+			    "%s %u\r\n", kind == 'D' ? "DELE" : "RETR", n);
+			i = (s->fly_head + s->fly_count) % WINDOW;
+			s->fly[i].kind = kind;
+			s->fly[i].n = n;
+			s->fly_count++;
+		}
+		if (len > 0 && tls_write_all(&s->pc.tc, buf, len) < 0) {
+			char qe[LOG_QUOTE_MAX];
+
+			log_error("send-failed", "host=%s error=%s", s->o->host,
+			    log_quote(qe, sizeof qe, s->pc.tc.err));
+			return ST_TEMPFAIL;
+		}
+		if (s->fly_count == 0)
+			break;
+		i = s->fly_head;
+		s->fly_head = (s->fly_head + 1) % WINDOW;
+		s->fly_count--;
+		if (s->fly[i].kind == 'R') {
+			if ((r = retr_one(s, s->fly[i].n)) != ST_OK)
+				return r;
+		} else {
+			struct pop3_status st;
+
+			if ((r = pc_status(&s->pc, &st, "DELE")) != ST_OK)
+				return r;
+			if (st.kind == POP3_OK)
+				s->msgs[s->fly[i].n].deleted = 1;
+			else
+				log_warn("dele-failed", "host=%s msg=%u",
+				    s->o->host, s->fly[i].n);
+		}
+		for (i = 0; i < s->fly_count; i++)
+			if (s->fly[(s->fly_head + i) % WINDOW].kind == 'R')
+				retr_in_flight++;
+		if (s->nbatch > 0 && (s->nbatch >= BATCH_MAX ||
+		    s->batch_bytes >= BATCH_BYTES || retr_in_flight == 0) &&
+		    (r = commit(s)) != ST_OK)
+			return r;
+	}
+	return ST_OK;
+}
+
+static enum status
+quit(struct session *s)
+{
+	struct pop3_status st;
+	enum status r;
+	uint32_t i;
+	uint64_t deleted = 0;
+
+	if ((r = pc_send(&s->pc, "QUIT", "QUIT")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "QUIT")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK) {
+		log_error("quit-failed", "host=%s reply=%s result=\"nothing was "
+		    "deleted; the next session deletes without re-fetching\"",
+		    s->o->host, q((char[LOG_QUOTE_MAX]){0}, st.text,
+		    st.textlen));
+		return ST_TEMPFAIL;
+	}
+	for (i = 1; i <= s->count; i++) {
+		struct note *nt;
+
+		if (!s->msgs[i].deleted)
+			continue;
+		deleted++;
+		if (s->msgs[i].uid_ok &&
+		    (nt = notes_find(&s->notes, s->msgs[i].uid)) != NULL)
+			nt->flags |= NOTE_GONE;
+	}
+	s->stats->deleted += deleted;
+	if (deleted > 0 && s->have_uidl && notes_rewrite(&s->notes) < 0)
+		log_warn("write-failed", "file=%s/%s error=%s", s->sp->path,
+		    s->notes.file, strerror(errno));
+	return ST_OK;
+}
+
+enum status
+fetch_session(const struct fetch_opts *o, struct spool *sp,
+    struct fetch_stats *stats)
+{
+	struct session *s = calloc(1, sizeof *s);
+	enum status r;
+	uint64_t left;
+
+	if (s == NULL)
+		return ST_SOFTWARE;
+	s->o = o;
+	s->sp = sp;
+	s->stats = stats;
+	s->t0 = mono_ms();
+	s->progress = isatty(2) && log_get_level() < LOG_DEBUG;
+	s->pc.host = o->host;
+	tls_init(&s->pc.tc, o->timeout);
+	pop3_parser_init(&s->pc.p);
+	memset(stats, 0, sizeof *stats);
+	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
+		log_error("cannot-open", "file=%s/uidl error=%s", sp->path,
+		    strerror(errno));
+		free(s);
+		return ST_IOERR;
+	}
+	r = greet_and_login(s);
+	if (r == ST_OK)
+		r = listings(s);
+	if (r == ST_OK)
+		r = plan(s);
+	if (r == ST_OK)
+		r = pipeline(s);
+	if (r == ST_OK)
+		r = quit(s);
+	if (r != ST_OK && s->nbatch > 0 && !s->commit_failed) {
+		/* Complete messages of an aborted session: spool them (their
+		 * DELE waits for the next session). */
+		s->ndele = s->next_dele;
+		if (commit(s) != ST_OK)
+			log_warn("batch-abandoned", "files=%zu", s->nbatch);
+	}
+	progress(s, 1);
+	tls_close(&s->pc.tc);
+	left = s->count >= stats->deleted ? s->count - stats->deleted : 0;
+	stats->kept = left;
+	log_info("session", "host=%s fetched=%llu bytes=%llu deleted=%llu "
+	    "kept=%llu seconds=%lld", o->host,
+	    (unsigned long long)stats->fetched,
+	    (unsigned long long)stats->bytes,
+	    (unsigned long long)stats->deleted, (unsigned long long)left,
+	    (mono_ms() - s->t0) / 1000);
+	notes_close(&s->notes);
+	free(s->msgs);
+	free(s->retr);
+	free(s->dele);
+	r = status_worse(r, s->soft);
+	free(s);
+	return r;
+}

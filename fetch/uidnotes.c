@@ -1,0 +1,452 @@
+/*
+ * uidnotes: the durable record of which server UIDs are safely in the
+ * spool (see fetch.h). It is what makes fetching exactly-once: a message
+ * is DELEd only once its note is durable, and a message whose note exists
+ * is never downloaded again; the next session DELEs it without RETR.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "fetch/fetch.h"
+
+#define NOTES_MAX (2 * POP3_MSG_MAX)	/* cap on remembered UIDs */
+#define ENC_MAX (POP3_UID_MAX * 3 + 1)
+
+static void
+encode(const char *uid, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *uid != '\0'; uid++) {
+		unsigned char c = (unsigned char)*uid;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			out[o++] = (char)c;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode in place; -1 when malformed or not a valid UID. */
+static int
+decode(char *s)
+{
+	size_t i = 0, o = 0;
+
+	while (s[i] != '\0') {
+		if (s[i] == '%') {
+			int hi = hexval((unsigned char)s[i + 1]), lo;
+
+			if (hi < 0 || (lo = hexval((unsigned char)s[i + 2])) < 0)
+				return -1;
+			s[o++] = (char)(hi << 4 | lo);
+			i += 3;
+		} else
+			s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return pop3_uid_valid(s, o) ? 0 : -1;
+}
+
+static size_t
+hash(const struct notes *n, const char *uid)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *uid != '\0'; uid++)
+		h = (h ^ (unsigned char)*uid) * 1099511628211ull;
+	return (size_t)(h & (n->tabsize - 1));
+}
+
+struct note *
+notes_find(struct notes *n, const char *uid)
+{
+	struct note *e;
+
+	for (e = n->tab[hash(n, uid)]; e != NULL; e = e->next)
+		if (strcmp(e->uid, uid) == 0)
+			return e;
+	return NULL;
+}
+
+static int
+grow(struct notes *n)
+{
+	size_t newsize = n->tabsize * 2, i;
+	struct note **tab = calloc(newsize, sizeof *tab), **old = n->tab;
+	size_t oldsize = n->tabsize;
+
+	if (tab == NULL)
+		return -1;
+	n->tab = tab;
+	n->tabsize = newsize;
+	for (i = 0; i < oldsize; i++) {
+		struct note *e = old[i], *next;
+
+		for (; e != NULL; e = next) {
+			size_t h = hash(n, e->uid);
+
+			next = e->next;
+			e->next = tab[h];
+			tab[h] = e;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+/* Find or insert uid; NULL with ENOMEM or EFBIG (too many notes). */
+static struct note *
+lookup_add(struct notes *n, const char *uid)
+{
+	struct note *e = notes_find(n, uid);
+	size_t h;
+
+	if (e != NULL)
+		return e;
+	if (n->count >= NOTES_MAX) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if (n->count >= n->tabsize && grow(n) < 0)
+		return NULL;
+	e = calloc(1, sizeof *e);
+	if (e == NULL || (e->uid = strdup(uid)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	h = hash(n, uid);
+	e->next = n->tab[h];
+	n->tab[h] = e;
+	n->count++;
+	return e;
+}
+
+/* Finish a rename that a crash interrupted: tmp/NAME -> new/NAME. */
+static int
+recover(struct notes *n, const char *name)
+{
+	char tmpname[MD_NAME_MAX + 4];
+	struct stat st;
+
+	if (!md_name_valid(name) || snprintf(tmpname, sizeof tmpname, "%s,F",
+	    name) >= (int)sizeof tmpname ||
+	    fstatat(n->tmpfd, tmpname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	if (renameat(n->tmpfd, tmpname, n->newfd, name) < 0)
+		return -1;
+	log_info("recovered", "file=new/%s", name);
+	return 1;
+}
+
+/* One complete line (LF removed). Malformed lines are skipped. */
+static int
+load_line(struct notes *n, char *line, int *renamed)
+{
+	char kind, uid[ENC_MAX + 1], name[MD_NAME_MAX];
+	unsigned long long size;
+	struct note *e;
+	int r;
+
+	name[0] = '\0';
+	if (line[0] == '#' || line[0] == '\0')
+		return 0;
+	r = sscanf(line, "%c %llu %210s %255s", &kind, &size, uid, name);
+	if (r < 3 || (kind != 'S' && kind != 'B') || decode(uid) < 0) {
+		log_warn("uidl-note-skipped", "file=%s", n->file);
+		return 0;
+	}
+	if ((e = lookup_add(n, uid)) == NULL)
+		return -1;
+	e->size = size;
+	e->flags |= kind == 'S' ? NOTE_SPOOLED : NOTE_TOOBIG;
+	if (kind == 'S' && r == 4 && strcmp(name, "-") != 0) {
+		int got = recover(n, name);
+
+		if (got < 0)
+			return -1;
+		*renamed += got;
+	}
+	return 0;
+}
+
+static int
+load(struct notes *n)
+{
+	struct io_reader r;
+	struct io_line l;
+	char line[1024];
+	off_t good = 0;
+	int skip = 0, renamed = 0, got;
+
+	if (io_reader_fd(&r, n->fd, sizeof line) < 0)
+		return -1;
+	while ((got = io_getline(&r, &l)) == 1) {
+		if (!l.has_lf) {
+			if (!l.complete)
+				skip = 1;	/* piece of an overlong line */
+			else
+				break;		/* torn last line: drop it */
+			good += (off_t)l.len;
+			continue;
+		}
+		good += (off_t)l.len;
+		if (skip) {
+			skip = 0;
+			continue;
+		}
+		memcpy(line, l.data, l.len - 1);
+		line[l.len - 1] = '\0';
+		if (memchr(line, '\0', l.len - 1) == NULL &&
+		    load_line(n, line, &renamed) < 0) {
+			io_reader_free(&r);
+			return -1;
+		}
+	}
+	io_reader_free(&r);
+	if (got < 0)
+		return -1;
+	/* Cut a torn last line so that the next append starts a line. */
+	if (ftruncate(n->fd, good) < 0)
+		return -1;
+	if (renamed > 0 && md_fsync_dir(n->newfd) < 0)
+		return -1;
+	return 0;
+}
+
+/* Remove leftovers of messages being written when a fetch died. */
+static void
+clean_tmp(int tmpfd)
+{
+	int fd = dup(tmpfd);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 2 && strcmp(de->d_name + len - 2, ",F") == 0 &&
+		    md_name_valid(de->d_name) &&
+		    unlinkat(tmpfd, de->d_name, 0) == 0)
+			log_info("removed-partial", "file=tmp/%s", de->d_name);
+	}
+	closedir(d);
+}
+
+int
+notes_open(struct notes *n, const struct spool *sp, const char *user,
+    const char *host, const char *port)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char key[600];
+	int len;
+
+	memset(n, 0, sizeof *n);
+	n->fd = -1;
+	n->dirfd = sp->dirfd;
+	n->tmpfd = sp->tmpfd;
+	n->newfd = sp->newfd;
+	len = snprintf(key, sizeof key, "%s\n%s\n%s", user, host, port);
+	if (len < 0 || (size_t)len >= sizeof key ||
+	    EVP_Digest(key, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(n->file, "uidl.", 5);
+	for (i = 0; i < 8; i++)
+		snprintf(n->file + 5 + 2 * i, 3, "%02x", md[i]);
+	n->tabsize = 1024;
+	n->tab = calloc(n->tabsize, sizeof *n->tab);
+	if (n->tab == NULL)
+		return -1;
+	n->fd = openat(n->dirfd, n->file, O_RDWR | O_CREAT | O_APPEND |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (n->fd < 0 || load(n) < 0) {
+		int e = errno;
+
+		notes_close(n);
+		errno = e;
+		return -1;
+	}
+	clean_tmp(n->tmpfd);
+	return 0;
+}
+
+static int
+pend(struct notes *n, const char *line, size_t len)
+{
+	if (n->pendlen + len > n->pendcap) {
+		size_t cap = n->pendcap ? n->pendcap : 4096;
+		char *p;
+
+		while (cap < n->pendlen + len)
+			cap *= 2;
+		if ((p = realloc(n->pend, cap)) == NULL)
+			return -1;
+		n->pend = p;
+		n->pendcap = cap;
+	}
+	memcpy(n->pend + n->pendlen, line, len);
+	n->pendlen += len;
+	return 0;
+}
+
+int
+notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
+    const char *name)
+{
+	char enc[ENC_MAX + 1], line[ENC_MAX + MD_NAME_MAX + 40];
+	struct note *e = lookup_add(n, uid);
+	int len;
+
+	if (e == NULL)
+		return -1;
+	e->flags |= flag | NOTE_SEEN;
+	e->size = size;
+	encode(uid, enc);
+	len = snprintf(line, sizeof line, "%c %llu %s %s\n",
+	    flag == NOTE_SPOOLED ? 'S' : 'B', (unsigned long long)size, enc,
+	    name != NULL ? name : "-");
+	if (len < 0 || (size_t)len >= sizeof line) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return pend(n, line, (size_t)len);
+}
+
+int
+notes_sync(struct notes *n)
+{
+	if (n->pendlen == 0)
+		return 0;
+	if (io_write_all(n->fd, n->pend, n->pendlen) < 0 || fsync(n->fd) < 0)
+		return -1;
+	n->pendlen = 0;
+	return 0;
+}
+
+int
+notes_rewrite(struct notes *n)
+{
+	char tmpname[80], enc[ENC_MAX + 1];
+	size_t i;
+	int fd;
+
+	snprintf(tmpname, sizeof tmpname, "%s.new", n->file);
+	if (notes_sync(n) < 0)
+		return -1;
+	fd = openat(n->dirfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < n->tabsize; i++) {
+		struct note *e;
+
+		for (e = n->tab[i]; e != NULL; e = e->next) {
+			char line[ENC_MAX + 40];
+			int len;
+
+			if ((e->flags & NOTE_SEEN) == 0 || (e->flags & NOTE_GONE))
+				continue;
+			encode(e->uid, enc);
+			len = 0;
+			if (e->flags & NOTE_SPOOLED)
+				len += snprintf(line, sizeof line, "S %llu %s -\n",
+				    (unsigned long long)e->size, enc);
+			if (e->flags & NOTE_TOOBIG)
+				len += snprintf(line + len, sizeof line -
+				    (size_t)len, "B %llu %s -\n",
+				    (unsigned long long)e->size, enc);
+			if (pend(n, line, (size_t)len) < 0)
+				goto fail;
+			if (n->pendlen >= 65536) {
+				if (io_write_all(fd, n->pend, n->pendlen) < 0)
+					goto fail;
+				n->pendlen = 0;
+			}
+		}
+	}
+	if (io_write_all(fd, n->pend, n->pendlen) < 0 || fsync(fd) < 0)
+		goto fail;
+	n->pendlen = 0;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(n->dirfd, tmpname, n->dirfd, n->file) < 0 ||
+	    md_fsync_dir(n->dirfd) < 0)
+		goto fail;
+	close(n->fd);
+	n->fd = openat(n->dirfd, n->file, O_RDWR | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC);
+	return n->fd < 0 ? -1 : 0;
+fail:
+	{
+		int e = errno;
+
+		n->pendlen = 0;
+		if (fd >= 0)
+			close(fd);
+		unlinkat(n->dirfd, tmpname, 0);
+		errno = e;
+	}
+	return -1;
+}
+
+void
+notes_close(struct notes *n)
+{
+	size_t i;
+
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = -1;
+	for (i = 0; n->tab != NULL && i < n->tabsize; i++) {
+		struct note *e = n->tab[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			free(e->uid);
+			free(e);
+		}
+	}
+	free(n->tab);
+	n->tab = NULL;
+	free(n->pend);
+	n->pend = NULL;
+}

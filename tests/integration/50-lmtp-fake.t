@@ -201,4 +201,26 @@ is "$(grep -c '^MAIL' "$REC/conn-1.in") $(grep -c '^QUIT' "$REC/conn-1.in")" "2 
     "unix socket: two transactions, then QUIT"
 ok "unix socket: both spool files removed" test ! -e "$M" -a ! -e "$SPOOL/new/m2"
 
+# 13. Reconnect transparently to the same endpoint: the server closed the
+#     idle session, or drops it at the next MAIL (before any data).
+new_spool 'Subject: one\n\nbody\n'
+printf 'Subject: two\n\nbody\n' > "$SPOOL/new/m2"
+start_fake --close-after-msg --only-first
+OUT=$TESTDIR/out.idle
+{ printf '%s\ta@example.org\t\n' "$M"; sleep 0.5
+  printf '%s\tb@example.org\t\n' "$SPOOL/new/m2"; } |
+    mdrop-deliver --timeout 5 -l "$EP" >"$OUT" 2>"$OUT.err"
+is "$?" 0 "idle close: exit 0"
+is "$(results)" "a@example.org ok;b@example.org ok;" "idle close: both ok"
+is "$(grep -c MAIL "$REC/conn-1.in") $(grep -c MAIL "$REC/conn-2.in")" "1 1" \
+    "idle close: second message on a new session"
+new_spool 'Subject: one\n\nbody\n'
+printf 'Subject: two\n\nbody\n' > "$SPOOL/new/m2"
+start_fake --drop-at-mail 2 --only-first
+deliver "$M\ta@example.org\t\n$SPOOL/new/m2\tb@example.org\t\n" -l "$EP"
+is "$RC" 0 "dropped at MAIL: exit 0"
+is "$(results)" "a@example.org ok;b@example.org ok;" "dropped at MAIL: both ok"
+is "$(ls "$REC" | tr '\n' ' ')" "conn-1.in conn-2.in msg-1 msg-2 " \
+    "dropped at MAIL: reconnected once, each message received once"
+
 done_testing

@@ -32,6 +32,10 @@ Replies (defaults in brackets):
         stall    nothing; waits until the client hangs up
         close    closes the connection at once
         421      "421 4.3.2 shutting down", then closes
+  --close-after-msg        close the connection (no 421) after the replies
+                           to the first message of a connection
+  --drop-at-mail N         close the connection, without a reply, when the
+                           Nth MAIL of a connection arrives
   --only-first             the options above (except --caps) apply to the
                            first connection only; later ones get defaults
 Any reply with code 421 closes the connection after it is sent.
@@ -147,6 +151,7 @@ class Conn:
         rmap = parse_map(self.a.rcpt) if self.scripted else {}
         mail_ok = False
         accepted = []
+        nmail = 0
         while True:
             ln = self.line().decode("latin-1").rstrip("\r\n")
             verb = ln[:4].upper()
@@ -156,6 +161,9 @@ class Conn:
                 lines[-1] = "250 " + lines[-1][4:]
                 self.send("".join(l + "\r\n" for l in lines).encode())
             elif verb == "MAIL":
+                nmail += 1
+                if nmail == self.opt("drop_at_mail", 0):
+                    return
                 t = self.opt("mail", DEF_MAIL)
                 mail_ok = t.startswith("2")
                 accepted = []
@@ -184,6 +192,8 @@ class Conn:
                     f.write(body)
                 self.after_data(accepted)
                 mail_ok, accepted = False, []
+                if self.opt("close_after_msg", False):
+                    return
             elif verb == "RSET":
                 mail_ok, accepted = False, []
                 self.reply("250 2.0.0 OK")
@@ -209,6 +219,8 @@ def main():
     ap.add_argument("--final", action="append")
     ap.add_argument("--multiline", action="store_true")
     ap.add_argument("--after")
+    ap.add_argument("--close-after-msg", action="store_true")
+    ap.add_argument("--drop-at-mail", type=int)
     ap.add_argument("--only-first", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.record, exist_ok=True)

@@ -45,7 +45,9 @@
 #   (auth_username_format = %Lu); mechanisms PLAIN, LOGIN and
 #   SCRAM-SHA-256 (the drop user's password is stored as a
 #   {SCRAM-SHA-256} hash, so SCRAM really is exercised; PLAIN/LOGIN/USER
-#   work with it too). Local users have password "secret".
+#   work with it too). Local users have password "secret". A failed
+#   login is answered at once (auth_failure_delay = 0) and later logins
+#   are not slowed down either (anvil's auth penalty is off): fast tests.
 #   Settings of note: pop3_uidl_format = %08Xu%08Xv, empty
 #   recipient_delimiter, lmtp_save_to_detail_mailbox = no,
 #   ssl_min_protocol = TLSv1.2, disable_plaintext_auth = no.
@@ -69,6 +71,7 @@
 # dovecot_box_count     prints the number of messages in the drop box
 #   (files in new/ and cur/).
 # dovecot_children      prints the pids of the master's child processes.
+# dovecot_alive PID     true while PID runs (a zombie counts as gone).
 
 DOVECOT_BIN=${DOVECOT_BIN:-$(command -v dovecot || echo /usr/sbin/dovecot)}
 DOVECOT_USERS="alice bob carol dave erin postmaster"
@@ -152,6 +155,7 @@ ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 
 auth_mechanisms = plain login scram-sha-256
+auth_failure_delay = 0
 auth_username_format = %Lu
 recipient_delimiter =
 lmtp_save_to_detail_mailbox = no
@@ -206,7 +210,13 @@ service lmtp {
 }
 EOF
 	# auth reads the passwd-file, which lies in a private (0700) tree.
+	# No auth penalty (anvil would delay logins after a failed one).
 	cat <<EOF
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 service auth {
   user = $_user
 }
@@ -346,6 +356,14 @@ dovecot_children() {
 	ps -o pid= --ppid "$DOVECOT_PID" 2>/dev/null | tr -d ' '
 }
 
+# dovecot_alive PID: 0 while PID runs. A zombie counts as gone: the
+# daemonised master's parent is init, which in some containers reaps late.
+dovecot_alive() {
+	_st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case "$_st" in Z*|"") return 1 ;; esac
+	return 0
+}
+
 dovecot_stop() {
 	[ -n "${DOVECOT_PID:-}" ] || return 0
 	_pids="$DOVECOT_PID $(dovecot_children)"
@@ -354,7 +372,7 @@ dovecot_stop() {
 	while [ $_i -lt 200 ]; do
 		_alive=
 		for _p in $_pids; do
-			kill -0 "$_p" 2>/dev/null && _alive="$_alive $_p"
+			dovecot_alive "$_p" && _alive="$_alive $_p"
 		done
 		[ -z "$_alive" ] && break
 		sleep 0.05; _i=$((_i + 1))

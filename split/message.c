@@ -183,7 +183,8 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
     const char *path, char (*rcpts)[ADDR_MAX + 1], const char **reason,
     const char **detail, FILE *ex)
 {
-	char qp[LOG_QUOTE_MAX], qa[LOG_QUOTE_MAX], one[ADDR_MAX + 1];
+	char qp[LOG_QUOTE_MAX], qa[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
+	char one[ADDR_MAX + 1];
 	struct addr a;
 	enum addr_error e;
 	size_t pos = 0, n = 0, total = 0, i;
@@ -221,7 +222,8 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 		if (route_map(c, &a, rcpts[n], ADDR_MAX + 1, &why, &how) < 0) {
 			log_warn("unmappable", "path=%s address=%s reason=%s "
 			    "rcpt=%s", log_quote(qp, sizeof qp, path),
-			    log_quote(qa, sizeof qa, one), why, c->fallback);
+			    log_quote(qa, sizeof qa, one), why,
+			    log_quote(qr, sizeof qr, c->fallback));
 			strcpy(rcpts[n], c->fallback);
 			how = "fallback";
 		}
@@ -243,7 +245,8 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 enum status
 split_message(const struct split_config *c, const char *path, FILE *out)
 {
-	char qp[LOG_QUOTE_MAX], sender[ADDR_MAX + 1], line[REC_LINE_MAX + 2];
+	char qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX], sender[ADDR_MAX + 1];
+	char line[REC_LINE_MAX + 2];
 	char (*rcpts)[ADDR_MAX + 1];
 	const char *reason = NULL, *detail = "";
 	struct msg m;
@@ -290,7 +293,7 @@ split_message(const struct split_config *c, const char *path, FILE *out)
 		log_warn("fallback", "path=%s reason=%s%s%s%s rcpt=%s", qp,
 		    reason, detail[0] ? " detail=" : "", detail,
 		    m.pick.below ? " ignored-below-received=yes" : "",
-		    c->fallback);
+		    log_quote(qr, sizeof qr, c->fallback));
 		strcpy(rcpts[0], c->fallback);
 		n = 1;
 		if (ex != NULL)
@@ -306,11 +309,13 @@ split_message(const struct split_config *c, const char *path, FILE *out)
 			continue;
 		}
 		if (rec_format(line, sizeof line, path, rcpts[i], sender) < 0) {
-			log_error("bad-record", "path=%s rcpt=%s", qp, rcpts[i]);
+			log_error("bad-record", "path=%s rcpt=%s", qp,
+			    log_quote(qr, sizeof qr, rcpts[i]));
 			st = ST_DATAERR;
 			continue;
 		}
-		log_debug("record", "path=%s rcpt=%s", qp, rcpts[i]);
+		log_debug("record", "path=%s rcpt=%s", qp,
+		    log_quote(qr, sizeof qr, rcpts[i]));
 		fputs(line, out);
 	}
 	if (ex != NULL)

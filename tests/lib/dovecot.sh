@@ -62,8 +62,12 @@
 #   readable (mode 0644) or chown them to $MAIL_UID:$MAIL_GID; one that
 #   makes a Maildir for LMTP to fill must chown it.
 #
+#   A watchdog process (pid $DOVECOT_WATCHDOG) sends the master SIGTERM
+#   within a second should the test shell die without running its exit
+#   hooks (SIGKILL, a harness timeout), so nothing is left running.
 # dovecot_stop          SIGTERM to the master (by its pid file), waits until
-#   it and its children are gone (SIGKILL after 10 s); idempotent.
+#   it and its children are gone (SIGKILL after 10 s); idempotent. Stops
+#   the watchdog too. Takes about a second (Dovecot's own shutdown).
 # dovecot_put FILE      copies FILE into the drop box's new/ under a unique
 #   name "T.PpidNn.mdrop,S=SIZE,W=VSIZE" (VSIZE counts LF as CRLF), so that
 #   Dovecot needs not read the file for STAT/LIST. Prints the name.
@@ -339,7 +343,19 @@ dovecot_start() {
 	DOVECOT_PID=$(cat "$_dovecot_base/master.pid" 2>/dev/null)
 	[ -n "$DOVECOT_PID" ] || { _dovecot_fail "no master.pid in $_dovecot_base"; return 1; }
 	_dovecot_pidfile=$_dovecot_base/master.pid
-	at_exit "DOVECOT_PID=$DOVECOT_PID dovecot_stop"
+	# A watchdog stops this Dovecot should the test shell die without
+	# running its exit hooks (SIGKILL, a harness timeout).
+	_dovecot_test_pid=$$
+	(
+		trap '' INT HUP
+		while kill -0 "$_dovecot_test_pid" 2>/dev/null &&
+		    dovecot_alive "$DOVECOT_PID"; do
+			sleep 1
+		done
+		kill -TERM "$DOVECOT_PID" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	DOVECOT_WATCHDOG=$!
+	at_exit "DOVECOT_PID=$DOVECOT_PID DOVECOT_WATCHDOG=$DOVECOT_WATCHDOG dovecot_stop"
 	export DOVECOT_DIR DOVECOT_CONF DOVECOT_LOG DOVECOT_PID POP3_PORT \
 	    POP3S_PORT LMTP_PORT LMTP_SOCKET CA_FILE CERT_FILE KEY_FILE \
 	    CERT_SHA256 DROP_USER DROP_PASS DROP_MAILDIR MAIL_ROOT MAIL_UID MAIL_GID
@@ -365,6 +381,8 @@ dovecot_alive() {
 }
 
 dovecot_stop() {
+	[ -n "${DOVECOT_WATCHDOG:-}" ] && kill "$DOVECOT_WATCHDOG" 2>/dev/null
+	DOVECOT_WATCHDOG=
 	[ -n "${DOVECOT_PID:-}" ] || return 0
 	_pids="$DOVECOT_PID $(dovecot_children)"
 	kill -TERM "$DOVECOT_PID" 2>/dev/null

@@ -40,6 +40,7 @@ deliver() {
 	RC=$?
 }
 
+T=$(printf '\t')
 # results: "RCPT RESULT" per output line.
 results() { cut -f2,3 "$OUT" | tr '\t' ' ' | tr '\n' ';'; }
 
@@ -222,5 +223,23 @@ is "$RC" 0 "dropped at MAIL: exit 0"
 is "$(results)" "a@example.org ok;b@example.org ok;" "dropped at MAIL: both ok"
 is "$(ls "$REC" | tr '\n' ' ')" "conn-1.in conn-2.in msg-1 msg-2 " \
     "dropped at MAIL: reconnected once, each message received once"
+
+# 14. 100 recipients in one transaction: pipelined in windows, replies
+#     counted across them (records that arrive together share one
+#     transaction: all fit in one read); u70 refused, the others accepted, one DATA.
+new_spool 'Subject: many\n\nbody\n'
+start_fake --rcpt 'u70@example.org=550 5.1.1 Unknown'
+OUT=$TESTDIR/out.many
+i=1; while [ $i -le 100 ]; do
+	printf '%s\tu%d@example.org\t\n' "$M" $i; i=$((i + 1))
+done > "$TESTDIR/many.rec"
+mdrop-deliver --timeout 5 --lmtp-group -l "$EP" <"$TESTDIR/many.rec" \
+    >"$OUT" 2>"$OUT.err"
+is "$?" 67 "100 recipients: exit 67"
+is "$(grep -c "${T}ok${T}" "$OUT") $(grep "${T}fail${T}" "$OUT" | cut -f2)" \
+    "99 u70@example.org" "100 recipients: 99 ok, u70 failed"
+is "$(grep -c RCPT "$REC/conn-1.in") $(grep -c DATA "$REC/conn-1.in")" "100 1" \
+    "100 recipients: one transaction"
+ok "100 recipients: message received once" test -f "$REC/msg-1" -a ! -e "$REC/msg-2"
 
 done_testing

@@ -65,6 +65,7 @@ printf '%s\n' \
 say "demo: starting a private Dovecot on 127.0.0.1 (the ISP's POP3, and LMTP)"
 dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
 	die "Dovecot did not start: $DOVECOT_ERROR"
+echo "$DOVECOT_PID" > "$DEMO/dovecot.pid"
 dovecot_put_dir "$DEMO/corpus" || die "cannot fill the drop box"
 copies=$(dovecot_box_count)
 say "demo: $DROP_USER holds $copies messages (POP3S on port $POP3S_PORT)"

@@ -70,6 +70,14 @@ dovecot_put_dir "$DEMO/corpus" || die "cannot fill the drop box"
 copies=$(dovecot_box_count)
 say "demo: $DROP_USER holds $copies messages (POP3S on port $POP3S_PORT)"
 
+# Which header does this ISP write? Ask the sample, as mdrop(7) says.
+say "" "demo: which envelope header does isp.test write?" \
+    "    mdrop-split --survey --domain example.org demo/corpus/*"
+mdrop-split --survey --domain example.org "$DEMO"/corpus/* > "$DEMO/survey" 2>&1
+sed -n 's/^/    /; /^    header /p; /^    suggest: /p' "$DEMO/survey"
+grep -q '^suggest: mdrop-split -H X-Original-To ' "$DEMO/survey" ||
+	say "demo: unexpected survey result (see ${DEMO#"$TOP"/}/survey)" >&2
+
 FETCH="mdrop-fetch --host localhost --port $POP3S_PORT --user $DROP_USER --password-file $DOVECOT_DIR/drop.pass --cafile $CA_FILE $DEMO/spool"
 SPLIT="mdrop-split --header X-Original-To --domain example.org --aliases $DEMO/aliases"
 

@@ -85,6 +85,8 @@ case $(why 02) in "X-Original-To: dave@example.org"*) pass "why 02: the Bcc copy
 is "$(grep -E '^[0-9]{2}  ' "$TESTDIR/out.2" | sed -n 1p | cut -c1-33)" \
     "01  dev@lists.example.net        " "row 01 shows what To: said (the list)"
 
+ok "the survey suggests -H X-Original-To" grep -q '^    suggest: mdrop-split -H X-Original-To .*-d example.org' "$TESTDIR/out.2"
+
 # A tool that is missing or still a placeholder is named.
 mkdir -p "$TESTDIR/bin"
 for t in fetch split; do ln -s "$MDROP_BIN/mdrop-$t" "$TESTDIR/bin/"; done

@@ -59,6 +59,7 @@ struct lmtp_client {
 	int reused;		/* the session carried a transaction already */
 	int dirty;		/* a transaction is open: RSET first */
 	int body_started;	/* message bytes went out in this transaction */
+	int txn_reused;		/* this transaction began on a reused session */
 	unsigned caps;
 	struct lmtp_parser parser;
 	char rbuf[4096];
@@ -362,8 +363,12 @@ sess_open(struct lmtp_client *c, size_t ep)
 		return -1;
 	}
 	c->caps = rep.caps;
-	log_debug("lmtp-session", "endpoint=%s caps=0x%x", ep_name(c, ep),
-	    c->caps);
+	{
+		char q[LOG_QUOTE_MAX];
+
+		log_debug("lmtp-session", "endpoint=%s caps=0x%x",
+		    log_quote(q, sizeof(q), ep_name(c, ep)), c->caps);
+	}
 	return 0;
 }
 
@@ -457,6 +462,7 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
 	enum sx sx;
 
 	c->body_started = 0;
+	c->txn_reused = c->reused;
 	if (c->dirty) {
 		if ((sx = sock_write(c, "RSET\r\n", 6)) != SX_OK)
 			return sx;
@@ -580,8 +586,11 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
 	if (c->rstart < c->rend) {
 		seterr(c, "out of step: more replies than recipients from %s",
 		    ep_name(c, c->ep));
+		char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
+
 		log_warn("lmtp-out-of-step", "endpoint=%s path=%s",
-		    ep_name(c, c->ep), msg->path);
+		    log_quote(q1, sizeof(q1), ep_name(c, c->ep)),
+		    log_quote(q2, sizeof(q2), msg->path));
 		sess_close(c);
 	}
 	return SX_OK;
@@ -678,8 +687,6 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 		int again = 1;
 
 		for (;;) {
-			int was_reused;
-
 			if (c->fd >= 0 && (c->ep != ep || !sess_alive(c)))
 				sess_close(c);
 			if (c->fd < 0 && sess_open(c, ep) < 0)
@@ -691,13 +698,12 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 				    strerror(errno));
 				goto out;
 			}
-			was_reused = c->reused;
 			sx = run_txns(c, msg, idx, acc, has8bit);
 			if (sx == SX_GARBLED) {
 				broken = 1;
 				goto out;	/* the rest: defer */
 			}
-			if (sx == SX_DROP && was_reused && !c->body_started &&
+			if (sx == SX_DROP && c->txn_reused && !c->body_started &&
 			    again) {
 				again = 0;	/* a stale idle session */
 				continue;

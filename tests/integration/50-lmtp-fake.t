@@ -223,6 +223,14 @@ is "$RC" 0 "dropped at MAIL: exit 0"
 is "$(results)" "a@example.org ok;b@example.org ok;" "dropped at MAIL: both ok"
 is "$(ls "$REC" | tr '\n' ' ')" "conn-1.in conn-2.in msg-1 msg-2 " \
     "dropped at MAIL: reconnected once, each message received once"
+# ... also between the transactions of one message (one per recipient).
+new_spool 'Subject: one\n\nbody\n'
+start_fake --drop-at-mail 2 --only-first
+deliver "$M\ta@example.org\t\n$M\tb@example.org\t\n" -l "$EP"
+is "$RC" 0 "dropped at second MAIL of a message: exit 0"
+is "$(results)" "a@example.org ok;b@example.org ok;" "dropped at second MAIL: both ok"
+is "$(grep RCPT "$REC/conn-2.in" | tr -d '\r')" "RCPT TO:<b@example.org>" \
+    "dropped at second MAIL: only b on the new session"
 
 # 14. 100 recipients in one transaction: pipelined in windows, replies
 #     counted across them (records that arrive together share one

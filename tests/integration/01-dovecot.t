@@ -181,16 +181,24 @@ is "$(echo "$out" | tail -n 1 | cut -c1-3)" 250 "LMTP over TCP: bob accepted"
 is "$(ls "$MAIL_ROOT/example.org/bob/Maildir/new" | wc -l | tr -d ' ')" 1 \
     "LMTP over TCP: upper-case address lands in bob's Maildir"
 
-# A second instance at the same time, in a subshell (its own variables).
+# A second instance at the same time, in a subshell (its own variables),
+# in a directory so deep that its sockets must live elsewhere.
 first="$DOVECOT_PID $POP3_PORT $POP3S_PORT $LMTP_PORT $LMTP_SOCKET"
+deep=$TESTDIR/a-second-instance-in-a-deep-directory/with-a-long-name/to-force-a-short-base-dir
 second=$(
-	dovecot_start "$TESTDIR/second" >/dev/null 2>&1 || exit 1
+	dovecot_start "$deep" >/dev/null 2>&1 || exit 1
 	echo "$DOVECOT_PID $POP3_PORT $POP3S_PORT $LMTP_PORT $LMTP_SOCKET"
 	client uidl "$POP3_PORT" "$DROP_USER" "$DROP_PASS" | wc -l
 	dovecot_stop
+	test -e "$(dirname "$LMTP_SOCKET")" && echo "left $(dirname "$LMTP_SOCKET")"
 )
 set -- $first; set -- $second
-ok "second instance: started" test $# = 6
+ok "second instance: started" test $# -ge 6
+case "${5:-}" in
+/tmp/mdv.*/lmtp) pass "second instance: sockets in a short base_dir" ;;
+*) fail "second instance: sockets in a short base_dir" "got ${5:-}" ;;
+esac
+ok "second instance: its short base_dir removed by dovecot_stop" test $# = 6
 ok "second instance: own pid, ports and socket" test "$1" != "$DOVECOT_PID" -a \
     "$2$3$4" != "$POP3_PORT$POP3S_PORT$LMTP_PORT" -a "$5" != "$LMTP_SOCKET"
 is "${6:-}" 0 "second instance: its own empty drop box"

@@ -18,6 +18,8 @@
 #   is never used, needed or touched. Every doveadm/doveconf call must
 #   carry `-c "$DOVECOT_CONF"`, else it talks to the system instance.
 #
+#   When DIR is long, Dovecot's base_dir (its sockets) goes to a short
+#   /tmp/mdv.XXXXXX instead of DIR/run; dovecot_stop removes it.
 #   Exported after a successful start:
 #     DOVECOT_DIR   DIR                DOVECOT_CONF  DIR/dovecot.conf
 #     DOVECOT_LOG   DIR/dovecot.log    DOVECOT_PID   the master's pid
@@ -252,10 +254,11 @@ dovecot_start() {
 	_dovecot_instance="mdrop-test-$$-$_dovecot_seq-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 	# Dovecot's sockets live in base_dir: keep it short (sun_path is 108).
 	_dovecot_base=$DOVECOT_DIR/run
+	DOVECOT_TMPBASE=
 	if [ ${#_dovecot_base} -gt 70 ]; then
 		_dovecot_base=$(mktemp -d /tmp/mdv.XXXXXX) || {
 			_dovecot_fail "mktemp failed"; return 1; }
-		at_exit "rm -rf '$_dovecot_base'"
+		DOVECOT_TMPBASE=$_dovecot_base	# removed by dovecot_stop
 	fi
 	LMTP_SOCKET=$_dovecot_base/lmtp
 	mkdir -p "$DOVECOT_DIR/state" "$DOVECOT_DIR/mail" || return 1
@@ -355,7 +358,7 @@ dovecot_start() {
 		kill -TERM "$DOVECOT_PID" 2>/dev/null
 	) </dev/null >/dev/null 2>&1 &
 	DOVECOT_WATCHDOG=$!
-	at_exit "DOVECOT_PID=$DOVECOT_PID DOVECOT_WATCHDOG=$DOVECOT_WATCHDOG dovecot_stop"
+	at_exit "DOVECOT_PID=$DOVECOT_PID DOVECOT_WATCHDOG=$DOVECOT_WATCHDOG DOVECOT_TMPBASE=$DOVECOT_TMPBASE dovecot_stop"
 	export DOVECOT_DIR DOVECOT_CONF DOVECOT_LOG DOVECOT_PID POP3_PORT \
 	    POP3S_PORT LMTP_PORT LMTP_SOCKET CA_FILE CERT_FILE KEY_FILE \
 	    CERT_SHA256 DROP_USER DROP_PASS DROP_MAILDIR MAIL_ROOT MAIL_UID MAIL_GID
@@ -397,6 +400,8 @@ dovecot_stop() {
 	done
 	[ -n "$_alive" ] && kill -KILL $_alive 2>/dev/null
 	DOVECOT_PID=
+	case "${DOVECOT_TMPBASE:-}" in /tmp/mdv.*) rm -rf "$DOVECOT_TMPBASE" ;; esac
+	DOVECOT_TMPBASE=
 	return 0
 }
 

@@ -54,7 +54,8 @@ fi
 # --- fresh demo directory and the sample box ---------------------------------
 case $DEMO in /*) ;; *) DEMO=$PWD/$DEMO ;; esac
 rm -rf "$DEMO" || die "cannot remove $DEMO"
-mkdir -p "$DEMO/corpus" || die "cannot create $DEMO"
+# mdrop-deliver creates Maildirs below the mail root, never the root itself.
+mkdir -p "$DEMO/corpus" "$DEMO/mail" || die "cannot create $DEMO"
 sh "$EX/demo-corpus.sh" "$DEMO/corpus" > "$DEMO/expected" ||
 	die "demo-corpus.sh failed"
 printf '%s\n' \
@@ -107,6 +108,7 @@ run() {
 	    { mdrop-deliver "$@" 2>"$r/deliver.log"; echo $? > "$r/deliver.rc"; } \
 	    > "$r/results"
 	say "    exit codes: fetch $(cat "$r/fetch.rc"), split $(cat "$r/split.rc"), deliver $(cat "$r/deliver.rc")"
+	awk -F '\t' '$3 != "ok" { print "    " $3 ": " $2 ": " $4 }' "$r/results"
 	say "    $(wc -l < "$r/paths" | tr -d ' ') messages fetched, $(wc -l < "$r/results" | tr -d ' ') result lines; logs in ${r#"$TOP"/}/"
 }
 

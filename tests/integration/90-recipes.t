@@ -71,6 +71,7 @@ if ! dovecot_start; then
 	exit 1
 fi
 MAILDIRS=$TESTDIR/mail
+mkdir -p "$MAILDIRS"
 CONF=$TESTDIR/mdrop.conf
 # The shipped config with the ISP and delivery pointed at the test.
 sed -e "s|^MDROP_HOST=.*|MDROP_HOST=localhost|" \

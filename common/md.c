@@ -90,16 +90,22 @@ md_tmp_open_named(struct md_tmp *t, int tmpdirfd, const char *name)
 {
 	size_t len = strlen(name);
 
+	/* Until the file is ours, t names nothing: a md_tmp_discard after a
+	 * failed open must not unlink the file that made it fail. */
+	t->fd = -1;
+	t->name[0] = '\0';
+	t->dirfd = tmpdirfd;
+	t->size = 0;
 	if (len >= sizeof t->name) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(t->name, name, len + 1);
-	t->dirfd = tmpdirfd;
-	t->size = 0;
 	t->fd = openat(tmpdirfd, name,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	return t->fd < 0 ? -1 : 0;
+	if (t->fd < 0)
+		return -1;
+	memcpy(t->name, name, len + 1);
+	return 0;
 }
 
 int

@@ -20,7 +20,7 @@
 #define MD_NAME_MAX 256
 
 /*
- * A new unique name "SEC.MUSECpPIDqN.rRAND.HOST" made only of
+ * A new unique name "SEC.MusecPpidQnRrand.HOST" made only of
  * [A-Za-z0-9._,=-]; bytes of HOST outside that set are written as =XX.
  * Unique across processes (pid, counter, random) and hosts (host name).
  * Returns 0, or -1 (ENAMETOOLONG) when n is too small.
@@ -41,7 +41,9 @@ struct md_tmp {
 /* Create a new file in tmpdirfd under a fresh unique name (mode 0600). */
 int md_tmp_open(struct md_tmp *t, int tmpdirfd);
 
-/* Create tmp/NAME with the given name (O_EXCL: EEXIST if present). */
+/* Create tmp/NAME with the given name (O_EXCL: EEXIST if present).
+ * On failure t holds no file (fd -1, empty name): md_tmp_discard is then
+ * a no-op and never removes the file that was in the way. */
 int md_tmp_open_named(struct md_tmp *t, int tmpdirfd, const char *name);
 
 /* Append bytes (io_write_all); counts size. */

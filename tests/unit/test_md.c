@@ -319,11 +319,26 @@ test_open_named(void **state)
 	struct md_tmp t, u;
 	struct stat st;
 
+	char longname[MD_NAME_MAX + 8];
+
 	assert_int_equal(md_tmp_open_named(&t, d->tmp, "fixed"), 0);
 	errno = 0;
 	assert_int_equal(md_tmp_open_named(&u, d->tmp, "fixed"), -1);
 	assert_int_equal(errno, EEXIST);
+	/* Regression: discarding after a failed open must not remove the
+	 * file that made it fail (someone else's). */
+	assert_int_equal(u.fd, -1);
+	md_tmp_discard(&u);
+	assert_int_equal(count_entries(d->tmp), 1);
 	md_tmp_discard(&t);
+	assert_int_equal(count_entries(d->tmp), 0);
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	u.fd = 12345;
+	assert_int_equal(md_tmp_open_named(&u, d->tmp, longname), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(u.fd, -1);
+	md_tmp_discard(&u);
 	/* A symlink planted at the name is not followed. */
 	assert_int_equal(symlinkat("../new/victim", d->tmp, "planted"), 0);
 	assert_int_equal(md_tmp_open_named(&t, d->tmp, "planted"), -1);

@@ -1,0 +1,127 @@
+# driver.sh: run the whole pipeline against the private Dovecot, with or
+# without a fault, and check that nothing was lost. Sourced by the
+# reliability tests (tests/integration/7*-*.t) after tap.sh and dovecot.sh:
+#
+#   . "$TOP/tests/fault/driver.sh"
+#   rel_setup N            start Dovecot (once), write an N-message corpus
+#   rel_reset              empty spool, mail root and drop box; refill the box
+#   rel_run TAG [VAR=VALUE...]
+#                          mdrop-fetch | mdrop-split | mdrop-deliver -m, each
+#                          under `timeout`, with VAR=VALUE exported to all
+#                          three (LD_PRELOAD=$REL_SHIM FAULT_...=...); exit
+#                          codes in $RC_FETCH $RC_SPLIT $RC_DELIVER, logs in
+#                          $REL_RUN/TAG.{fetch,split,deliver}.err, results in
+#                          $REL_RUN/TAG.out
+#   rel_invariant          0 when: every (message, recipient) of the corpus is
+#                          exactly once, byte-exact, in its Maildir; the box,
+#                          SPOOL/new and SPOOL/tmp are empty. Why not in
+#                          $REL_WHY.
+#   rel_failed_ok TAG      0 when every stage of run TAG that failed exited
+#                          with a sysexits code (64..78; 137 where the fault
+#                          was a SIGKILL) and logged an error/warning line
+#                          naming why. Why not in $REL_WHY.
+#   rel_count CALL PROG    how many CALLs PROG makes in a clean run (from a
+#                          counting run with FAULT_COUNT).
+#
+# Environment it sets: REL_DIR (work dir), REL_SPOOL, REL_MAIL, REL_CORPUS,
+# REL_SHIM (the faultshim), REL_LMTP=1 to deliver over LMTP into Dovecot
+# instead (then the check is "at least once" and counts duplicates).
+
+REL_DIR=$TESTDIR/rel
+REL_SPOOL=$REL_DIR/spool
+REL_MAIL=$REL_DIR/mail
+REL_CORPUS=$REL_DIR/corpus
+REL_RUN=$REL_DIR/runs
+REL_SHIM=${MDROP_SHIMS:-$TOP/obj/tests}/faultshim.so
+REL_PY=$TOP/tests/fault/rel.py
+REL_TIMEOUT=${REL_TIMEOUT:-60}
+REL_LMTP=${REL_LMTP:-0}
+
+rel_setup() {
+	[ -f "$REL_SHIM" ] || { echo "Bail out! $REL_SHIM not built (make testbins)"; exit 1; }
+	if [ -z "${DOVECOT_PID:-}" ]; then
+		dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
+			{ echo "Bail out! $DOVECOT_ERROR"; exit 1; }
+	fi
+	mkdir -p "$REL_RUN"
+	rm -rf "$REL_CORPUS"
+	python3 -S "$REL_PY" corpus "$REL_CORPUS" "$1" ||
+		{ echo "Bail out! cannot write the corpus"; exit 1; }
+}
+
+rel_reset() {
+	rm -rf "$REL_SPOOL" "$REL_MAIL"
+	mkdir -p "$REL_MAIL"
+	if [ "$REL_LMTP" = 1 ]; then
+		for u in $DOVECOT_USERS; do
+			find "$MAIL_ROOT/example.org/$u/Maildir" -type f \
+			    \( -path '*/new/*' -o -path '*/cur/*' \) -delete 2>/dev/null
+		done
+	fi
+	python3 -S "$REL_PY" fill "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID"
+}
+
+rel_run() {
+	_tag=$1; shift
+	_deliver="-m $REL_MAIL/%d/%l/Maildir"
+	[ "$REL_LMTP" = 1 ] && _deliver="-l unix:$LMTP_SOCKET"
+	(
+	for _kv in "$@"; do export "${_kv?}"; done
+	{ timeout -k 5 "$REL_TIMEOUT" mdrop-fetch --tls none -h 127.0.0.1 \
+	    -p "$POP3_PORT" -u "$DROP_USER" \
+	    --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" \
+	    2>"$REL_RUN/$_tag.fetch.err"; echo $? >"$REL_RUN/$_tag.fetch.rc"; } |
+	{ timeout -k 5 "$REL_TIMEOUT" mdrop-split -d example.org \
+	    2>"$REL_RUN/$_tag.split.err"; echo $? >"$REL_RUN/$_tag.split.rc"; } |
+	{ # shellcheck disable=SC2086
+	  timeout -k 5 "$REL_TIMEOUT" mdrop-deliver $_deliver \
+	    2>"$REL_RUN/$_tag.deliver.err"; echo $? >"$REL_RUN/$_tag.deliver.rc"; } \
+	    >"$REL_RUN/$_tag.out"
+	)
+	RC_FETCH=$(cat "$REL_RUN/$_tag.fetch.rc")
+	RC_SPLIT=$(cat "$REL_RUN/$_tag.split.rc")
+	RC_DELIVER=$(cat "$REL_RUN/$_tag.deliver.rc")
+}
+
+rel_invariant() {
+	REL_WHY=
+	_lm=
+	_root=$REL_MAIL
+	[ "$REL_LMTP" = 1 ] && { _lm=--lmtp; _root=$MAIL_ROOT; }
+	# shellcheck disable=SC2086
+	_c=$(python3 -S "$REL_PY" check "$REL_CORPUS" "$_root" $_lm \
+	    --box "$DROP_MAILDIR" --spool "$REL_SPOOL") || REL_WHY="$_c"
+	REL_SUMMARY=$(printf '%s\n' "$_c" | sed -n 's/^summary: //p')
+	[ -z "$REL_WHY" ]
+}
+
+# _rel_stage_ok TAG TOOL RC KILLED
+_rel_stage_ok() {
+	case $3 in
+	0) return 0 ;;
+	6[4-9]|7[0-8]) ;;
+	137) [ "$4" = 1 ] && return 0 ;;	# the fault was SIGKILL
+	141) [ "$4" = 1 ] && return 0 ;;	# SIGPIPE after a killed neighbour
+	*) REL_WHY="$REL_WHY $2 exit $3 is no sysexits code"; return 1 ;;
+	esac
+	grep -q "^mdrop-$2: \(error\|warning\): " "$REL_RUN/$1.$2.err" && return 0
+	REL_WHY="$REL_WHY $2 exit $3 without an error line"
+	return 1
+}
+
+rel_failed_ok() {
+	REL_WHY=
+	_k=${2:-0}
+	_rel_stage_ok "$1" fetch "$RC_FETCH" "$_k"
+	_rel_stage_ok "$1" split "$RC_SPLIT" "$_k"
+	_rel_stage_ok "$1" deliver "$RC_DELIVER" "$_k"
+	[ -z "$REL_WHY" ]
+}
+
+rel_count() {
+	rm -f "$REL_RUN/count"
+	rel_reset
+	rel_run count LD_PRELOAD="$REL_SHIM" FAULT_CALL="$1" FAULT_PROG="$2" \
+	    FAULT_COUNT="$REL_RUN/count"
+	awk -v p="$2" '$1 == p { n += $3 } END { print n + 0 }' "$REL_RUN/count"
+}

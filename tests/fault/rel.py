@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""rel.py: corpus, drop-box filler and the "nothing lost" invariant checker
+for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
+
+  rel.py corpus DIR N            write N messages DIR/mNNNN and DIR/expect
+                                 ("ID<TAB>RECIPIENT" per delivery due)
+  rel.py fill DIR MAILDIR UID GID  empty MAILDIR, put every DIR/m* into its new/ under
+                                 Dovecot-friendly names (S= and W= sizes)
+  rel.py check DIR MAILROOT [--lmtp] [--box MAILDIR] [--spool SPOOL]
+                                 compare every file under
+                                 MAILROOT/DOMAIN/LOCAL/Maildir/{new,cur}
+                                 with DIR/expect: each (ID, RECIPIENT)
+                                 exactly once (--lmtp: at least once, the
+                                 duplicates counted), nothing else, and
+                                 byte-exact: "Delivered-To: RCPT\\n" + the
+                                 original (Maildir) or the original body
+                                 (LMTP: Dovecot adds its own headers).
+                                 --box: that Maildir must be empty;
+                                 --spool: SPOOL/{new,tmp,failed} too.
+                                 Prints one line per problem and a summary;
+                                 exit 0 only when the invariant holds.
+
+Why Python: the kill loop checks 500 messages after every run; a shell
+loop over files would dominate the test's time.
+
+The corpus: every message has a unique X-Rel-Id and a Return-Path on top
+(so deliver adds only Delivered-To). Most have one Delivered-To (as a
+multidrop ISP writes them), every 7th lists two local recipients, every
+11th has no envelope header at all (fallback postmaster@example.org), and
+every 13th carries a forged Delivered-To below the Received: line, which
+must be ignored (fallback as well). Bodies vary in size, with a line
+holding a lone "." and one starting with "..", which POP3 must stuff and
+unstuff.
+"""
+import os
+import sys
+
+USERS = ["alice", "bob", "carol", "dave", "erin"]
+DOM = "example.org"
+
+
+def message(i):
+    """(bytes, [recipients]) of message i (1-based)."""
+    rcpts = []
+    head = [b"Return-Path: <sender%d@remote.test>\n" % i]
+    if i % 11 == 0:
+        rcpts = ["postmaster@" + DOM]
+    elif i % 7 == 0:
+        a, b = USERS[i % 5], USERS[(i + 2) % 5]
+        rcpts = [a + "@" + DOM, b + "@" + DOM]
+        head.append(("Delivered-To: %s, %s\n" % tuple(rcpts)).encode())
+    elif i % 13 == 0:
+        rcpts = ["postmaster@" + DOM]
+    else:
+        rcpts = [USERS[i % 5] + "@" + DOM]
+        head.append(("Delivered-To: %s\n" % rcpts[0]).encode())
+    head.append(b"Received: from remote.test by isp.test; Mon, 1 Jan 2024 00:00:00 +0000\n")
+    if i % 13 == 0:
+        head.append(b"Delivered-To: mallory@" + DOM.encode() + b"\n")
+    head.append(b"X-Rel-Id: %d\n" % i)
+    head.append(b"To: list@" + DOM.encode() + b"\n")
+    head.append(b"Subject: reliability message %d\n\n" % i)
+    body = [b"line %d of message %d\n" % (k, i) for k in range(1 + (i * 37) % 200)]
+    body.insert(len(body) // 2, b".\n")
+    body.append(b"..leading dots\n")
+    return b"".join(head) + b"".join(body), rcpts
+
+
+def corpus(d, n):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "expect"), "w") as ex:
+        for i in range(1, n + 1):
+            data, rcpts = message(i)
+            with open(os.path.join(d, "m%04d" % i), "wb") as f:
+                f.write(data)
+            for r in rcpts:
+                ex.write("%d\t%s\n" % (i, r))
+
+
+def fill(d, maildir, uid, gid):
+    """Empty the drop box (and Dovecot's index of it), then fill it."""
+    for sub in ("new", "cur", "tmp"):
+        for f in os.listdir(os.path.join(maildir, sub)):
+            os.unlink(os.path.join(maildir, sub, f))
+    for f in os.listdir(maildir):
+        if f == "dovecot-uidlist" or f.startswith("dovecot.index"):
+            os.unlink(os.path.join(maildir, f))
+    pid = os.getpid()
+    for name in sorted(os.listdir(d)):
+        if not name.startswith("m"):
+            continue
+        with open(os.path.join(d, name), "rb") as f:
+            data = f.read()
+        base = "%d.P%dN%s.rel,S=%d,W=%d" % (1700000000, pid, name, len(data),
+                                            len(data) + data.count(b"\n"))
+        tmp = os.path.join(maildir, "tmp", base)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.chown(tmp, uid, gid)
+        os.rename(tmp, os.path.join(maildir, "new", base))
+
+
+def rel_id(data):
+    head = data.split(b"\n\n", 1)[0]
+    for line in head.split(b"\n"):
+        if line.startswith(b"X-Rel-Id: "):
+            return int(line[10:])
+    return None
+
+
+def count_files(*dirs):
+    n = 0
+    for p in dirs:
+        if os.path.isdir(p):
+            n += sum(1 for e in os.scandir(p) if e.is_file())
+    return n
+
+
+def check(d, root, lmtp, box, spool):
+    want = {}
+    with open(os.path.join(d, "expect")) as ex:
+        for line in ex:
+            i, r = line.rstrip("\n").split("\t")
+            want[(int(i), r)] = 0
+    originals = {}
+    problems = []
+    tmpfiles = 0
+    for dom in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        for loc in sorted(os.listdir(os.path.join(root, dom))):
+            md = os.path.join(root, dom, loc, "Maildir")
+            rcpt = loc + "@" + dom
+            if os.path.isdir(os.path.join(md, "tmp")):
+                tmpfiles += len(os.listdir(os.path.join(md, "tmp")))
+            for sub in ("new", "cur"):
+                p = os.path.join(md, sub)
+                if not os.path.isdir(p):
+                    continue
+                for f in sorted(os.listdir(p)):
+                    with open(os.path.join(p, f), "rb") as fh:
+                        data = fh.read()
+                    i = rel_id(data)
+                    if i is None or (i, rcpt) not in want:
+                        problems.append("unexpected %s/%s/%s (id %s)" % (rcpt, sub, f, i))
+                        continue
+                    want[(i, rcpt)] += 1
+                    if i not in originals:
+                        originals[i] = message(i)[0]
+                    orig = originals[i]
+                    if lmtp:
+                        good = data.endswith(orig.split(b"\n\n", 1)[1])
+                    else:
+                        good = data == b"Delivered-To: " + rcpt.encode() + b"\n" + orig
+                    if not good:
+                        problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
+    lost = sorted(k for k, v in want.items() if v == 0)
+    dups = sorted(k for k, v in want.items() if v > 1)
+    for i, r in lost:
+        problems.append("lost id %d for %s" % (i, r))
+    if not lmtp:
+        for i, r in dups:
+            problems.append("duplicate id %d for %s (%d copies)" % (i, r, want[(i, r)]))
+    if box:
+        n = count_files(os.path.join(box, "new"), os.path.join(box, "cur"))
+        if n:
+            problems.append("the drop box still holds %d messages" % n)
+    if spool:
+        for sub in ("new", "tmp", "failed"):
+            n = count_files(os.path.join(spool, sub))
+            if n:
+                problems.append("SPOOL/%s holds %d files" % (sub, n))
+    for p in problems[:20]:
+        print(p)
+    if len(problems) > 20:
+        print("... and %d more problems" % (len(problems) - 20))
+    print("summary: deliveries=%d lost=%d duplicates=%d problems=%d maildir-tmp=%d"
+          % (len(want), len(lost), sum(want[k] - 1 for k in dups),
+             len(problems), tmpfiles))
+    return 1 if problems else 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "corpus":
+        corpus(argv[2], int(argv[3]))
+        return 0
+    if len(argv) == 6 and argv[1] == "fill":
+        fill(argv[2], argv[3], int(argv[4]), int(argv[5]))
+        return 0
+    if len(argv) >= 4 and argv[1] == "check":
+        opt = {"--lmtp": False, "--box": None, "--spool": None}
+        rest = argv[4:]
+        while rest:
+            k = rest.pop(0)
+            if k == "--lmtp":
+                opt[k] = True
+            elif k in opt and rest:
+                opt[k] = rest.pop(0)
+            else:
+                print(__doc__, file=sys.stderr)
+                return 64
+        return check(argv[2], argv[3], opt["--lmtp"], opt["--box"],
+                     opt["--spool"])
+    print(__doc__, file=sys.stderr)
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -95,8 +95,10 @@ def first_diff(a, b):
     return i
 
 
-def walk(root):
+def walk(root, skip):
     for dirpath, dirnames, filenames in os.walk(root):
+        if skip and (dirpath + os.sep).startswith(skip + os.sep):
+            continue            # the server's own drop box
         base = os.path.basename(dirpath)
         if base not in ("new", "cur", "tmp"):
             continue
@@ -124,6 +126,7 @@ def main(argv):
     if not corpus or not root:
         sys.stderr.write("verify.py: --corpus and --root are required\n")
         return 2
+    root = os.path.abspath(root)
     entries, by_id = load_manifest(corpus)
     cache = {}
 
@@ -145,7 +148,8 @@ def main(argv):
             lst.append(text)
 
     stray = unknown = crlf = misrouted = files = 0
-    for dirpath, sub, fn in (walk(root) if os.path.isdir(root) else ()):
+    for dirpath, sub, fn in (walk(root, box and os.path.abspath(box))
+                                 if os.path.isdir(root) else ()):
         path = os.path.join(dirpath, fn)
         if sub == "tmp":
             stray += 1

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Turn run.sh's runs.tsv into the Markdown report (python3 stdlib).
+
+    report.py --runs RUNS.TSV --corpus DIR [--big DIR] [--info FILE]
+
+runs.tsv: one line per run, TAB separated:
+    CASE  REP  KIND(corpus|big)  WALL_S  VERIFY  STAGES
+VERIFY is verify.py's key=value line; STAGES is space separated
+"name:exit:user_s:sys_s:maxrss_kib", one per timed process.
+
+Per case: medians over the repetitions whose processes all exited 0 (a
+run that died has no meaningful time); "correct" is y only when every
+repetition verified correct. Ratios mdrop/tool compare like with like:
+plain POP3 rows with mdrop's plain Maildir run, TLS rows with its TLS
+Maildir run, LMTP rows with its LMTP run.
+"""
+import statistics
+import sys
+
+LABEL = {
+    "mdrop-md-plain": ("mdrop (deliver -m)", "POP3", "Maildir"),
+    "mdrop-md-tls": ("mdrop (deliver -m)", "POP3S", "Maildir"),
+    "mdrop-lmtp-tls": ("mdrop (deliver -l)", "POP3S", "LMTP"),
+    "mpop-plain": ("mpop (no routing)", "POP3", "one Maildir"),
+    "mpop-tls": ("mpop (no routing)", "POP3S", "one Maildir"),
+    "fdm-plain": ("fdm", "POP3", "Maildir"),
+    "fdm-tls": ("fdm", "POP3S", "Maildir"),
+    "fetchmail-plain": ("fetchmail + safecat", "POP3", "Maildir"),
+    "fetchmail-tls": ("fetchmail + safecat", "POP3S", "Maildir"),
+    "fetchmail-lmtp-tls": ("fetchmail", "POP3S", "LMTP"),
+    "getmail-plain": ("getmail6 MultiSorter", "POP3", "Maildir"),
+    "getmail-tls": ("getmail6 MultiSorter", "POP3S", "Maildir"),
+    "ceil-pop3-plain": ("pipelined RETR+DELE, discard", "POP3", "-"),
+    "ceil-pop3-tls": ("pipelined RETR+DELE, discard", "POP3S", "-"),
+    "ceil-disk-msg": ("Maildir write, fsync dir per message", "-", "Maildir"),
+    "ceil-disk-batch": ("Maildir write, fsync dir per 100", "-", "Maildir"),
+}
+ORDER = list(LABEL)
+
+
+def mdrop_peer(case):
+    if case.startswith("mdrop-") or case.startswith("ceil-"):
+        return None
+    if "lmtp" in case:
+        return "mdrop-lmtp-tls"
+    return "mdrop-md-tls" if case.endswith("-tls") else "mdrop-md-plain"
+
+
+def manifest(d):
+    n = size = 0
+    with open(d + "/MANIFEST") as f:
+        for line in f:
+            n += 1
+            size += int(line.split("\t")[4])
+    return n, size
+
+
+def parse(path):
+    runs = []
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 6:
+                continue
+            v = dict(w.split("=", 1) for w in p[4].split() if "=" in w)
+            stages = []
+            for s in p[5].split():
+                name, code, u, sy, rss = s.split(":")
+                stages.append({"name": name, "exit": code,
+                               "cpu": float(u) + float(sy),
+                               "rss": int(rss)})
+            runs.append({"case": p[0], "rep": int(p[1]), "kind": p[2],
+                         "wall": float(p[3]), "v": v, "stages": stages,
+                         "ok": all(s["exit"] == "0" for s in stages)})
+    return runs
+
+
+def mib(kib):
+    return "%.1f MiB" % (kib / 1024.0)
+
+
+def problems(v):
+    keys = ["missing", "dup", "misrouted", "corrupt", "unknown", "box"]
+    out = ["%s %s" % (v[k], k) for k in keys if v.get(k, "0") != "0"]
+    return ", ".join(out)
+
+
+def summarize(runs, n, size):
+    by = {}
+    for r in runs:
+        by.setdefault(r["case"], []).append(r)
+    res = {}
+    for case, rs in by.items():
+        good = [r for r in rs if r["ok"]]
+        correct = all(r["v"].get("correct") == "y" for r in rs)
+        note = ""
+        if not correct:
+            bad = [r for r in rs if r["v"].get("correct") != "y"]
+            note = "; ".join("rep %d: %s" % (r["rep"], problems(r["v"])
+                                              or "failed") for r in bad)
+        died = [r for r in rs if not r["ok"]]
+        if died:
+            note = (note + "; " if note else "") + "; ".join(
+                "rep %d exit %s" % (r["rep"], ",".join(
+                    "%s=%s" % (s["name"], s["exit"]) for s in r["stages"]
+                    if s["exit"] != "0")) for r in died)
+        s = {"runs": len(rs), "good": len(good), "correct": correct,
+             "note": note}
+        if good:
+            wall = statistics.median(r["wall"] for r in good)
+            cpu = statistics.median(sum(x["cpu"] for x in r["stages"])
+                                    for r in good)
+            s.update(wall=wall, rate=n / wall, mbs=size / 1e6 / wall,
+                     cpu=cpu, cpu1k=cpu / n * 1000,
+                     rss=max(max(x["rss"] for x in r["stages"])
+                             for r in good),
+                     walls=[r["wall"] for r in good])
+        res[case] = s
+    return res
+
+
+def fmt(x, digits=0):
+    return ("%%.%df" % digits) % x
+
+
+def main(argv):
+    args = dict(zip(argv[1::2], argv[2::2]))
+    runs = parse(args["--runs"])
+    n, size = manifest(args["--corpus"])
+    info = []
+    if "--info" in args:
+        with open(args["--info"]) as f:
+            info = [l.rstrip("\n") for l in f]
+    out = []
+    w = out.append
+    w("# mdrop benchmark results")
+    w("")
+    for l in info:
+        w("- " + l)
+    w("- corpus size: %d messages, %.1f MB (10^6 bytes); rates are "
+      "messages and corpus MB per second of wall time" % (n, size / 1e6))
+    w("- times are medians over the repetitions; CPU is user+sys of every "
+      "process of the tool (incl. MDAs it forks), not Dovecot's")
+    w("")
+    res = summarize([r for r in runs if r["kind"] == "corpus"], n, size)
+
+    def rate(c):
+        return res.get(c, {}).get("rate")
+
+    w("## Throughput (%d messages)" % n)
+    w("")
+    w("| tool | transport | into | msgs/s | MB/s | CPU s/1000 msgs | "
+      "peak RSS | correct | mdrop/tool |")
+    w("|---|---|---|---:|---:|---:|---:|---|---:|")
+    for c in ORDER:
+        if c not in res or c.startswith("ceil-"):
+            continue
+        s = res[c]
+        name, tr, into = LABEL[c]
+        ratio = "-"
+        m = mdrop_peer(c)
+        if m and rate(m) and s.get("rate"):
+            ratio = "%.2f" % (rate(m) / s["rate"])
+        corr = "y" if s["correct"] else "**n** (%s)" % s["note"]
+        if "rate" in s:
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                name, tr, into, fmt(s["rate"]), fmt(s["mbs"], 1),
+                fmt(s["cpu1k"], 2), mib(s["rss"]), corr, ratio))
+        else:
+            w("| %s | %s | %s | - | - | - | - | %s | - |" % (
+                name, tr, into, corr))
+    w("")
+    w("## Ceilings (same run)")
+    w("")
+    w("| ceiling | msgs/s | MB/s | mdrop's fraction |")
+    w("|---|---:|---:|---|")
+    pairs = {"ceil-pop3-plain": ["mdrop-md-plain"],
+             "ceil-pop3-tls": ["mdrop-md-tls", "mdrop-lmtp-tls"],
+             "ceil-disk-msg": ["mdrop-md-plain", "mdrop-md-tls"],
+             "ceil-disk-batch": ["mdrop-md-plain", "mdrop-md-tls"]}
+    for c in ORDER:
+        if not c.startswith("ceil-") or c not in res:
+            continue
+        s = res[c]
+        if "rate" not in s:
+            w("| %s (%s) | - | - | failed: %s |" % (LABEL[c][0],
+                                                   LABEL[c][1], s["note"]))
+            continue
+        fr = ", ".join("%s %.0f %%" % (m, 100 * rate(m) / s["rate"])
+                       for m in pairs[c] if rate(m))
+        w("| %s%s | %s | %s | %s |" % (
+            LABEL[c][0], "" if LABEL[c][1] == "-" else " (%s)" % LABEL[c][1],
+            fmt(s["rate"]), fmt(s["mbs"], 1), fr or "-"))
+    w("")
+
+    big = [r for r in runs if r["kind"] == "big"]
+    if big and "--big" in args:
+        bn, bsize = manifest(args["--big"])
+        w("## Memory: one %.0f MiB message" % (bsize / 1048576.0))
+        w("")
+        w("| tool | peak RSS per process | wall s | correct |")
+        w("|---|---|---:|---|")
+        for r in big:
+            name, tr, into = LABEL[r["case"]]
+            per = ", ".join("%s %s%s" % (s["name"], mib(s["rss"]),
+                                         "" if s["exit"] == "0"
+                                         else " (exit %s)" % s["exit"])
+                            for s in r["stages"])
+            corr = "y" if r["v"].get("correct") == "y" else \
+                "**n** (%s)" % (problems(r["v"]) or "failed")
+            w("| %s (%s, %s) | %s | %.1f | %s |" % (name, tr, into, per,
+                                                    r["wall"], corr))
+        w("")
+
+    # Targets of issue 8, judged on this run.
+    w("## Targets")
+    w("")
+    t = []
+
+    def target(text, ok, detail):
+        t.append("| %s | %s | %s |" % (text, "met" if ok else (
+            "**missed**" if ok is not None else "n/a"), detail))
+
+    def ratio_target(text, a, b, want):
+        if rate(a) and rate(b):
+            r = rate(a) / rate(b)
+            target(text, r >= want, "%.2f× (want ≥ %.2g×)" % (r, want))
+        else:
+            target(text, None, "not measured")
+    ratio_target("mdrop ≥ 1.2× mpop, plain", "mdrop-md-plain",
+                 "mpop-plain", 1.2)
+    ratio_target("mdrop ≥ 1.2× mpop, TLS", "mdrop-md-tls", "mpop-tls", 1.2)
+    ratio_target("mdrop ≥ 80 % of the TLS transport ceiling",
+                 "mdrop-md-tls", "ceil-pop3-tls", 0.8)
+    ratio_target("mdrop ≥ 5× fetchmail into Maildirs (TLS)",
+                 "mdrop-md-tls", "fetchmail-tls", 5)
+    ratio_target("mdrop ≥ 5× fetchmail into Maildirs (plain)",
+                 "mdrop-md-plain", "fetchmail-plain", 5)
+    ratio_target("mdrop ≥ 10× getmail6 into Maildirs (TLS)",
+                 "mdrop-md-tls", "getmail-tls", 10)
+    ratio_target("mdrop ≥ 10× getmail6 into Maildirs (plain)",
+                 "mdrop-md-plain", "getmail-plain", 10)
+    ratio_target("mdrop LMTP ≥ 3× fetchmail LMTP", "mdrop-lmtp-tls",
+                 "fetchmail-lmtp-tls", 3)
+    mbig = [r for r in big if r["case"].startswith("mdrop-")]
+    if mbig:
+        worst = max(s["rss"] for r in mbig for s in r["stages"])
+        target("each mdrop process < 8 MiB RSS with the big message",
+               worst < 8192, "largest: %s" % mib(worst))
+    else:
+        target("each mdrop process < 8 MiB RSS with the big message", None,
+               "not measured")
+    peers = [c for c in res if not c.startswith(("mdrop-", "ceil-"))
+             and "cpu1k" in res[c]]
+    mine = [c for c in res if c.startswith("mdrop-") and "cpu1k" in res[c]]
+    if peers and mine:
+        worst = max(mine, key=lambda c: res[c]["cpu1k"])
+        best = min(peers, key=lambda c: res[c]["cpu1k"])
+        target("lowest CPU per message of all tools",
+               res[worst]["cpu1k"] < res[best]["cpu1k"],
+               "mdrop at most %.2f s/1000 (%s); best peer %.2f (%s)" % (
+                   res[worst]["cpu1k"], worst, res[best]["cpu1k"], best))
+    w("| target | result | measured |")
+    w("|---|---|---|")
+    out.extend(t)
+    w("")
+    w("## Every run")
+    w("")
+    w("| case | rep | wall s | processes (exit, CPU s, RSS) | verify |")
+    w("|---|---:|---:|---|---|")
+    for r in runs:
+        st = ", ".join("%s %s %.2f %s" % (s["name"], s["exit"], s["cpu"],
+                                          mib(s["rss"])) for s in r["stages"])
+        w("| %s%s | %d | %.2f | %s | %s |" % (
+            r["case"], " (big)" if r["kind"] == "big" else "", r["rep"],
+            r["wall"], st, " ".join("%s=%s" % kv for kv in r["v"].items()
+                                    if kv[1] != "0")))
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

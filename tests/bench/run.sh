@@ -1,0 +1,227 @@
+#!/bin/sh
+# tests/bench/run.sh: `make bench`. mdrop against fetchmail, getmail6, fdm
+# and mpop, side by side, on one machine, one private Dovecot, one corpus.
+#
+# Why it is this way: our machines are shared and noisy, so the numbers
+# that mean something are ratios between tools measured in the same run.
+# Every repetition runs every case once, in turn (interleaved), and the
+# report takes medians. Every run is verified (each message exactly once,
+# in its envelope recipient's Maildir, byte-identical but for added header
+# fields; the server box empty): a fast tool that loses or alters mail is
+# shown as such. Peers only ever talk to the private Dovecot on loopback.
+# See tests/bench/README.md for what is measured and compared, exactly.
+#
+# Environment:
+#   BENCH_N=2000      messages in the corpus      BENCH_REPS=3  repetitions
+#   BENCH_SEED=1      corpus seed                 BENCH_BIG_MIB=200 (0: skip)
+#   BENCH_CASES="..." only these cases (shell patterns, e.g. "mdrop-* mpop-*")
+#   BENCH_TIMEOUT=900 seconds before one run is killed (and marked failed)
+#   BENCH_TMPDIR=/var/tmp  work space (must be a real disk: fsync matters)
+#   BENCH_OUT=bench/results-latest.md    MDROP_BIN: where mdrop-* are
+#   MDROP_KEEP=1      keep the work space (logs of every run) afterwards
+set -u
+BENCH=$(cd "$(dirname "$0")" && pwd)
+N=${BENCH_N:-2000}
+REPS=${BENCH_REPS:-3}
+SEED=${BENCH_SEED:-1}
+BIG_MIB=${BENCH_BIG_MIB:-200}
+CASES=${BENCH_CASES:-*}
+LIMIT=${BENCH_TIMEOUT:-900}
+USERS="alice bob carol dave erin frank grace heidi ivan judy mallory niaj
+olivia peggy rupert sybil trent victor walter zoe"
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- peers -----------------------------------------------------------------
+PKGS="fetchmail getmail6 fdm mpop safecat time util-linux coreutils
+libssl-dev python3 openssl dovecot-core dovecot-pop3d dovecot-lmtpd"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		die "missing:$missing; run as root: apt-get update && apt-get install -y$missing"
+	fi
+	say "installing:$missing"
+	policy=/usr/sbin/policy-rc.d
+	made_policy=no
+	if [ ! -e $policy ]; then	# keep the packages' services from starting
+		printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy
+		made_policy=yes
+	fi
+	apt-get update >&2 &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $missing >&2
+	rc=$?
+	[ $made_policy = yes ] && rm -f $policy
+	[ $rc = 0 ] || die "apt-get failed"
+fi
+
+# --- work space, Dovecot ---------------------------------------------------
+TMPDIR=${BENCH_TMPDIR:-/var/tmp}
+export TMPDIR
+. "$BENCH/../lib/tap.sh"
+. "$BENCH/../lib/dovecot.sh"
+W=$TESTDIR
+OUT=${BENCH_OUT:-$TOP/bench/results-latest.md}
+case $(stat -f -c %T "$W") in
+tmpfs|ramfs) say "warning: $W is on $(stat -f -c %T "$W"): fsync costs nothing there" ;;
+esac
+for t in mdrop-fetch mdrop-split mdrop-deliver; do
+	[ -x "$MDROP_BIN/$t" ] || die "no $MDROP_BIN/$t (make first, or set MDROP_BIN)"
+done
+DOVECOT_USERS="$(echo $USERS) postmaster"
+dovecot_start "$W/dovecot" || die "Dovecot: $DOVECOT_ERROR"
+say "work space $W; Dovecot pid $DOVECOT_PID pop3 $POP3_PORT pop3s $POP3S_PORT"
+NOBODY_UID=$(id -u nobody) NOBODY_GID=$(id -g nobody)
+
+mkdir -p "$W/bin" "$W/cfg" "$W/logs" || exit 1
+CFLAGS_B="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra"
+${CC:-cc} $CFLAGS_B -o "$W/bin/pop3ceil" "$BENCH/pop3ceil.c" \
+    $(pkg-config --cflags --libs openssl 2>/dev/null || echo -lssl -lcrypto) &&
+    ${CC:-cc} $CFLAGS_B -o "$W/bin/mdwrite" "$BENCH/mdwrite.c" ||
+	die "cannot build the ceiling helpers"
+
+say "corpus: $N messages, seed $SEED"
+python3 "$BENCH/corpus.py" gen --seed "$SEED" --n "$N" "$W/corpus" ||
+	die "corpus generation failed"
+if [ "$BIG_MIB" -gt 0 ]; then
+	python3 "$BENCH/corpus.py" big --mib "$BIG_MIB" "$W/big" ||
+		die "big message generation failed"
+fi
+
+# Password files: one for root's tools, one that getmail (run as nobody)
+# can read.
+PASS=$W/cfg/pass
+printf '%s\n' "$DROP_PASS" > "$PASS" && chmod 600 "$PASS"
+GPASS=$W/cfg/gpass
+cp "$PASS" "$GPASS" && chown "$NOBODY_UID:$NOBODY_GID" "$GPASS"
+# Directories getmail (as nobody) and fdm's fetch child (as its own
+# unprivileged user) must get through.
+chmod go+x "$W" "$W/cfg"
+mkdir -p "$W/fdmtmp" && chmod 1777 "$W/fdmtmp"
+
+. "$BENCH/peers.sh"
+
+# What the report says about the machine and the versions measured.
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr), work space on $(findmnt -n -o FSTYPE -T "$W" 2>/dev/null || stat -f -c %T "$W")"
+	echo "corpus: $N messages, seed $SEED; $REPS interleaved repetitions"
+	echo "versions: mdrop $(mdrop-fetch --version 2>&1 | head -n 1 | awk '{print $NF}'),"\
+	    "$(dpkg-query -W -f='${Package} ${Version}' fetchmail), $(dpkg-query -W -f='${Package} ${Version}' getmail6),"\
+	    "$(dpkg-query -W -f='${Package} ${Version}' fdm), $(dpkg-query -W -f='${Package} ${Version}' mpop),"\
+	    "$(dpkg-query -W -f='${Package} ${Version}' safecat), $(dpkg-query -W -f='${Package} ${Version}' dovecot-core)"
+} > "$W/info.txt"
+
+# --- one run ---------------------------------------------------------------
+RUNS=$W/runs.tsv
+: > "$RUNS"
+
+# clear_box: empty the drop box (a failed run may leave messages).
+clear_box() {
+	find "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" "$DROP_MAILDIR/tmp" \
+	    -type f -delete 2>/dev/null
+}
+
+# timed NAME CMD...: runs CMD under GNU time into $T.NAME (+ timeout).
+timed() {
+	_n=$1; shift
+	/usr/bin/time -f '%e %U %S %M' -o "$T.$_n" timeout -k 10 "$LIMIT" "$@"
+}
+
+# run_case CASE REP CORPUS KIND: fill the box, run, verify, record.
+run_case() {
+	c=$1 rep=$2 corpus=$3 kind=$4
+	T=$W/logs/$kind-$c-$rep
+	O=$W/out/$c
+	rm -rf "$W/out" "$W/spool" "$W/state" && mkdir -p "$O" "$W/state" &&
+	    clear_box || return 1
+	for u in $USERS postmaster; do
+		rm -rf "$MAIL_ROOT/example.org/$u/Maildir"
+	done
+	usebox=yes
+	case $c in ceil-disk-*) usebox=no ;; esac
+	if [ $usebox = yes ]; then
+		python3 "$BENCH/corpus.py" fill "$corpus" "$DROP_MAILDIR" \
+		    "$MAIL_UID" "$MAIL_GID" || return 1
+	fi
+	prepare_$(echo "$c" | tr '-' '_') "$O"
+	sync
+	_s=$(date +%s.%N)
+	run_$(echo "$c" | tr '-' '_') "$O" >"$T.out" 2>"$T.err"
+	_e=$(date +%s.%N)
+	vroot=$O vargs=
+	case $c in
+	*-lmtp-*) vroot=$MAIL_ROOT ;;
+	mpop-*|ceil-disk-*) vroot=$O/Maildir vargs=--single ;;
+	esac
+	[ $usebox = yes ] && vargs="$vargs --box $DROP_MAILDIR"
+	case $c in
+	ceil-pop3-*)
+		if [ "$(dovecot_box_count)" = 0 ] &&
+		    grep -q "^msgs=$(wc -l < "$corpus/MANIFEST") " "$T.out"; then
+			v="correct=y box=0"
+		else
+			v="correct=n box=$(dovecot_box_count)"
+		fi ;;
+	*)
+		v=$(python3 "$BENCH/verify.py" --corpus "$corpus" --root "$vroot" \
+		    $vargs 2>"$T.verify") ;;
+	esac
+	# One line: case rep kind wall, then per stage "name:exit:u:s:rss".
+	_st=
+	for f in "$T".*; do
+		case $f in *.out|*.err|*.verify) continue ;; esac
+		_x=0
+		grep -q 'exited with non-zero status' "$f" &&
+		    _x=$(sed -n 's/.*non-zero status \([0-9]*\).*/\1/p' "$f")
+		grep -q 'terminated by signal' "$f" && _x=signal
+		set -- $(tail -n 1 "$f")
+		_st="$_st ${f##*.}:$_x:${2:-0}:${3:-0}:${4:-0}"
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$rep" "$kind" \
+	    "$(echo "$_e - $_s" | bc)" "$v" "$_st" >> "$RUNS"
+	say "$kind $c rep $rep: $(echo "$_e - $_s" | bc | cut -c1-6) s, $v"
+}
+
+selected() {
+	set -f		# the patterns are for case, not for the file system
+	for _p in $CASES; do
+		# shellcheck disable=SC2254
+		case $1 in $_p) set +f; return 0 ;; esac
+	done
+	set +f
+	return 1
+}
+
+ALL="mdrop-md-plain mdrop-md-tls mdrop-lmtp-tls mpop-plain mpop-tls
+fdm-plain fdm-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
+getmail-plain getmail-tls ceil-pop3-plain ceil-pop3-tls ceil-disk-msg
+ceil-disk-batch"
+BIG="mdrop-md-tls mdrop-lmtp-tls mpop-tls fdm-tls fetchmail-tls getmail-tls"
+
+rep=1
+while [ $rep -le "$REPS" ]; do
+	for c in $ALL; do
+		selected "$c" && run_case "$c" "$rep" "$W/corpus" corpus
+	done
+	rep=$((rep + 1))
+done
+if [ "$BIG_MIB" -gt 0 ]; then
+	for c in $BIG; do
+		selected "$c" && run_case "$c" 1 "$W/big" big
+	done
+fi
+dovecot_stop
+
+mkdir -p "$(dirname "$OUT")"
+bigarg=
+[ "$BIG_MIB" -gt 0 ] && bigarg="--big $W/big"
+python3 "$BENCH/report.py" --runs "$RUNS" --corpus "$W/corpus" $bigarg \
+    --info "$W/info.txt" > "$OUT.tmp" &&
+    mv "$OUT.tmp" "$OUT" || die "report failed (runs: $RUNS)"
+cat "$OUT"
+say "written to $OUT"

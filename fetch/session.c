@@ -462,18 +462,11 @@ plan(struct session *s)
 			    s->o->host, i);
 			nt->flags &= ~(unsigned)NOTE_SPOOLED;
 		}
-		if (s->o->max_size > 0 && m->size > s->o->max_size) {
-			if (nt == NULL || (nt->flags & NOTE_TOOBIG) == 0) {
-				log_info("too-big", "host=%s msg=%u size=%llu "
-				    "max-size=%llu action=left-on-server",
-				    s->o->host, i, (unsigned long long)m->size,
-				    (unsigned long long)s->o->max_size);
-				if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG,
-				    m->uid, m->size, NULL) < 0)
-					return ST_IOERR;
-			}
+		/* --max-size is decided on actual bytes (LIST may lie); a
+		 * message measured too big before is not fetched again. */
+		if (s->o->max_size > 0 && nt != NULL &&
+		    (nt->flags & NOTE_TOOBIG) && nt->size == m->size)
 			continue;
-		}
 		if (s->o->max_messages > 0 && s->nretr >= s->o->max_messages)
 			continue;
 		s->retr[s->nretr++] = i;

@@ -280,7 +280,8 @@ notes_open(struct notes *n, const struct spool *sp, const char *user,
 	n->dirfd = sp->dirfd;
 	n->tmpfd = sp->tmpfd;
 	n->newfd = sp->newfd;
-	len = snprintf(key, sizeof key, "%s\n%s\n%s", user, host, port);
+	len = snprintf(key, sizeof key, "%s\n%s", user, host);
+	(void)port;	/* 995 and 110+STLS reach the same mailbox */
 	if (len < 0 || (size_t)len >= sizeof key ||
 	    EVP_Digest(key, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1) {
 		errno = ENAMETOOLONG;

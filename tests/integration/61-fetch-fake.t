@@ -1,0 +1,280 @@
+#!/bin/sh
+# mdrop-fetch against the scripted fake POP3 server (tests/lib/fake_pop3.py):
+# hostile servers, cut connections, bad UIDs, refusals. HOSTILE.md 1-27.
+. "$(dirname "$0")/../lib/tap.sh"
+
+FAKE=$TOP/tests/lib/fake_pop3.py
+export MDROP_PASSWORD=secret
+
+# start_fake DIR [fake options...]: serve DIR/msgs; sets FAKE_PORT, FAKE_PID.
+start_fake() {
+	_d=$1; shift
+	rm -f "$_d/port"
+	: > "$_d/log"
+	python3 "$FAKE" --port-file "$_d/port" --log "$_d/log" \
+	    --msgdir "$_d/msgs" "$@" 2>>"$_d/fake.err" &
+	FAKE_PID=$!
+	at_exit "kill $FAKE_PID"
+	_i=0
+	while [ ! -s "$_d/port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	FAKE_PORT=$(cat "$_d/port")
+}
+stop_fake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; }
+
+# fetch DIR [options...]: run mdrop-fetch on DIR/spool; output in DIR/out,
+# DIR/err; returns its exit code.
+fetch() {
+	_d=$1; shift
+	mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
+	    --timeout 3 "$@" "$_d/spool" >"$_d/out" 2>"$_d/err"
+}
+
+# new_case NAME: a fresh directory with an empty msgs/.
+new_case() {
+	C=$TESTDIR/$1
+	mkdir -p "$C/msgs"
+}
+
+# spool_is DIR: the spool holds exactly one file per message, each equal
+# to what the client must store (dot-unstuffed, CRLF -> LF, a final LF
+# when the server had to add a CRLF), and nothing else; tmp/ is empty.
+spool_is() {
+	python3 - "$@" <<'EOF'
+import glob, os, sys
+d = sys.argv[1]
+names = sys.argv[2:]
+want = []
+for n in names:
+    data = open(os.path.join(d, "msgs", n + ".msg"), "rb").read()
+    exp = data.replace(b"\r\n", b"\n")
+    if not data.endswith(b"\r\n"):
+        exp += b"\n"
+    want.append(exp)
+got = [open(f, "rb").read() for f in glob.glob(os.path.join(d, "spool/new/*"))]
+tmp = os.listdir(os.path.join(d, "spool/tmp"))
+if sorted(got) != sorted(want) or tmp:
+    print("# spool has %d files, want %d; tmp=%r" % (len(got), len(want), tmp))
+    sys.exit(1)
+EOF
+}
+# A self-signed certificate for the TLS cases (the fake's STLS needs one).
+CERT=$TESTDIR/cert.pem KEY=$TESTDIR/key.pem
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout $KEY -out $CERT -days 2 -subj /CN=fake.test \
+    -addext subjectAltName=DNS:fake.test 2>/dev/null
+fp=$(openssl x509 -in $CERT -noout -fingerprint -sha256 | sed 's/.*=//')
+log_has() { grep -qx "C: $2" "$1/log"; }
+log_lacks() { ! grep -q "^C: $2" "$1/log"; }
+
+# 1. dot-stuffing, bare LF "\n.\n", NUL, CR, 1 MiB line, no final newline.
+new_case basic
+printf 'Subject: a\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nx\r\n' > $C/msgs/1.msg
+printf 'Subject: b\n\nbare LF body\n.\n+OK injected\n.\r\nend\r\n' > $C/msgs/2.msg
+printf 'Subject: c\r\n\r\nNUL \000 here, bare CR \r there\r\nno final newline' > $C/msgs/3.msg
+python3 -c 'import sys; sys.stdout.buffer.write(b"Subject: d\r\n\r\n" + b"z" * (1 << 20) + b"\r\n")' > $C/msgs/4.msg
+: > $C/msgs/5.msg
+start_fake $C --opt pipelining
+exit_is 0 "plain session, pipelined" fetch $C
+ok "spooled byte-exact (dots, bare LF, NUL, 1 MiB line, empty)" spool_is $C 1 2 3 4 5
+is "$(wc -l < $C/out)" 5 "five paths on stdout"
+ok "each path exists" sh -c 'for p in $(cat '"$C"'/out); do test -f "$p" || exit 1; done'
+ok "DELE for all" sh -c 'for n in 1 2 3 4 5; do grep -qx "C: DELE $n" '"$C"'/log || exit 1; done'
+ok "summary line" grep -q 'session host=127.0.0.1 fetched=5 bytes=.* deleted=5 kept=0 seconds=' $C/err
+: > $C/log
+exit_is 0 "second run" fetch $C
+is "$(grep -c RETR $C/log)" 0 "second run: nothing left to fetch"
+is "$(wc -l < $C/out)" 5 "second run prints the waiting paths again"
+stop_fake
+
+# 2. --tls=starttls without STLS: never a credential (HOSTILE 20).
+new_case nostls
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --tls starttls --cert $CERT --key $KEY --opt nostls
+fetch $C --tls starttls; rc=$?
+ok "no STLS: fails (exit $rc)" test $rc -ne 0 -a $rc -ne 75
+ok "no STLS: no USER/PASS/AUTH sent" sh -c '! grep -Eq "^C: (USER|PASS|AUTH|APOP)" '"$C"'/log'
+ok "no STLS: says why" grep -q 'no-stls' $C/err
+stop_fake
+
+# 3. plaintext injected after STLS +OK (HOSTILE 21).
+new_case inject
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --tls starttls --cert $CERT --key $KEY --opt stls-inject
+exit_is 75 "STLS injection: protocol error" fetch $C --tls starttls
+ok "STLS injection: no credentials" sh -c '! grep -Eq "^C: (USER|PASS|AUTH)" '"$C"'/log'
+stop_fake
+
+# 4. connection cut mid-RETR (HOSTILE 2, 18): no DELE of it, no partial.
+new_case cut
+for n in 1 2 3; do printf 'Subject: %s\r\n\r\nbody %s\r\nmore\r\n' $n $n > $C/msgs/$n.msg; done
+start_fake $C --opt cut-retr=2
+exit_is 75 "cut mid-RETR" fetch $C
+ok "cut: message 2 never DELEd" log_lacks $C "DELE 2"
+ok "cut: no QUIT" log_lacks $C QUIT
+ok "cut: only message 1 spooled, tmp/ empty" spool_is $C 1
+stop_fake
+start_fake $C
+exit_is 0 "cut: rerun" fetch $C
+ok "rerun: message 1 DELEd without RETR" sh -c 'grep -qx "C: DELE 1" '"$C"'/log && ! grep -qx "C: RETR 1" '"$C"'/log'
+ok "rerun: every message exactly once" spool_is $C 1 2 3
+stop_fake
+
+# 5. multi-line reply never terminated (HOSTILE 1): timeout, exit 75.
+new_case stall
+printf 'Subject: s\r\n\r\nstalled body\r\nline\r\n' > $C/msgs/1.msg
+start_fake $C --opt stall-retr=1
+t0=$(date +%s)
+exit_is 75 "stalled RETR times out" fetch $C --timeout 2
+t1=$(date +%s)
+ok "stall: gave up within 10 s" test $((t1 - t0)) -lt 10
+ok "stall: no DELE" log_lacks $C "DELE"
+ok "stall: nothing spooled, tmp/ empty" spool_is $C
+stop_fake
+
+# 6. bad, duplicate and long UIDs (HOSTILE 12-14): fetched, never DELEd.
+new_case uids
+for n in 1 2 3 4 5 6 7; do printf 'Subject: %s\r\n\r\nu\r\n' $n > $C/msgs/$n.msg; done
+printf 'good-1' > $C/msgs/1.uid
+printf 'has space' > $C/msgs/2.uid
+python3 -c 'print("u" * 71, end="")' > $C/msgs/3.uid
+printf 'dup' > $C/msgs/4.uid
+printf 'dup' > $C/msgs/5.uid
+printf '../x' > $C/msgs/6.uid
+printf 'ctl\001' > $C/msgs/7.uid
+start_fake $C
+exit_is 0 "bad UIDs: session completes" fetch $C
+ok "bad UIDs: all seven spooled" spool_is $C 1 2 3 4 5 6 7
+ok "bad UIDs: only the good ones DELEd" sh -c 'grep "^C: DELE" '"$C"'/log | tr "\n" " " | grep -qx "C: DELE 1 C: DELE 6 "'
+ok "bad UIDs: logged" grep -q 'duplicate-uid' $C/err
+ok "'../x' never in a file name" sh -c '! find '"$C"'/spool -name "*x*" -path "*..*" | grep -q .'
+stop_fake
+
+# 7. LIST lying about sizes (HOSTILE 9): advisory only.
+new_case list
+python3 -c 'import sys; sys.stdout.buffer.write(b"Subject: big\r\n\r\n" + b"b" * 3000 + b"\r\n")' > $C/msgs/1.msg
+echo 10 > $C/msgs/1.size
+printf 'Subject: small\r\n\r\nsmall\r\n' > $C/msgs/2.msg
+echo 999999999 > $C/msgs/2.size
+start_fake $C
+exit_is 0 "LIST lies, no --max-size: both fetched" fetch $C --keep
+ok "LIST lies: byte-exact" spool_is $C 1 2
+stop_fake
+rm -rf $C/spool
+start_fake $C
+exit_is 0 "LIST lies with --max-size 1000" fetch $C --max-size 1000
+ok "max-size: actual bytes decide, not LIST" spool_is $C 2
+ok "max-size: big message left on the server" log_lacks $C "DELE 1"
+ok "max-size: logged" grep -q 'too-big.*msg=1' $C/err
+exit_is 0 "max-size: next run" fetch $C --max-size 1000
+is "$(grep -c 'C: RETR' $C/log)" 2 "max-size: not fetched again"
+ok "max-size: logged once per UID" sh -c '! grep -q too-big '"$C"'/err'
+stop_fake
+
+# 8. a 1 MiB status line (HOSTILE 3).
+new_case longline
+start_fake $C --opt greeting-long
+exit_is 75 "1 MiB greeting: protocol error" fetch $C
+ok "1 MiB greeting: nothing sent but nothing" log_lacks $C USER
+ok "1 MiB greeting: named" grep -q 'status line too long' $C/err
+stop_fake
+
+# 9. QUIT answered -ERR (HOSTILE 18): next session DELEs without RETR.
+new_case quiterr
+for n in 1 2; do printf 'Subject: %s\r\n\r\nq\r\n' $n > $C/msgs/$n.msg; done
+start_fake $C --opt quit-err
+exit_is 75 "QUIT -ERR" fetch $C
+ok "QUIT -ERR: both spooled" spool_is $C 1 2
+stop_fake
+start_fake $C
+exit_is 0 "after QUIT -ERR: rerun" fetch $C
+ok "rerun: no RETR" log_lacks $C RETR
+ok "rerun: DELE 1 and 2" sh -c 'grep -qx "C: DELE 1" '"$C"'/log && grep -qx "C: DELE 2" '"$C"'/log'
+ok "rerun: still exactly once" spool_is $C 1 2
+stop_fake
+
+# 10. response codes (HOSTILE 19) and a wrong password.
+new_case codes
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --opt "pass-err=[IN-USE] mailbox locked"
+exit_is 75 "[IN-USE]" fetch $C
+stop_fake
+start_fake $C --opt "pass-err=[AUTH] go away"
+exit_is 77 "[AUTH]" fetch $C
+stop_fake
+start_fake $C --opt "pass-err=[SYS/TEMP] try later"
+exit_is 75 "[SYS/TEMP]" fetch $C
+stop_fake
+start_fake $C
+MDROP_PASSWORD=wrong exit_is 77 "wrong password" fetch $C
+ok "wrong password: nothing fetched" log_lacks $C RETR
+start_fake $C --opt sasl-plain
+exit_is 0 "SASL PLAIN when offered" fetch $C --keep
+ok "PLAIN used, not USER" sh -c 'grep -q "^C: AUTH PLAIN " '"$C"'/log && ! grep -q "^C: USER" '"$C"'/log'
+stop_fake
+
+# 11. RETR -ERR (HOSTILE 17): skip it, fetch the rest, exit 75.
+new_case retrerr
+for n in 1 2; do printf 'Subject: %s\r\n\r\nr\r\n' $n > $C/msgs/$n.msg; done
+start_fake $C --opt retr-err=1
+exit_is 75 "RETR -ERR" fetch $C
+ok "RETR -ERR: the other one spooled" spool_is $C 2
+ok "RETR -ERR: not DELEd" log_lacks $C "DELE 1"
+stop_fake
+
+# 12. no UIDL (HOSTILE 11); APOP (HOSTILE 26); endless CAPA (HOSTILE 3).
+new_case nouidl
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --opt no-uidl
+exit_is 78 "no UIDL: --keep refuses" fetch $C --keep
+exit_is 0 "no UIDL: at-least-once" fetch $C
+ok "no UIDL: warned" grep -q 'no-uidl' $C/err
+stop_fake
+new_case apop
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --opt apop
+exit_is 0 "APOP" fetch $C --auth apop
+ok "APOP sent, no PASS" sh -c 'grep -q "^C: APOP drop [0-9a-f]\{32\}$" '"$C"'/log && ! grep -q "^C: PASS" '"$C"'/log'
+stop_fake
+start_fake $C
+exit_is 69 "APOP without a timestamp: refused" fetch $C --auth apop
+ok "no APOP sent" log_lacks $C APOP
+stop_fake
+start_fake $C --opt capa-endless
+exit_is 75 "endless CAPA: capped" fetch $C
+stop_fake
+
+# 13. implicit TLS with a pinned self-signed certificate; a TLS stall.
+new_case tls
+printf 'Subject: t\r\n\r\ntls\r\n' > $C/msgs/1.msg
+start_fake $C --tls implicit --cert $CERT --key $KEY
+exit_is 69 "self-signed without a pin: refused" fetch $C --tls implicit
+ok "no credentials before verification" log_lacks $C USER
+exit_is 0 "pinned fingerprint (colons, upper case)" fetch $C --tls implicit --fingerprint "$fp"
+ok "pinned: spooled" spool_is $C 1
+stop_fake
+start_fake $C --tls implicit --cert $CERT --key $KEY --opt tls-stall
+exit_is 75 "TLS handshake stall: timeout" fetch $C --tls implicit --timeout 1
+stop_fake
+
+# 14. a second fetch on a locked spool exits 75 at once (HOSTILE 65).
+new_case lock
+mdir=$C/spool; mkdir -p $mdir
+start_fake $C
+flock $mdir/fetch.lock sleep 3 &
+lockpid=$!
+sleep 0.3
+exit_is 75 "spool locked by another fetch" fetch $C
+ok "locked: says so" grep -q 'spool-busy' $C/err
+stop_fake
+wait $lockpid
+
+# 15. usage and configuration errors.
+exit_is 64 "no SPOOL" sh -c "mdrop-fetch -h x -u y 2>/dev/null"
+exit_is 78 "scram not yet" sh -c "mdrop-fetch -h x -u y --auth scram-sha-256 $TESTDIR/s 2>/dev/null"
+MDROP_PASSWORD= exit_is 78 "no password" sh -c "mdrop-fetch -h x -u y $TESTDIR/s 2>/dev/null"
+exit_is 0 "--version" sh -c "mdrop-fetch --version >/dev/null"
+exit_is 74 "--help to /dev/full" sh -c 'mdrop-fetch --help > /dev/full'
+
+done_testing

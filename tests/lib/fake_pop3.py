@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""fake_pop3.py: a scripted POP3 server for mdrop-fetch's hostile tests.
+
+Python 3 standard library only. Serves one connection at a time, forever,
+until killed (tests stop it by PID). Every command line received is
+appended to --log as "C: LINE" (and "TLS" when a handshake completes), so
+a test can check what the client did and did not send.
+
+    fake_pop3.py --port-file F --log F --msgdir DIR [--tls none|implicit|starttls]
+                 [--cert PEM --key PEM] [--opt NAME[=VALUE]]...
+
+The port (chosen by the kernel on 127.0.0.1) is written to --port-file
+once the server listens. Messages are DIR/*.msg in name order: the bytes
+the server "stores"; they are dot-stuffed after each CRLF on the wire and
+a CRLF is added when the message does not end with one. DIR/X.uid
+overrides the UIDL of X.msg (raw bytes, may hold anything), DIR/X.size the
+LIST size. Deletions happen only on QUIT answered +OK, and persist across
+connections of one server process.
+
+Scenario options (--opt, repeatable):
+  nostls            do not announce STLS; STLS -> -ERR
+  stls-inject       send a plaintext "+OK" line right after STLS "+OK"
+  pipelining        announce PIPELINING
+  sasl-plain        announce SASL PLAIN and accept AUTH PLAIN
+  apop              greeting carries an APOP timestamp
+  cut-retr=N        RETR N: send half the message, then close
+  stall-retr=N      RETR N: send half the message, then go silent
+  retr-err=N        RETR N: -ERR
+  quit-err          QUIT: -ERR (nothing deleted)
+  pass-err=TEXT     PASS / AUTH / APOP: "-ERR TEXT"
+  greeting-long     a 1 MiB greeting line
+  no-uidl           UIDL: -ERR
+  tls-stall         (implicit) accept, never speak TLS
+  capa-endless      CAPA never ends (sends capability lines forever)
+"""
+import argparse
+import base64
+import glob
+import hashlib
+import os
+import socket
+import ssl
+import sys
+import time
+
+
+def parse_args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--msgdir", required=True)
+    ap.add_argument("--tls", default="none",
+                    choices=["none", "implicit", "starttls"])
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--user", default="drop")
+    ap.add_argument("--password", default="secret")
+    ap.add_argument("--opt", action="append", default=[])
+    a = ap.parse_args()
+    opts = {}
+    for o in a.opt:
+        k, _, v = o.partition("=")
+        opts[k] = v
+    a.opts = opts
+    return a
+
+
+def load_messages(d):
+    msgs = []
+    for path in sorted(glob.glob(os.path.join(d, "*.msg"))):
+        base = path[:-4]
+        with open(path, "rb") as f:
+            data = f.read()
+        uid = ("uid-" + os.path.basename(base)).encode()
+        if os.path.exists(base + ".uid"):
+            with open(base + ".uid", "rb") as f:
+                uid = f.read()
+        size = len(data)
+        if os.path.exists(base + ".size"):
+            with open(base + ".size") as f:
+                size = int(f.read().strip())
+        msgs.append({"data": data, "uid": uid, "size": size,
+                     "deleted": False})
+    return msgs
+
+
+def stuff(data):
+    lines = data.split(b"\r\n")
+    out = b"\r\n".join(b"." + l if l.startswith(b".") else l for l in lines)
+    if not out.endswith(b"\r\n"):
+        out += b"\r\n"
+    return out + b".\r\n"
+
+
+class Conn:
+    def __init__(self, sock, log):
+        self.sock = sock
+        self.buf = b""
+        self.log = log
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self, text):
+        self.send(text.encode() + b"\r\n" if isinstance(text, str)
+                  else text + b"\r\n")
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        line = line.rstrip(b"\r")
+        self.log.write(b"C: " + line + b"\n")
+        self.log.flush()
+        return line
+
+
+def session(conn, a, msgs, ctx):
+    o = a.opts
+    stamp = "<%d.%d@fake.test>" % (os.getpid(), int(time.time()))
+    if "greeting-long" in o:
+        conn.line("+OK " + "x" * (1 << 20))
+    elif "apop" in o:
+        conn.line("+OK fake POP3 ready " + stamp)
+    else:
+        conn.line("+OK fake POP3 ready")
+    authed = False
+    user = None
+    marks = set()
+    visible = [i for i, m in enumerate(msgs) if not m["deleted"]]
+    while True:
+        raw = conn.readline()
+        if raw is None:
+            return
+        parts = raw.split(b" ", 1)
+        cmd = parts[0].upper().decode("ascii", "replace")
+        arg = parts[1] if len(parts) > 1 else b""
+        if cmd == "CAPA":
+            conn.line("+OK capabilities")
+            if "capa-endless" in o:
+                while True:
+                    conn.line("X-FILLER " + "y" * 100)
+            caps = ["USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE"]
+            if a.tls == "starttls" and "nostls" not in o and \
+                    not isinstance(conn.sock, ssl.SSLSocket):
+                caps.append("STLS")
+            if "pipelining" in o:
+                caps.append("PIPELINING")
+            if "sasl-plain" in o:
+                caps.append("SASL PLAIN")
+            for c in caps:
+                conn.line(c)
+            conn.line(".")
+        elif cmd == "STLS":
+            if a.tls != "starttls" or "nostls" in o:
+                conn.line("-ERR no TLS here")
+                continue
+            if "stls-inject" in o:
+                conn.send(b"+OK begin TLS\r\n+OK injected\r\n")
+            else:
+                conn.line("+OK begin TLS")
+            if ctx is None:
+                raise OSError("STLS without --cert")
+            conn.sock = ctx.wrap_socket(conn.sock, server_side=True)
+            conn.buf = b""
+            conn.log.write(b"TLS\n")
+            conn.log.flush()
+        elif cmd == "USER":
+            user = arg.decode("utf-8", "replace")
+            conn.line("+OK")
+        elif cmd in ("PASS", "AUTH", "APOP"):
+            ok = False
+            if cmd == "PASS":
+                ok = user == a.user and arg.decode() == a.password
+            elif cmd == "AUTH":
+                mech, _, ir = arg.partition(b" ")
+                try:
+                    dec = base64.b64decode(ir)
+                    ok = mech.upper() == b"PLAIN" and \
+                        dec == b"\0" + a.user.encode() + b"\0" + \
+                        a.password.encode()
+                except Exception:
+                    ok = False
+            else:
+                u, _, digest = arg.partition(b" ")
+                want = hashlib.md5((stamp + a.password).encode()).hexdigest()
+                ok = u.decode() == a.user and digest.decode() == want
+            if "pass-err" in o:
+                conn.line("-ERR " + o["pass-err"])
+            elif ok:
+                authed = True
+                conn.line("+OK logged in")
+            else:
+                conn.line("-ERR [AUTH] invalid credentials")
+        elif not authed and cmd != "QUIT":
+            conn.line("-ERR not logged in")
+        elif cmd == "STAT":
+            live = [i for i in visible if i not in marks]
+            conn.line("+OK %d %d" % (len(live),
+                                     sum(msgs[i]["size"] for i in live)))
+        elif cmd in ("UIDL", "LIST"):
+            if cmd == "UIDL" and "no-uidl" in o:
+                conn.line("-ERR no UIDL")
+                continue
+            conn.line("+OK listing")
+            for n, i in enumerate(visible, 1):
+                if i in marks:
+                    continue
+                m = msgs[i]
+                val = m["uid"] if cmd == "UIDL" else str(m["size"]).encode()
+                conn.line(str(n).encode() + b" " + val)
+            conn.line(".")
+        elif cmd == "RETR":
+            try:
+                n = int(arg)
+                i = visible[n - 1]
+            except (ValueError, IndexError):
+                conn.line("-ERR no such message")
+                continue
+            if o.get("retr-err") == str(n):
+                conn.line("-ERR cannot read message")
+                continue
+            wire = stuff(msgs[i]["data"])
+            if o.get("cut-retr") == str(n):
+                conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
+                conn.sock.close()
+                return
+            if o.get("stall-retr") == str(n):
+                conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
+                time.sleep(30)
+                return
+            conn.send(b"+OK message follows\r\n" + wire)
+        elif cmd == "DELE":
+            try:
+                n = int(arg)
+                marks.add(visible[n - 1])
+                conn.line("+OK deleted")
+            except (ValueError, IndexError):
+                conn.line("-ERR no such message")
+        elif cmd == "NOOP":
+            conn.line("+OK")
+        elif cmd == "RSET":
+            marks.clear()
+            conn.line("+OK")
+        elif cmd == "QUIT":
+            if "quit-err" in o:
+                conn.line("-ERR [SYS/TEMP] could not update maildrop")
+            else:
+                for i in marks:
+                    msgs[i]["deleted"] = True
+                conn.line("+OK bye")
+            return
+        else:
+            conn.line("-ERR unknown command")
+
+
+def main():
+    a = parse_args()
+    msgs = load_messages(a.msgdir)
+    ctx = None
+    if a.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(tmp, a.port_file)
+    log = open(a.log, "ab")
+    while True:
+        sock, _ = srv.accept()
+        try:
+            if a.tls == "implicit":
+                if "tls-stall" in a.opts:
+                    time.sleep(30)
+                    sock.close()
+                    continue
+                sock = ctx.wrap_socket(sock, server_side=True)
+                log.write(b"TLS\n")
+                log.flush()
+            session(Conn(sock, log), a, msgs, ctx)
+        except (OSError, ssl.SSLError, UnicodeDecodeError) as e:
+            log.write(("ERROR %s\n" % e).encode())
+            log.flush()
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,9 @@
 #                          codes in $RC_FETCH $RC_SPLIT $RC_DELIVER, logs in
 #                          $REL_RUN/TAG.{fetch,split,deliver}.err, results in
 #                          $REL_RUN/TAG.out
+#   rel_spawn TAG [VAR=VALUE...]
+#                          the same in the background in its own session:
+#                          kill -9 -$REL_PGID kills the whole pipeline
 #   rel_invariant          0 when: every (message, recipient) of the corpus is
 #                          exactly once, byte-exact, in its Maildir; the box,
 #                          SPOOL/new and SPOOL/tmp are empty. Why not in
@@ -36,6 +39,7 @@ REL_SHIM=${MDROP_SHIMS:-$TOP/obj/tests}/faultshim.so
 REL_PY=$TOP/tests/fault/rel.py
 REL_TIMEOUT=${REL_TIMEOUT:-60}
 REL_LMTP=${REL_LMTP:-0}
+export REL_SPOOL REL_MAIL REL_RUN REL_TIMEOUT REL_LMTP
 
 rel_setup() {
 	[ -f "$REL_SHIM" ] || { echo "Bail out! $REL_SHIM not built (make testbins)"; exit 1; }
@@ -43,6 +47,7 @@ rel_setup() {
 		dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
 			{ echo "Bail out! $DOVECOT_ERROR"; exit 1; }
 	fi
+	export POP3_PORT DROP_USER DOVECOT_DIR LMTP_SOCKET
 	mkdir -p "$REL_RUN"
 	rm -rf "$REL_CORPUS"
 	python3 -S "$REL_PY" corpus "$REL_CORPUS" "$1" ||
@@ -62,25 +67,17 @@ rel_reset() {
 }
 
 rel_run() {
-	_tag=$1; shift
-	_deliver="-m $REL_MAIL/%d/%l/Maildir"
-	[ "$REL_LMTP" = 1 ] && _deliver="-l unix:$LMTP_SOCKET"
-	(
-	for _kv in "$@"; do export "${_kv?}"; done
-	{ timeout -k 5 "$REL_TIMEOUT" mdrop-fetch --tls none -h 127.0.0.1 \
-	    -p "$POP3_PORT" -u "$DROP_USER" \
-	    --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" \
-	    2>"$REL_RUN/$_tag.fetch.err"; echo $? >"$REL_RUN/$_tag.fetch.rc"; } |
-	{ timeout -k 5 "$REL_TIMEOUT" mdrop-split -d example.org \
-	    2>"$REL_RUN/$_tag.split.err"; echo $? >"$REL_RUN/$_tag.split.rc"; } |
-	{ # shellcheck disable=SC2086
-	  timeout -k 5 "$REL_TIMEOUT" mdrop-deliver $_deliver \
-	    2>"$REL_RUN/$_tag.deliver.err"; echo $? >"$REL_RUN/$_tag.deliver.rc"; } \
-	    >"$REL_RUN/$_tag.out"
-	)
-	RC_FETCH=$(cat "$REL_RUN/$_tag.fetch.rc")
-	RC_SPLIT=$(cat "$REL_RUN/$_tag.split.rc")
-	RC_DELIVER=$(cat "$REL_RUN/$_tag.deliver.rc")
+	sh "$TOP/tests/fault/pipeline.sh" "$@"
+	RC_FETCH=$(cat "$REL_RUN/$1.fetch.rc")
+	RC_SPLIT=$(cat "$REL_RUN/$1.split.rc")
+	RC_DELIVER=$(cat "$REL_RUN/$1.deliver.rc")
+}
+
+# rel_spawn TAG [VAR=VALUE...]: the same in the background, in a session of
+# its own; REL_PGID is its process group (kill -9 -$REL_PGID stops it all).
+rel_spawn() {
+	setsid sh "$TOP/tests/fault/pipeline.sh" "$@" &
+	REL_PGID=$!
 }
 
 rel_invariant() {

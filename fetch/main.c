@@ -251,6 +251,18 @@ print_waiting(struct spool *sp)
 	return out_flush(0) < 0 ? ST_IOERR : ST_OK;
 }
 
+/* Wipe the password and map the status to the exit code. */
+static int
+finish(struct fetch_opts *o, enum status st)
+{
+	if (o->password != NULL) {
+		OPENSSL_cleanse(o->password, strlen(o->password));
+		free(o->password);
+		o->password = NULL;
+	}
+	return status_exitcode(st);
+}
+
 static void
 pause_for(long secs)
 {
@@ -279,7 +291,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	st = parse_args(argc, argv, &o);
 	if (st != ST_OK || info_only)
-		return status_exitcode(st);
+		return finish(&o, st);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
@@ -295,7 +307,7 @@ main(int argc, char **argv)
 		    log_quote(qp, sizeof qp, o.spool), strerror(errno),
 		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
 		    : "");
-		return status_exitcode(errno == EXDEV ? ST_CONFIG : ST_IOERR);
+		return finish(&o, errno == EXDEV ? ST_CONFIG : ST_IOERR);
 	}
 	lock = spool_lock(&sp, "fetch");
 	if (lock < 0) {
@@ -303,7 +315,7 @@ main(int argc, char **argv)
 		    "spool=%s reason=\"%s\"", sp.path, lock == -2 ?
 		    "another mdrop-fetch holds the lock" : strerror(errno));
 		spool_close(&sp);
-		return status_exitcode(lock == -2 ? ST_TEMPFAIL : ST_IOERR);
+		return finish(&o, lock == -2 ? ST_TEMPFAIL : ST_IOERR);
 	}
 	for (;;) {
 		all = print_waiting(&sp);
@@ -331,7 +343,5 @@ main(int argc, char **argv)
 	}
 	close(lock);
 	spool_close(&sp);
-	OPENSSL_cleanse(o.password, strlen(o.password));
-	free(o.password);
-	return status_exitcode(all);
+	return finish(&o, all);
 }

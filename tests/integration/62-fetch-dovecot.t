@@ -79,22 +79,41 @@ ok "--max-size: logged" grep -q 'too-big' $TESTDIR/err
 exit_is 0 "without --max-size" fetch -h localhost -p "$POP3S_PORT" --cafile "$CA_FILE"
 is "$(dovecot_box_count)" 0 "box empty"
 
-# 7. A 100 MiB message with peak RSS under 8 MiB.
+# 7. A 100 MiB message with peak RSS under 8 MiB, and no more than a
+# one-line message needs (memory does not grow with the message).
+# rss_fetch: one session under GNU time; prints the peak RSS in KiB.
+rss_fetch() {
+	/usr/bin/time -f %M -o $TESTDIR/rss mdrop-fetch -u "$DROP_USER" \
+	    -h localhost -p "$POP3S_PORT" --cafile "$CA_FILE" "$SP" \
+	    >$TESTDIR/out 2>$TESTDIR/err || return 1
+	tail -n 1 $TESTDIR/rss
+}
 reset_spool
-python3 - $M/huge <<'EOF'
+printf 'Subject: tiny\n\nx\n' > $M/tiny
+dovecot_put $M/tiny >/dev/null
+base=$(rss_fetch)
+ok "baseline session (peak RSS ${base} KiB)" test -n "$base"
+reset_spool
+python3 - $M/huge <<'EOF2'
 import sys
 with open(sys.argv[1], "wb") as f:
     f.write(b"Subject: huge\n\n")
     line = b"." + b"0123456789abcdef" * 8 + b"\n"
     for i in range(100 * 1024 * 1024 // len(line)):
         f.write(line)
-EOF
+EOF2
 dovecot_put $M/huge >/dev/null
-/usr/bin/time -f %M -o $TESTDIR/rss mdrop-fetch -u "$DROP_USER" -h localhost \
-    -p "$POP3S_PORT" --cafile "$CA_FILE" "$SP" >$TESTDIR/out 2>$TESTDIR/err
-is "$?" 0 "100 MiB message fetched"
-rss=$(tail -n 1 $TESTDIR/rss)
-ok "peak RSS ${rss} KiB < 8 MiB" test "$rss" -lt 8192
+rss=$(rss_fetch)
+ok "100 MiB message fetched" test -n "$rss"
+ok "100 MiB: peak RSS ${rss} KiB at most 4 MiB above the baseline" \
+    test "$rss" -lt $((base + 4096))
+if grep -q __asan_init "$MDROP_BIN/mdrop-fetch"; then
+	# The sanitizer runtime alone takes more than 8 MiB: the growth check
+	# above is the one that counts there.
+	diag "sanitizer build: only the growth bound applies to RSS"
+else
+	ok "100 MiB: peak RSS ${rss} KiB < 8 MiB" test "$rss" -lt 8192
+fi
 ok "100 MiB message byte-exact" cmp -s "$(cat $TESTDIR/out)" $M/huge
 rm -f $M/huge; reset_spool
 

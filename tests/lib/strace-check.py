@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""strace-check: prove from a system-call trace that mdrop makes a message
+durable before it lets go of the previous copy.
+
+usage: strace-check.py TRACE_PREFIX [RESULTS]
+
+TRACE_PREFIX is what `strace -ff -o TRACE_PREFIX -s 65535 -y` was given
+(one file TRACE_PREFIX.PID per process; the order inside one process is
+exact, and no rule spans two processes). Needed syscalls:
+execve,openat,write,read,fsync,fdatasync,renameat,renameat2,rename,linkat,
+link,unlinkat,unlink. RESULTS is mdrop-deliver's stdout (result lines
+"PATH<TAB>RCPT<TAB>ok<TAB>MAILDIR-FILE") of the traced run.
+
+Rules, each checked for every event of its kind (the message names are
+the spool names SPOOL/new/NAME):
+
+mdrop-fetch, for every "DELE n" written to the POP3 socket:
+  F1  the UID of n (from the server's UIDL listing in the same trace) has
+      a note line "S SIZE UID NAME" written to SPOOL/uidl.* and fsynced
+      (same file) before the DELE; written to a uidl.*.new file, that file
+      must also have been renamed and the spool directory fsynced after;
+  F2  the spool file tmp/NAME,F was fsynced before the DELE;
+  F3  tmp/NAME,F was renamed to new/NAME, and SPOOL/new fsynced after
+      that rename, before the DELE;
+  F4  (stdout) a path printed for new/NAME comes after F3's fsync.
+mdrop-deliver, for every unlink of SPOOL/new/NAME:
+  D1  for every "ok" result of NAME whose detail is a Maildir file
+      MD/new/FILE: a link or rename created MD/new/FILE before the unlink;
+  D2  the source of that link, MD/tmp/X, was fsynced before the link;
+  D3  MD/new was fsynced after the link and before the unlink.
+Also: a DELE or unlink that cannot be tied to its message is a violation
+(never silently skipped).
+
+Prints "ok RULE ..." counts and one "violation RULE: ..." line per
+problem; exit 0 when there is none and at least one DELE and one unlink
+were checked, 1 otherwise, 2 on bad usage.
+"""
+import glob
+import os
+import re
+import sys
+
+LINE = re.compile(r'^(\w+)\((.*)\)\s+= (-?\d+|\?)')
+FD = re.compile(r'(-?\d+|AT_FDCWD)<([^>]*)>')
+
+
+def unescape(s):
+    """strace's C-style string escapes to bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c != '\\':
+            out += c.encode('utf-8', 'surrogateescape')
+            i += 1
+            continue
+        n = s[i + 1]
+        simple = {'n': 10, 'r': 13, 't': 9, 'v': 11, 'f': 12, '"': 34,
+                  '\\': 92}
+        if n in simple:
+            out.append(simple[n])
+            i += 2
+        elif n == 'x':
+            out.append(int(s[i + 2:i + 4], 16))
+            i += 4
+        elif n.isdigit():
+            j = i + 1
+            while j < len(s) and j < i + 4 and s[j] in '01234567':
+                j += 1
+            out.append(int(s[i + 1:j], 8) & 255)
+            i = j
+        else:
+            out.append(ord(n))
+            i += 2
+    return bytes(out)
+
+
+def split_args(a):
+    """Top-level comma-separated arguments, strings kept whole."""
+    args, cur, depth, q, i = [], '', 0, False, 0
+    while i < len(a):
+        c = a[i]
+        if q:
+            cur += c
+            if c == '\\':
+                cur += a[i + 1]
+                i += 1
+            elif c == '"':
+                q = False
+        elif c == '"':
+            q = True
+            cur += c
+        elif c in '[{<(':
+            depth += 1
+            cur += c
+        elif c in ']}>)':
+            depth -= 1
+            cur += c
+        elif c == ',' and depth == 0:
+            args.append(cur.strip())
+            cur = ''
+        else:
+            cur += c
+        i += 1
+    if cur.strip():
+        args.append(cur.strip())
+    return args
+
+
+def fdpath(arg):
+    m = FD.match(arg)
+    return m.group(2) if m else None
+
+
+def strarg(arg):
+    if arg.startswith('"'):
+        end = arg.rfind('"')
+        return unescape(arg[1:end])
+    return None
+
+
+class Proc:
+    def __init__(self, path):
+        self.events = []	# (index, name, args, ret)
+        self.exe = ''
+        with open(path, encoding='utf-8', errors='surrogateescape') as f:
+            for raw in f:
+                m = LINE.match(raw)
+                if not m:
+                    continue
+                name, a, ret = m.group(1), m.group(2), m.group(3)
+                if name == 'execve' and ret == '0':
+                    self.exe = os.path.basename(strarg(split_args(a)[0]).decode())
+                if ret.startswith('-') or ret == '?':
+                    continue	# failed calls prove nothing
+                self.events.append((len(self.events), name, split_args(a), ret))
+
+
+def join(d, name):
+    return os.path.join(d, name.decode('utf-8', 'surrogateescape'))
+
+
+def target(ev):
+    """(source path, target path) of rename/link events."""
+    _, name, a, _ = ev
+    if name in ('rename', 'link'):
+        return (strarg(a[0]).decode('utf-8', 'surrogateescape'),
+                strarg(a[1]).decode('utf-8', 'surrogateescape'))
+    if name in ('renameat', 'renameat2', 'linkat'):
+        s, t = strarg(a[1]), strarg(a[3])
+        sp, tp = fdpath(a[0]), fdpath(a[2])
+        src = s.decode('utf-8', 'surrogateescape')
+        dst = t.decode('utf-8', 'surrogateescape')
+        if not src.startswith('/'):
+            src = os.path.join(sp or '', src)
+        if not dst.startswith('/'):
+            dst = os.path.join(tp or '', dst)
+        return src, dst
+    return None
+
+
+def fsyncs(p):
+    """path -> sorted list of indexes of successful fsyncs of that path."""
+    out = {}
+    for i, name, a, _ in p.events:
+        if name in ('fsync', 'fdatasync'):
+            out.setdefault(fdpath(a[0]), []).append(i)
+    return out
+
+
+def any_between(lst, lo, hi):
+    return any(lo < x < hi for x in lst)
+
+
+class Report:
+    def __init__(self):
+        self.bad = []
+        self.counts = {}
+
+    def ok(self, rule):
+        self.counts[rule] = self.counts.get(rule, 0) + 1
+
+    def violation(self, rule, msg):
+        self.bad.append('violation %s: %s' % (rule, msg))
+
+
+def pop3_pairs(p):
+    """[(command line, reply lines, index of the write)] from the socket."""
+    cmds, stream = [], b''
+    for i, name, a, _ in p.events:
+        path = fdpath(a[0]) if a else None
+        if path is None or not path.startswith('socket:'):
+            continue
+        data = strarg(a[1]) if len(a) > 1 else None
+        if data is None:
+            continue
+        if name == 'write':
+            for ln in data.split(b'\r\n')[:-1]:
+                cmds.append((ln, i))
+        elif name == 'read':
+            stream += data
+    lines = stream.split(b'\r\n')
+    pairs, k = [], 1		# lines[0]: the greeting
+    for cmd, i in cmds:
+        if k >= len(lines):
+            break
+        status = lines[k]
+        k += 1
+        body = []
+        verb = cmd.split(b' ')[0].upper()
+        nargs = len(cmd.split(b' ')) - 1
+        multi = status.startswith(b'+OK') and (
+            verb in (b'CAPA', b'RETR', b'TOP') or
+            (verb in (b'UIDL', b'LIST') and nargs == 0))
+        if multi:
+            while k < len(lines) and lines[k] != b'.':
+                body.append(lines[k])
+                k += 1
+            k += 1
+        pairs.append((cmd, status, body, i))
+    return pairs
+
+
+def check_fetch(p, rep):
+    sync = fsyncs(p)
+    uid_of = {}
+    for cmd, status, body, _ in pop3_pairs(p):
+        if cmd.upper() == b'UIDL' and status.startswith(b'+OK'):
+            for ln in body:
+                f = ln.split(b' ')
+                if len(f) == 2:
+                    uid_of[f[0]] = f[1]
+    # note lines: uid -> (index, file path)
+    notes = {}
+    renames = []
+    prints = {}
+    for ev in p.events:
+        i, name, a, _ = ev
+        if name == 'write':
+            path = fdpath(a[0]) or ''
+            data = strarg(a[1]) or b''
+            if '/uidl.' in path:
+                for ln in data.split(b'\n'):
+                    f = ln.split(b' ')
+                    if len(f) >= 4 and f[0] == b'S':
+                        notes.setdefault(f[2], []).append((i, path, f[3]))
+            elif path.startswith('pipe:') or a[0].startswith('1<'):
+                for ln in data.split(b'\n'):
+                    if ln:
+                        prints.setdefault(os.path.basename(ln.decode('utf-8', 'surrogateescape')), []).append(i)
+        elif name in ('rename', 'renameat', 'renameat2'):
+            renames.append((i, target(ev)))
+    dele = [(cmd, i) for cmd, _, _, i in pop3_pairs(p)
+            if cmd.upper().startswith(b'DELE ')]
+    for cmd, t in dele:
+        n = cmd.split(b' ')[1]
+        uid = uid_of.get(n)
+        if uid is None:
+            rep.violation('F1', 'DELE %s: no UIDL line for message %s' % (n.decode(), n.decode()))
+            continue
+        cand = [x for x in notes.get(uid, []) if x[0] < t]
+        if not cand:
+            rep.violation('F1', 'DELE %s (uid %s): no note written before it' % (n.decode(), uid.decode()))
+            continue
+        wi, npath, sname = cand[-1]
+        if not any_between(sync.get(npath, []), wi, t):
+            rep.violation('F1', 'DELE %s: note in %s not fsynced before the DELE' % (n.decode(), npath))
+            continue
+        if npath.endswith('.new'):
+            final = npath[:-4]
+            rn = [i for i, (s, d) in renames if s == npath and d == final and wi < i < t]
+            spool = os.path.dirname(npath)
+            if not rn or not any_between(sync.get(spool, []), rn[-1], t):
+                rep.violation('F1', 'DELE %s: rewritten note %s not renamed and its directory fsynced' % (n.decode(), npath))
+                continue
+        rep.ok('F1')
+        name = sname.decode('utf-8', 'surrogateescape')
+        spool = os.path.dirname(npath)
+        tmpf = os.path.join(spool, 'tmp', name + ',F')
+        newf = os.path.join(spool, 'new', name)
+        if any(x < t for x in sync.get(tmpf, []) + sync.get(newf, [])):
+            rep.ok('F2')
+        else:
+            rep.violation('F2', 'DELE %s: %s never fsynced before the DELE' % (n.decode(), tmpf))
+        rn = [i for i, (s, d) in renames if d == newf and i < t]
+        if not rn:
+            rep.violation('F3', 'DELE %s: %s not renamed into new/ before the DELE' % (n.decode(), name))
+            continue
+        ds = [x for x in sync.get(os.path.join(spool, 'new'), []) if rn[-1] < x < t]
+        if not ds:
+            rep.violation('F3', 'DELE %s: %s/new not fsynced between the rename and the DELE' % (n.decode(), spool))
+            continue
+        rep.ok('F3')
+        early = [x for x in prints.get(name, []) if x < ds[0]]
+        if early:
+            rep.violation('F4', 'path of %s printed before new/ was fsynced' % name)
+        elif prints.get(name):
+            rep.ok('F4')
+    return len(dele)
+
+
+def check_deliver(p, rep, results):
+    sync = fsyncs(p)
+    links = {}
+    for ev in p.events:
+        if ev[1] in ('link', 'linkat', 'rename', 'renameat', 'renameat2'):
+            s, d = target(ev)
+            links.setdefault(d, []).append((ev[0], s))
+    n = 0
+    for i, name, a, _ in p.events:
+        if name not in ('unlink', 'unlinkat'):
+            continue
+        if name == 'unlinkat':
+            d, f = fdpath(a[0]) or '', strarg(a[1]).decode('utf-8', 'surrogateescape')
+            path = f if f.startswith('/') else os.path.join(d, f)
+        else:
+            path = strarg(a[0]).decode('utf-8', 'surrogateescape')
+        if os.path.basename(os.path.dirname(path)) != 'new' or '/Maildir/' in path:
+            continue	# not a spool message
+        n += 1
+        oks = [r for r in results.get(path, []) if r[1] == 'ok' and
+               '/new/' in r[2] and r[2].startswith('/')]
+        if not oks and not any(r[1] == 'ok' for r in results.get(path, [])):
+            rep.violation('D1', 'unlink of %s: no ok result for it' % path)
+            continue
+        for rcpt, _, file in oks:
+            lk = [x for x in links.get(file, []) if x[0] < i]
+            if not lk:
+                rep.violation('D1', 'unlink of %s: %s (%s) not linked before' % (path, file, rcpt))
+                continue
+            rep.ok('D1')
+            li, src = lk[-1]
+            if any(x < li for x in sync.get(src, [])):
+                rep.ok('D2')
+            else:
+                rep.violation('D2', '%s: tmp file %s not fsynced before the link' % (rcpt, src))
+            if any_between(sync.get(os.path.dirname(file), []), li, i):
+                rep.ok('D3')
+            else:
+                rep.violation('D3', 'unlink of %s: %s not fsynced after the link of %s' % (path, os.path.dirname(file), rcpt))
+    return n
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    results = {}
+    if len(argv) == 3:
+        with open(argv[2], encoding='utf-8', errors='surrogateescape') as f:
+            for ln in f:
+                fl = ln.rstrip('\n').split('\t')
+                if len(fl) >= 4:
+                    results.setdefault(fl[0], []).append((fl[1], fl[2], fl[3]))
+    rep = Report()
+    deles = unlinks = 0
+    files = sorted(glob.glob(argv[1] + '.*'))
+    if not files:
+        print('strace-check: no trace files %s.*' % argv[1], file=sys.stderr)
+        return 2
+    for path in files:
+        p = Proc(path)
+        if p.exe == 'mdrop-fetch':
+            deles += check_fetch(p, rep)
+        elif p.exe == 'mdrop-deliver':
+            unlinks += check_deliver(p, rep, results)
+    for k in sorted(rep.counts):
+        print('ok %s %d' % (k, rep.counts[k]))
+    print('checked: dele=%d unlink=%d violations=%d' % (deles, unlinks, len(rep.bad)))
+    for b in rep.bad:
+        print(b)
+    return 1 if rep.bad or deles == 0 or unlinks == 0 else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

@@ -231,7 +231,7 @@ def big(mib, outdir):
         size += len(head)
         lines += head.count("\n")
         chunk = 57 * 1024 * 16          # raw bytes per piece: whole lines
-        want = mib * 1024 * 1024 * 3 // 4
+        want = mib * 1024 * 1024 * 57 // 77     # 57 raw bytes: 77 written
         done = 0
         while done < want:
             n = min(chunk, want - done)

@@ -18,6 +18,11 @@
 # run for `timeout` seconds and then aborts it.
 
 MB_USERS="$USERS postmaster"
+if [ "$(id -u)" = 0 ]; then
+	AS_NOBODY="setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups"
+else
+	AS_NOBODY=	# not root: getmail runs as we are
+fi
 
 # mkmaildirs ROOT FORM: ROOT/FORM/Maildir/{tmp,new,cur} for every user;
 # FORM is "d/u" (example.org/alice) or "u@d" (alice@example.org).
@@ -175,13 +180,12 @@ EOF
 	} > "$W/cfg/getmailrc"
 	chmod 644 "$W/cfg/getmailrc"
 	mkmaildirs "$1" d/u
-	chown -R "$NOBODY_UID:$NOBODY_GID" "$1" "$W/state"
+	[ -z "$AS_NOBODY" ] || chown -R "$NOBODY_UID:$NOBODY_GID" "$1" "$W/state"
 }
 prepare_getmail_plain() { getmail_rc "$1" MultidropPOP3Retriever "$POP3_PORT"; }
 prepare_getmail_tls() { getmail_rc "$1" MultidropPOP3SSLRetriever "$POP3S_PORT"; }
 run_getmail_plain() {
-	timed getmail taskset -c 0 setpriv --reuid="$NOBODY_UID" \
-	    --regid="$NOBODY_GID" --clear-groups \
+	timed getmail taskset -c 0 $AS_NOBODY \
 	    getmail --getmaildir="$W/state" --rcfile="$W/cfg/getmailrc"
 }
 run_getmail_tls() { run_getmail_plain; }

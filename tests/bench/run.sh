@@ -97,7 +97,8 @@ fi
 PASS=$W/cfg/pass
 printf '%s\n' "$DROP_PASS" > "$PASS" && chmod 600 "$PASS"
 GPASS=$W/cfg/gpass
-cp "$PASS" "$GPASS" && chown "$NOBODY_UID:$NOBODY_GID" "$GPASS"
+cp "$PASS" "$GPASS" || exit 1
+[ "$(id -u)" = 0 ] && chown "$NOBODY_UID:$NOBODY_GID" "$GPASS"
 # Directories getmail (as nobody) and fdm's fetch child (as its own
 # unprivileged user) must get through.
 chmod go+x "$W" "$W/cfg"
@@ -180,10 +181,12 @@ run_case() {
 		    _x=$(sed -n 's/.*non-zero status \([0-9]*\).*/\1/p' "$f")
 		grep -q 'terminated by signal' "$f" && _x=signal
 		set -- $(tail -n 1 "$f")
-		_st="$_st ${f##*.}:$_x:${2:-0}:${3:-0}:${4:-0}"
+		_st="$_st ${f##*.}:$_x:${1:-0}:${2:-0}:${3:-0}:${4:-0}"
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$rep" "$kind" \
-	    "$(echo "$_e - $_s" | bc)" "$v" "$_st" >> "$RUNS"
+	# The verifier's first complaint, for the report's notes.
+	_why=$(head -n 1 "$T.verify" 2>/dev/null | tr '\t' ' ' | cut -c1-300)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$rep" "$kind" \
+	    "$(echo "$_e - $_s" | bc)" "$v" "$_st" "$_why" >> "$RUNS"
 	say "$kind $c rep $rep: $(echo "$_e - $_s" | bc | cut -c1-6) s, $v"
 }
 

@@ -193,9 +193,14 @@ def main(argv):
             if d is None or osplit is None:
                 where = "the header section is broken"
             elif d[1] != osplit[1]:
-                off = first_diff(d[1], osplit[1])
-                where = "body differs at body byte %d (line %d)" % (
-                    off, osplit[1].count(b"\n", 0, off) + 1)
+                ob = osplit[1]
+                off = first_diff(d[1], ob)
+                ls = ob.rfind(b"\n", 0, off) + 1
+                le = ob.find(b"\n", off)
+                le = len(ob) if le < 0 else le
+                where = ("body differs at body byte %d (line %d, a line of "
+                         "%d bytes)" % (off, ob.count(b"\n", 0, off) + 1,
+                                        le - ls))
             else:
                 where = "a header field of the corpus is missing or changed"
             problem("corrupt", "%s: %s (%s): %s; %d bytes vs %d in the "

@@ -18,7 +18,10 @@
 #   rel_invariant          0 when: every (message, recipient) of the corpus is
 #                          exactly once, byte-exact, in its Maildir; the box,
 #                          SPOOL/new and SPOOL/tmp are empty. Why not in
-#                          $REL_WHY.
+#                          $REL_WHY. rel_invariant --partial: mid-way
+#                          (after a failed run): no duplicate, and each
+#                          message not delivered yet is still on the server
+#                          or in SPOOL/new.
 #   rel_failed_ok TAG      0 when every stage of run TAG that failed exited
 #                          with a sysexits code (64..78; 137 where the fault
 #                          was a SIGKILL) and logged an error/warning line
@@ -82,11 +85,13 @@ rel_spawn() {
 
 rel_invariant() {
 	REL_WHY=
+	_part=
+	[ "${1:-}" = --partial ] && _part=--partial
 	_lm=
 	_root=$REL_MAIL
 	[ "$REL_LMTP" = 1 ] && { _lm=--lmtp; _root=$MAIL_ROOT; }
 	# shellcheck disable=SC2086
-	_c=$(python3 -S "$REL_PY" check "$REL_CORPUS" "$_root" $_lm \
+	_c=$(python3 -S "$REL_PY" check "$REL_CORPUS" "$_root" $_lm $_part \
 	    --box "$DROP_MAILDIR" --spool "$REL_SPOOL") || REL_WHY="$_c"
 	REL_SUMMARY=$(printf '%s\n' "$_c" | sed -n 's/^summary: //p')
 	[ -z "$REL_WHY" ]

@@ -7,6 +7,7 @@ for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
   rel.py fill DIR MAILDIR UID GID  empty MAILDIR, put every DIR/m* into its new/ under
                                  Dovecot-friendly names (S= and W= sizes)
   rel.py check DIR MAILROOT [--lmtp] [--box MAILDIR] [--spool SPOOL]
+                               [--partial]
                                  compare every file under
                                  MAILROOT/DOMAIN/LOCAL/Maildir/{new,cur}
                                  with DIR/expect: each (ID, RECIPIENT)
@@ -17,6 +18,10 @@ for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
                                  (LMTP: Dovecot adds its own headers).
                                  --box: that Maildir must be empty;
                                  --spool: SPOOL/{new,tmp,failed} too.
+                                 --partial (mid-way, after a failed run):
+                                 a message not yet delivered is not lost
+                                 while it is on the server (--box) or in
+                                 SPOOL/new; duplicates still count.
                                  Prints one line per problem and a summary;
                                  exit 0 only when the invariant holds.
 
@@ -117,7 +122,22 @@ def count_files(*dirs):
     return n
 
 
-def check(d, root, lmtp, box, spool):
+def ids_in(*dirs):
+    """X-Rel-Ids of the files in dirs."""
+    out = set()
+    for p in dirs:
+        if not os.path.isdir(p):
+            continue
+        for e in os.scandir(p):
+            if e.is_file():
+                with open(e.path, "rb") as fh:
+                    i = rel_id(fh.read(65536))
+                if i is not None:
+                    out.add(i)
+    return out
+
+
+def check(d, root, lmtp, box, spool, partial=False):
     want = {}
     with open(os.path.join(d, "expect")) as ex:
         for line in ex:
@@ -154,17 +174,26 @@ def check(d, root, lmtp, box, spool):
                     if not good:
                         problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
     lost = sorted(k for k, v in want.items() if v == 0)
+    waiting = set()
+    if partial:
+        # mid-way: not yet delivered is fine while the message is still
+        # on the server or in SPOOL/new
+        if box:
+            waiting |= ids_in(os.path.join(box, "new"), os.path.join(box, "cur"))
+        if spool:
+            waiting |= ids_in(os.path.join(spool, "new"))
+        lost = [k for k in lost if k[0] not in waiting]
     dups = sorted(k for k, v in want.items() if v > 1)
     for i, r in lost:
         problems.append("lost id %d for %s" % (i, r))
     if not lmtp:
         for i, r in dups:
             problems.append("duplicate id %d for %s (%d copies)" % (i, r, want[(i, r)]))
-    if box:
+    if box and not partial:
         n = count_files(os.path.join(box, "new"), os.path.join(box, "cur"))
         if n:
             problems.append("the drop box still holds %d messages" % n)
-    if spool:
+    if spool and not partial:
         for sub in ("new", "tmp", "failed"):
             n = count_files(os.path.join(spool, sub))
             if n:
@@ -173,9 +202,9 @@ def check(d, root, lmtp, box, spool):
         print(p)
     if len(problems) > 20:
         print("... and %d more problems" % (len(problems) - 20))
-    print("summary: deliveries=%d lost=%d duplicates=%d problems=%d maildir-tmp=%d"
-          % (len(want), len(lost), sum(want[k] - 1 for k in dups),
-             len(problems), tmpfiles))
+    print("summary: deliveries=%d delivered=%d waiting=%d lost=%d duplicates=%d problems=%d maildir-tmp=%d"
+          % (len(want), sum(1 for v in want.values() if v), len(waiting),
+             len(lost), sum(want[k] - 1 for k in dups), len(problems), tmpfiles))
     return 1 if problems else 0
 
 
@@ -187,11 +216,12 @@ def main(argv):
         fill(argv[2], argv[3], int(argv[4]), int(argv[5]))
         return 0
     if len(argv) >= 4 and argv[1] == "check":
-        opt = {"--lmtp": False, "--box": None, "--spool": None}
+        opt = {"--lmtp": False, "--box": None, "--spool": None,
+               "--partial": False}
         rest = argv[4:]
         while rest:
             k = rest.pop(0)
-            if k == "--lmtp":
+            if k in ("--lmtp", "--partial"):
                 opt[k] = True
             elif k in opt and rest:
                 opt[k] = rest.pop(0)
@@ -199,7 +229,7 @@ def main(argv):
                 print(__doc__, file=sys.stderr)
                 return 64
         return check(argv[2], argv[3], opt["--lmtp"], opt["--box"],
-                     opt["--spool"])
+                     opt["--spool"], opt["--partial"])
     print(__doc__, file=sys.stderr)
     return 64
 

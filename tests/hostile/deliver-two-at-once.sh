@@ -1,0 +1,26 @@
+#!/bin/sh
+# attack: two mdrop-deliver processes get the same 30 records at the same time
+# expect: locks: every (message, recipient) is in its Maildir exactly once; every spool file removed by one of them (HOSTILE 65)
+. "$(dirname "$0")/lib.sh"
+: >"$H/in"
+i=1
+while [ $i -le 30 ]; do
+	p=$(printf 'Subject: %d\n\nb\n' $i | spool_msg "$i.M1P1.h")
+	rec "$p" alice@example.org >>"$H/in"; rec "$p" bob@example.org >>"$H/in"
+	i=$((i + 1))
+done
+mark
+timeout 30 mdrop-deliver -m "$H/mail/%d/%l/Maildir" <"$H/in" >"$H/out1" 2>"$H/err1" &
+a=$!
+timeout 30 mdrop-deliver -m "$H/mail/%d/%l/Maildir" <"$H/in" >"$H/out2" 2>"$H/err2" &
+b=$!
+wait $a; ra=$?; wait $b; rb=$?
+want "both exit 0 or 75 ($ra $rb)" sh -c "case '$ra $rb' in *[!057\ ]*) exit 1;; esac"
+want "alice exactly 30" test "$(grep -l '^Subject: ' "$H"/mail/example.org/alice/Maildir/new/* | xargs grep -h '^Subject: ' | sort | uniq -d | wc -l)$(nfiles "$H/mail/example.org/alice/Maildir/new")" = 030
+want "bob exactly 30" test "$(nfiles "$H/mail/example.org/bob/Maildir/new")" = 30
+if [ "$ra$rb" != 00 ]; then
+	t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
+	want "the rerun adds nothing" test "$(nfiles "$H/mail/example.org/alice/Maildir/new")$(nfiles "$H/mail/example.org/bob/Maildir/new")" = 3030
+fi
+want "spool emptied" test "$(nfiles "$H/spool/new")" = 0
+finish

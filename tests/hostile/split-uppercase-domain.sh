@@ -1,0 +1,9 @@
+#!/bin/sh
+# attack: "Alice@EXAMPLE.ORG"
+# expect: domain lower-cased in the record, local part kept as received (HOSTILE 41)
+. "$(dirname "$0")/lib.sh"
+p=$(printf 'Delivered-To: Alice@EXAMPLE.ORG\n\nb\n' | spool_msg 1.M1P1.h)
+t mdrop-split -d example.org "$p"
+want_rc 0
+want "Alice@example.org" test "$(cut -f2 "$H/out")" = Alice@example.org
+finish

@@ -8,8 +8,8 @@
 #   dovecot_put msg.eml              # one message into the drop box
 #   openssl s_client -starttls pop3 -connect 127.0.0.1:$POP3_PORT ...
 #
-# dovecot_start [DIR]   (DIR defaults to $TESTDIR/dovecot; must not exist
-#   or be empty) generates everything private under DIR and starts
+# dovecot_start [DIR]   (DIR defaults to $TESTDIR/dovecot; created when
+#   missing, use a fresh one per instance) generates everything private under DIR and starts
 #   `dovecot -c DIR/dovecot.conf` on free loopback ports, waits (bounded)
 #   until every listener answers, and registers dovecot_stop with at_exit.
 #   It returns 0, or 1 with the reason in $DOVECOT_ERROR (and on stderr).
@@ -42,6 +42,9 @@
 #                   for USER in alice bob carol dave erin postmaster
 #                   (all @example.org); LMTP delivers there. Any other
 #                   recipient is unknown (550).
+#     MAIL_UID, MAIL_GID  the owner of all mail under $MAIL_ROOT (Dovecot's
+#                   mail_uid/mail_gid, also first/last_valid_uid/gid)
+#     DOVECOT_WATCHDOG  pid of the watchdog (see below)
 #
 #   Auth: passwd-file, user names are full addresses lower-cased
 #   (auth_username_format = %Lu); mechanisms PLAIN, LOGIN and
@@ -52,9 +55,9 @@
 #   are not slowed down either (anvil's auth penalty is off): fast tests.
 #   Settings of note: pop3_uidl_format = %08Xu%08Xv, empty
 #   recipient_delimiter, lmtp_save_to_detail_mailbox = no,
-#   ssl_min_protocol = TLSv1.2, disable_plaintext_auth = no.
-#     MAIL_UID, MAIL_GID  the owner of all mail under $MAIL_ROOT (Dovecot's
-#                   mail_uid/mail_gid, also first/last_valid_uid/gid)
+#   ssl_min_protocol = TLSv1.2, disable_plaintext_auth = no, hostname =
+#   mx.example.org (LMTP's greeting and its Received: header).
+#
 #   Run as a normal user, MAIL_UID/GID are that user's and every Dovecot
 #   service runs as that user (a rootless Dovecot). Run as root, Dovecot
 #   refuses uid 0 for mail ("userdb returned 0 as uid"), so MAIL_UID/GID
@@ -361,7 +364,8 @@ dovecot_start() {
 	at_exit "DOVECOT_PID=$DOVECOT_PID DOVECOT_WATCHDOG=$DOVECOT_WATCHDOG DOVECOT_TMPBASE=$DOVECOT_TMPBASE dovecot_stop"
 	export DOVECOT_DIR DOVECOT_CONF DOVECOT_LOG DOVECOT_PID POP3_PORT \
 	    POP3S_PORT LMTP_PORT LMTP_SOCKET CA_FILE CERT_FILE KEY_FILE \
-	    CERT_SHA256 DROP_USER DROP_PASS DROP_MAILDIR MAIL_ROOT MAIL_UID MAIL_GID
+	    CERT_SHA256 DROP_USER DROP_PASS DROP_MAILDIR MAIL_ROOT MAIL_UID MAIL_GID \
+	    DOVECOT_WATCHDOG
 	_dovecot_wait_ready 10 "$POP3_PORT" "$POP3S_PORT" "$LMTP_PORT" \
 	    "unix:$LMTP_SOCKET" 2>"$DOVECOT_DIR/wait.err" || {
 		_dovecot_fail "$(cat "$DOVECOT_DIR/wait.err") (log: $(tail -n 5 "$DOVECOT_LOG"))"

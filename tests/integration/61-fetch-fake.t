@@ -270,7 +270,58 @@ ok "locked: says so" grep -q 'spool-busy' $C/err
 stop_fake
 wait $lockpid
 
-# 15. usage and configuration errors.
+# 15. SIGTERM (HOSTILE 64): finish what is in flight, DELE it, QUIT, exit.
+new_case term
+for n in 1 2 3 4 5 6 7 8 9; do printf 'Subject: %s\r\n\r\nt\r\n' $n > $C/msgs/$n.msg; done
+start_fake $C --opt slow-retr=0.4
+mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop $C/spool \
+    >$C/out 2>$C/err & fpid=$!
+i=0; while ! grep -q "RETR 2" $C/log && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $fpid; wait $fpid; rc=$?
+is "$rc" 0 "SIGTERM: clean exit"
+got=$(find $C/spool/new -type f | wc -l | tr -d ' ')
+ok "SIGTERM: stopped early ($got of 9 spooled)" test "$got" -ge 1 -a "$got" -lt 9
+is "$(grep -c '^C: DELE' $C/log)" "$got" "SIGTERM: every spooled message DELEd, nothing else"
+ok "SIGTERM: QUIT sent" log_has $C QUIT
+ok "SIGTERM: tmp/ empty" test -z "$(ls $C/spool/tmp)"
+stop_fake
+
+# 16. stdout closed (HOSTILE 67): stop cleanly, state intact, exit 74.
+new_case epipe
+for n in 1 2 3; do printf 'Subject: %s\r\n\r\ne\r\n' $n > $C/msgs/$n.msg; done
+start_fake $C
+python3 - $C $FAKE_PORT <<'EOF2'
+import os, subprocess, sys
+d, port = sys.argv[1], sys.argv[2]
+r, w = os.pipe()
+os.close(r)
+rc = subprocess.call(["mdrop-fetch", "--tls", "none", "-h", "127.0.0.1",
+                      "-p", port, "-u", "drop", d + "/spool"], stdout=w,
+                     stderr=open(d + "/err", "w"))
+open(d + "/rc", "w").write("%d\n" % rc)
+EOF2
+is "$(cat $C/rc)" 74 "closed stdout: exit 74"
+ok "closed stdout: QUIT sent" log_has $C QUIT
+is "$(grep -c '^C: DELE' $C/log)" "$(find $C/spool/new -type f | wc -l | tr -d ' ')" \
+    "closed stdout: DELE only for spooled messages"
+stop_fake
+
+# 17. --interval: polls again, prints the waiting paths again.
+new_case interval
+printf 'Subject: i\r\n\r\ni\r\n' > $C/msgs/1.msg
+start_fake $C
+mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --interval 1 \
+    $C/spool >$C/out 2>$C/err & fpid=$!
+sleep 2.5
+kill -TERM $fpid; wait $fpid; rc=$?
+is "$rc" 0 "--interval: SIGTERM ends it cleanly"
+n=$(grep -c 'session host=' $C/err)
+ok "--interval: polled more than once ($n)" test "$n" -ge 2
+ok "--interval: the waiting path printed again" test "$(sort $C/out | uniq -c | awk '{print $1}' | sort -n | tail -1)" -ge 2
+is "$(grep -c '^C: RETR' $C/log)" 1 "--interval: fetched once"
+stop_fake
+
+# 18. usage and configuration errors.
 exit_is 64 "no SPOOL" sh -c "mdrop-fetch -h x -u y 2>/dev/null"
 exit_is 78 "scram not yet" sh -c "mdrop-fetch -h x -u y --auth scram-sha-256 $TESTDIR/s 2>/dev/null"
 MDROP_PASSWORD= exit_is 78 "no password" sh -c "mdrop-fetch -h x -u y $TESTDIR/s 2>/dev/null"

@@ -32,6 +32,7 @@ Scenario options (--opt, repeatable):
   no-uidl           UIDL: -ERR
   tls-stall         (implicit) accept, never speak TLS
   capa-endless      CAPA never ends (sends capability lines forever)
+  slow-retr=SECS    wait SECS (float) before each RETR reply
 """
 import argparse
 import base64
@@ -223,6 +224,8 @@ def session(conn, a, msgs, ctx):
             if o.get("retr-err") == str(n):
                 conn.line("-ERR cannot read message")
                 continue
+            if "slow-retr" in o:
+                time.sleep(float(o["slow-retr"]))
             wire = stuff(msgs[i]["data"])
             if o.get("cut-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])

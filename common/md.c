@@ -65,7 +65,7 @@ md_uniq_name(char *buf, size_t n)
 		for (i = 0; raw[i] != '\0' && o + 4 < sizeof host; i++) {
 			unsigned char c = (unsigned char)raw[i];
 
-			if (name_byte(c) && c != '=')
+			if (name_byte(c) && c != '=' && c != ',')
 				host[o++] = (char)c;
 			else
 				o += (size_t)snprintf(host + o, 4, "=%02X", c);

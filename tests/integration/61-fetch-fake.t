@@ -151,6 +151,15 @@ ok "bad UIDs: logged" grep -q 'duplicate-uid' $C/err
 ok "'../x' never in a file name" sh -c '! find '"$C"'/spool -name "*x*" -path "*..*" | grep -q .'
 stop_fake
 
+# UIDL numbering beyond STAT (HOSTILE 16): abort, nothing deleted.
+new_case range
+printf 'x\r\n' > $C/msgs/1.msg
+start_fake $C --opt uidl-extra
+exit_is 75 "UIDL out of range: abort" fetch $C
+ok "UIDL out of range: no RETR, no DELE" sh -c '! grep -Eq "^C: (RETR|DELE)" '"$C"'/log'
+ok "UIDL out of range: named" grep -q 'out-of-range' $C/err
+stop_fake
+
 # 7. LIST lying about sizes (HOSTILE 9): advisory only.
 new_case list
 python3 -c 'import sys; sys.stdout.buffer.write(b"Subject: big\r\n\r\n" + b"b" * 3000 + b"\r\n")' > $C/msgs/1.msg

@@ -32,6 +32,7 @@ Scenario options (--opt, repeatable):
   no-uidl           UIDL: -ERR
   tls-stall         (implicit) accept, never speak TLS
   capa-endless      CAPA never ends (sends capability lines forever)
+  uidl-extra        UIDL lists a message number beyond STAT's count
   slow-retr=SECS    wait SECS (float) before each RETR reply
 """
 import argparse
@@ -213,6 +214,8 @@ def session(conn, a, msgs, ctx):
                 m = msgs[i]
                 val = m["uid"] if cmd == "UIDL" else str(m["size"]).encode()
                 conn.line(str(n).encode() + b" " + val)
+            if cmd == "UIDL" and "uidl-extra" in o:
+                conn.line("99 bogus")
             conn.line(".")
         elif cmd == "RETR":
             try:

@@ -115,3 +115,35 @@ outside_clean() {
 }
 # records for split: nfiles DIR -> number of regular files below DIR
 nfiles() { find "$1" -type f 2>/dev/null | wc -l | tr -d ' '; }
+# crlf TEXT...: printf TEXT with every \n made \r\n (a POP3 server's store)
+crlf() { printf "$@" | sed 's/$/\r/'; }
+# want_spool NAME...: SPOOL/new holds exactly the messages $H/msgs/NAME.msg,
+# each byte-exact as stored (CRLF -> LF; a final LF added when the server
+# had to end the message), and SPOOL/tmp is empty
+want_spool() {
+	python3 - "$H" "$@" <<'PY' && return 0
+import glob, os, sys
+h, names = sys.argv[1], sys.argv[2:]
+want = []
+for n in names:
+    data = open(os.path.join(h, "msgs", n + ".msg"), "rb").read()
+    exp = data.replace(b"\r\n", b"\n")
+    if not data.endswith(b"\r\n"):
+        exp += b"\n"
+    want.append(exp)
+got = [open(f, "rb").read() for f in glob.glob(os.path.join(h, "spool/new/*"))]
+tmp = os.listdir(os.path.join(h, "spool/tmp")) if os.path.isdir(os.path.join(h, "spool/tmp")) else []
+if sorted(got) != sorted(want) or tmp:
+    print("spool/new has %d files, want %d (byte-exact: %s); tmp=%r" % (
+        len(got), len(want), sorted(got) == sorted(want), tmp))
+    sys.exit(1)
+PY
+	echo "FAILED: spool content (want: $*)"
+	H_FAIL=1
+}
+# want_no_dele: the fake POP3 server never got a DELE
+want_no_dele() {
+	pop3_sent 'DELE' || return 0
+	echo "FAILED: DELE sent: $(grep '^C: DELE' "$H/pop3.log" | tr '\n' ' ')"
+	H_FAIL=1
+}

@@ -147,3 +147,12 @@ want_no_dele() {
 	echo "FAILED: DELE sent: $(grep '^C: DELE' "$H/pop3.log" | tr '\n' ' ')"
 	H_FAIL=1
 }
+# lmtp_case N: N spool messages for alice, bob, carol (one each, in one
+# group: the same message), records in $H/in; then deliver over LMTP
+lmtp_three() {
+	LP=$(printf 'Subject: lmtp\n\nbody\n' | spool_msg 1.M1P1.h)
+	{ rec "$LP" alice@example.org; rec "$LP" bob@example.org; rec "$LP" carol@example.org; } >"$H/in"
+}
+deliver_lmtp() { t sh -c "mdrop-deliver -l '$LMTP_EP' $* <'$H/in'"; }
+# results: "rcpt:state ..." from deliver's stdout
+results() { cut -f2,3 "$H/out" | tr '\t\n' ': '; }

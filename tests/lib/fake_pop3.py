@@ -32,7 +32,7 @@ Scenario options (--opt, repeatable):
   no-uidl           UIDL: -ERR
   tls-stall         (implicit) accept, never speak TLS
   capa-endless      CAPA never ends (sends capability lines forever)
-  uidl-extra        UIDL lists a message number beyond STAT's count
+  uidl-extra        UIDL numbers its last message 99, beyond STAT's count
   slow-retr=SECS    wait SECS (float) before each RETR reply
 """
 import argparse
@@ -208,14 +208,13 @@ def session(conn, a, msgs, ctx):
                 conn.line("-ERR no UIDL")
                 continue
             conn.line("+OK listing")
-            for n, i in enumerate(visible, 1):
-                if i in marks:
-                    continue
+            live = [(n, i) for n, i in enumerate(visible, 1) if i not in marks]
+            for k, (n, i) in enumerate(live):
                 m = msgs[i]
                 val = m["uid"] if cmd == "UIDL" else str(m["size"]).encode()
+                if cmd == "UIDL" and "uidl-extra" in o and k == len(live) - 1:
+                    n = 99
                 conn.line(str(n).encode() + b" " + val)
-            if cmd == "UIDL" and "uidl-extra" in o:
-                conn.line("99 bogus")
             conn.line(".")
         elif cmd == "RETR":
             try:

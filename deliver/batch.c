@@ -507,6 +507,12 @@ finish(struct group *g)
 	int deferred = 0, failed = 0;
 	size_t i;
 
+	if (g->state == G_GONE && g->have_prog) {
+		/* a run died between the unlink and the note's removal */
+		g->sr->dirty = 1;
+		g->finished = 1;
+		return ST_OK;
+	}
 	if (g->state != G_READY)
 		return ST_OK;
 	for (i = 0; i < g->msg.nrcpt; i++) {

@@ -185,9 +185,10 @@ run_case() {
 	done
 	# The verifier's first complaint, for the report's notes.
 	_why=$(head -n 1 "$T.verify" 2>/dev/null | tr '\t' ' ' | cut -c1-300)
+	_wall=$(awk "BEGIN { printf \"%.3f\", $_e - $_s }")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$rep" "$kind" \
-	    "$(echo "$_e - $_s" | bc)" "$v" "$_st" "$_why" >> "$RUNS"
-	say "$kind $c rep $rep: $(echo "$_e - $_s" | bc | cut -c1-6) s, $v"
+	    "$_wall" "$v" "$_st" "$_why" >> "$RUNS"
+	say "$kind $c rep $rep: $_wall s, $v"
 }
 
 selected() {

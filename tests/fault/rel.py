@@ -184,8 +184,12 @@ def check(d, root, lmtp, box, spool, partial=False):
             waiting |= ids_in(os.path.join(spool, "new"))
         lost = [k for k in lost if k[0] not in waiting]
     dups = sorted(k for k, v in want.items() if v > 1)
+    inbox = ids_in(os.path.join(box, "new"), os.path.join(box, "cur")) if box else set()
+    inspool = ids_in(os.path.join(spool, "new")) if spool else set()
     for i, r in lost:
-        problems.append("lost id %d for %s" % (i, r))
+        where = (" (not delivered; still in SPOOL/new)" if i in inspool else
+                 " (not delivered; still on the server)" if i in inbox else "")
+        problems.append("lost id %d for %s%s" % (i, r, where))
     if not lmtp:
         for i, r in dups:
             problems.append("duplicate id %d for %s (%d copies)" % (i, r, want[(i, r)]))

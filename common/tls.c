@@ -387,6 +387,32 @@ tls_close(struct tls_conn *c)
 	c->fd = -1;
 }
 
+int
+tls_endpoint_hash(const struct tls_conn *c, unsigned char *out, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const EVP_MD *type;
+	int mdnid = NID_undef, ok;
+	X509 *cert;
+
+	if (c->ssl == NULL ||
+	    (cert = SSL_get1_peer_certificate(c->ssl)) == NULL)
+		return -1;
+	if (X509_get_signature_info(cert, &mdnid, NULL, NULL, NULL) != 1)
+		mdnid = NID_undef;
+	if (mdnid == NID_md5 || mdnid == NID_sha1)
+		mdnid = NID_sha256;
+	type = mdnid == NID_undef ? NULL : EVP_get_digestbynid(mdnid);
+	ok = type != NULL && X509_digest(cert, type, md, &mdlen) == 1 &&
+	    mdlen > 0 && mdlen <= n;
+	X509_free(cert);
+	if (!ok)
+		return -1;
+	memcpy(out, md, mdlen);
+	return (int)mdlen;
+}
+
 const char *
 tls_describe(const struct tls_conn *c)
 {

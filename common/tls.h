@@ -68,6 +68,16 @@ void tls_close(struct tls_conn *c);
 /* 1 when TLS is up. */
 int tls_active(const struct tls_conn *c);
 
+/*
+ * Channel binding data "tls-server-end-point" (RFC 5929 section 4.1):
+ * the hash of the server certificate (DER), with the hash function of
+ * its signature algorithm, SHA-256 when that is MD5 or SHA-1. Written
+ * to out (size n, EVP_MAX_MD_SIZE = 64 is enough). Returns the length,
+ * or -1 (no TLS, no certificate, a signature algorithm without one hash
+ * such as Ed25519, or n too small): the caller then does not bind.
+ */
+int tls_endpoint_hash(const struct tls_conn *c, unsigned char *out, size_t n);
+
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" for logs, or "plain". */
 const char *tls_describe(const struct tls_conn *c);
 

@@ -1,8 +1,22 @@
 /*
- * auth: logging in. One function per mechanism behind one table, so a
- * SASL mechanism (SCRAM-SHA-256, OAUTHBEARER, XOAUTH2: issue 10) is one
- * more entry. The password never appears in a log line: commands that
- * carry it are logged by their verb only.
+ * auth: logging in. USER/PASS and APOP (RFC 1939), and SASL over POP3
+ * AUTH (RFC 5034): SCRAM-SHA-256[-PLUS], PLAIN, OAUTHBEARER, XOAUTH2.
+ * common/sasl builds and checks the SASL messages; this file only moves
+ * them over the connection and decides what a reply means.
+ *
+ * The secret never appears in a log line: commands that carry it are
+ * logged by their verb only, and every buffer that held it is wiped.
+ *
+ * Choices made here (doc/mdrop-fetch.1, AUTHENTICATION):
+ *   - auto: SCRAM-SHA-256-PLUS > SCRAM-SHA-256 > PLAIN > USER/PASS, from
+ *     CAPA's SASL line (sasl_choose); PLAIN and USER only over TLS or
+ *     with --tls=none; OAuth and APOP only when asked for.
+ *   - A SCRAM server that does not prove it knows the password (bad or
+ *     missing v=) is a failed login (77), even if it says +OK.
+ *   - An --auth mechanism that CAPA's SASL line does not list is not
+ *     tried: exit 69 (without a SASL line we try, the server decides).
+ *   - "AUTH MECH initial-response" only while the line fits POP3's 255
+ *     octets; longer ones (OAuth tokens) go after an empty "+" challenge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +26,12 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/sasl.h"
 #include "fetch/fetch.h"
 
-#define CMD_MAX 2048
+#define CMD_MAX		2048
+#define AUTH_LINE_MAX	255	/* RFC 5034 section 4: AUTH with response */
+#define RAW_MAX		(SASL_SECRET_MAX + 2 * SASL_USER_MAX + 64)
 
 static const struct {
 	const char *name;
@@ -38,36 +55,58 @@ auth_parse(const char *name, enum auth_mech *m)
 	return -1;
 }
 
-static const char *
-mech_name(enum auth_mech m)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (names[i].mech == m)
-			return names[i].name;
-	return "unknown";
-}
-
 /* The end of a login attempt: +OK, or -ERR mapped to an exit status. */
 static enum status
-verdict(const struct fetch_opts *o, enum auth_mech m,
+verdict(const struct fetch_opts *o, const char *mech,
     const struct pop3_status *st)
 {
 	char qu[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
 
 	if (st->kind == POP3_OK) {
 		log_debug("logged-in", "host=%s user=%s mech=%s", o->host,
-		    log_quote(qu, sizeof qu, o->user), mech_name(m));
+		    log_quote(qu, sizeof qu, o->user), mech);
 		return ST_OK;
 	}
+	if (st->kind == POP3_CONT) {
+		log_error("protocol-error", "host=%s mech=%s reason=\"a "
+		    "continuation where a verdict was due\"", o->host, mech);
+		return ST_PROTOCOL;
+	}
 	log_error("login-refused", "host=%s user=%s mech=%s reply=%s",
-	    o->host, log_quote(qu, sizeof qu, o->user), mech_name(m),
+	    o->host, log_quote(qu, sizeof qu, o->user), mech,
 	    log_quote_mem(qr, sizeof qr, st->text, st->textlen));
 	return pc_err_status(st);
 }
 
-/* Send "VERB A" or "VERB A B"; the buffer is wiped afterwards. */
+/* Send a line that may hold a secret (any length); wiped afterwards. */
+static enum status
+send_secret(struct pconn *pc, const char *a, const char *b, const char *verb)
+{
+	size_t la = strlen(a), lb = b != NULL ? strlen(b) + 1 : 0;
+	size_t n = la + lb + 2;
+	char *line = malloc(n);
+	char qe[LOG_QUOTE_MAX];
+	int r;
+
+	if (line == NULL)
+		return ST_SOFTWARE;
+	memcpy(line, a, la);
+	if (b != NULL) {
+		line[la] = ' ';
+		memcpy(line + la + 1, b, lb - 1);
+	}
+	memcpy(line + la + lb, "\r\n", 2);
+	r = tls_write_all(&pc->tc, line, n);
+	OPENSSL_cleanse(line, n);
+	free(line);
+	if (r < 0) {
+		log_error("send-failed", "host=%s command=%s error=%s",
+		    pc->host, verb, log_quote(qe, sizeof qe, pc->tc.err));
+		return ST_TEMPFAIL;
+	}
+	return ST_OK;
+}
+
 static enum status
 send_cmd(struct pconn *pc, const char *verb, const char *a, const char *b)
 {
@@ -77,22 +116,126 @@ send_cmd(struct pconn *pc, const char *verb, const char *a, const char *b)
 
 	if (cmd == NULL)
 		return ST_SOFTWARE;
-	len = snprintf(cmd, CMD_MAX, "%s %s%s%s", verb, a, b ? " " : "",
-	    b ? b : "");
-	if (len < 0 || len >= CMD_MAX - 2) {
+	len = snprintf(cmd, CMD_MAX, "%s %s", verb, a);
+	if (len < 0 || len >= CMD_MAX) {
 		free(cmd);
-		log_error("login-failed", "host=%s reason=\"credentials too "
+		log_error("login-failed", "host=%s reason=\"user name too "
 		    "long\"", pc->host);
 		return ST_CONFIG;
 	}
-	r = pc_send(pc, cmd, verb);
+	r = send_secret(pc, cmd, b, verb);
 	OPENSSL_cleanse(cmd, CMD_MAX);
 	free(cmd);
 	return r;
 }
 
+/* base64 of raw[0..len) into a new string ("" for len 0); NULL: ENOMEM. */
+static char *
+b64(const void *raw, size_t len)
+{
+	size_t n = SASL_B64_ENCLEN(len) + 1;
+	char *out = malloc(n);
+
+	if (out != NULL && sasl_b64_encode(out, n, raw, len) < 0) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
 static enum status
-login_user(struct pconn *pc, const struct fetch_opts *o)
+send_b64(struct pconn *pc, const char *prefix, const void *raw, size_t len,
+    const char *verb)
+{
+	char *enc = b64(raw, len);
+	enum status r;
+
+	if (enc == NULL)
+		return ST_SOFTWARE;
+	r = prefix != NULL ? send_secret(pc, prefix, enc, verb)
+	    : send_secret(pc, enc, NULL, verb);
+	OPENSSL_cleanse(enc, strlen(enc));
+	free(enc);
+	return r;
+}
+
+/* Cancel an exchange ("*", RFC 5034) and read the server's -ERR. */
+static void
+cancel(struct pconn *pc)
+{
+	struct pop3_status st;
+
+	if (pc_send(pc, "*", "*") == ST_OK)
+		(void)pc_status(pc, &st, "AUTH");
+}
+
+static enum status
+bad_challenge(struct pconn *pc, const char *mech, const char *why)
+{
+	log_error("protocol-error", "host=%s mech=%s reason=\"%s\"", pc->host,
+	    mech, why);
+	cancel(pc);
+	return ST_PROTOCOL;
+}
+
+/*
+ * "AUTH MECH RESPONSE" and the first reply into *st. A response that
+ * would make the line longer than 255 octets waits for an empty "+".
+ */
+static enum status
+auth_start(struct pconn *pc, const char *mech, const void *raw, size_t len,
+    struct pop3_status *st)
+{
+	char cmd[64];
+	enum status r;
+
+	snprintf(cmd, sizeof cmd, "AUTH %s", mech);
+	log_debug("auth", "host=%s mech=%s", pc->host, mech);
+	if (strlen(cmd) + 1 + SASL_B64_ENCLEN(len) + 2 <= AUTH_LINE_MAX) {
+		if (len == 0)
+			r = send_secret(pc, cmd, "=", "AUTH");
+		else
+			r = send_b64(pc, cmd, raw, len, "AUTH");
+		return r != ST_OK ? r : pc_status(pc, st, "AUTH");
+	}
+	if ((r = pc_send(pc, cmd, "AUTH")) != ST_OK ||
+	    (r = pc_status(pc, st, "AUTH")) != ST_OK)
+		return r;
+	if (st->kind != POP3_CONT)
+		return ST_OK;
+	if (st->textlen != 0)
+		return bad_challenge(pc, mech, "a challenge before the "
+		    "client's first message");
+	if ((r = send_b64(pc, NULL, raw, len, "AUTH")) != ST_OK)
+		return r;
+	return pc_status(pc, st, "AUTH");
+}
+
+/* A "+ BASE64" challenge decoded into out (size n). -1: not base64. */
+static int
+challenge(const struct pop3_status *st, unsigned char *out, size_t n)
+{
+	if (SASL_B64_DECLEN(st->textlen) + 1 > n)
+		return -1;
+	return sasl_b64_decode(out, n, st->text, st->textlen);
+}
+
+/* A message we could not build from our own user name or secret. */
+static enum status
+cannot_build(const struct fetch_opts *o, const char *mech, enum sasl_err e)
+{
+	log_error("login-failed", "host=%s mech=%s reason=\"%s\"", o->host,
+	    mech, e == SASL_E_USER ? "the user name cannot be sent "
+	    "(empty, too long or a control character)" :
+	    e == SASL_E_SECRET ? "the password or token cannot be sent "
+	    "(empty, too long, or not a bearer token)" :
+	    sasl_error_name(e));
+	return e == SASL_E_USER || e == SASL_E_SECRET ? ST_CONFIG
+	    : ST_SOFTWARE;
+}
+
+static enum status
+login_user(struct pconn *pc, const struct fetch_opts *o, const char *secret)
 {
 	struct pop3_status st;
 	enum status r;
@@ -101,62 +244,189 @@ login_user(struct pconn *pc, const struct fetch_opts *o)
 	    (r = pc_status(pc, &st, "USER")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK)
-		return verdict(o, AUTH_USER, &st);
-	if ((r = send_cmd(pc, "PASS", o->password, NULL)) != ST_OK ||
+		return verdict(o, "user", &st);
+	if ((r = send_cmd(pc, "PASS", secret, NULL)) != ST_OK ||
 	    (r = pc_status(pc, &st, "PASS")) != ST_OK)
 		return r;
-	return verdict(o, AUTH_USER, &st);
+	return verdict(o, "user", &st);
 }
 
-/* RFC 5034 with an initial response: AUTH PLAIN base64(\0user\0pass). */
+/* RFC 4616 PLAIN in the initial response. */
 static enum status
-login_plain(struct pconn *pc, const struct fetch_opts *o)
+login_plain(struct pconn *pc, const struct fetch_opts *o, const char *secret)
 {
-	size_t ul = strlen(o->user), pl = strlen(o->password);
-	size_t rawlen = ul + pl + 2;
-	unsigned char *raw, *b64;
+	char *raw = malloc(RAW_MAX);
 	struct pop3_status st;
+	enum sasl_err e;
 	enum status r;
+	size_t len;
 
-	if (rawlen > CMD_MAX / 2) {
-		log_error("login-failed", "host=%s reason=\"credentials too "
-		    "long\"", pc->host);
-		return ST_CONFIG;
-	}
-	raw = malloc(rawlen);
-	b64 = malloc(CMD_MAX);
-	if (raw == NULL || b64 == NULL) {
-		free(raw);
-		free(b64);
+	if (raw == NULL)
 		return ST_SOFTWARE;
-	}
-	raw[0] = '\0';
-	memcpy(raw + 1, o->user, ul);
-	raw[ul + 1] = '\0';
-	memcpy(raw + ul + 2, o->password, pl);
-	EVP_EncodeBlock(b64, raw, (int)rawlen);
-	r = send_cmd(pc, "AUTH PLAIN", (const char *)b64, NULL);
-	OPENSSL_cleanse(raw, rawlen);
-	OPENSSL_cleanse(b64, CMD_MAX);
+	e = sasl_plain(raw, RAW_MAX, &len, o->user, strlen(o->user), secret,
+	    strlen(secret));
+	r = e != SASL_OK ? cannot_build(o, "PLAIN", e)
+	    : auth_start(pc, "PLAIN", raw, len, &st);
+	OPENSSL_cleanse(raw, RAW_MAX);
 	free(raw);
-	free(b64);
-	if (r != ST_OK || (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+	if (r != ST_OK)
 		return r;
-	if (st.kind == POP3_CONT) {
-		/* The initial response was not taken: cancel. */
-		if ((r = pc_send(pc, "*", "*")) != ST_OK ||
-		    (r = pc_status(pc, &st, "AUTH")) != ST_OK)
-			return r;
-		log_error("login-failed", "host=%s mech=plain reason=\"server "
-		    "asked for more after the initial response\"", pc->host);
+	if (st.kind == POP3_CONT)
+		return bad_challenge(pc, "PLAIN", "server asked for more "
+		    "after the initial response");
+	return verdict(o, "PLAIN", &st);
+}
+
+/*
+ * RFC 5802/7677 SCRAM-SHA-256, with tls-server-end-point channel
+ * binding (-PLUS) when the server offers it and we are over TLS.
+ */
+static enum status
+scram_steps(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+    struct sasl_scram *sc, const char *mech, char *msg, unsigned char *ch)
+{
+	struct pop3_status st;
+	enum sasl_err e;
+	enum status r;
+	size_t len;
+	int chlen;
+
+	if ((e = sasl_scram_client_first(sc, o->user, NULL, msg, SASL_MSG_MAX,
+	    &len)) != SASL_OK)
+		return cannot_build(o, mech, e);
+	if ((r = auth_start(pc, mech, msg, len, &st)) != ST_OK)
+		return r;
+	if (st.kind != POP3_CONT)
+		goto unproven;
+	if ((chlen = challenge(&st, ch, SASL_MSG_MAX)) < 0)
+		return bad_challenge(pc, mech, "server-first not base64");
+	e = sasl_scram_client_final(sc, (const char *)ch, (size_t)chlen,
+	    secret, msg, SASL_MSG_MAX, &len);
+	if (e == SASL_E_SECRET)
+		return cannot_build(o, mech, e);
+	if (e != SASL_OK) {
+		log_error("protocol-error", "host=%s mech=%s reason=\"bad "
+		    "server-first: %s\"", pc->host, mech, sasl_error_name(e));
+		cancel(pc);
 		return ST_PROTOCOL;
 	}
-	return verdict(o, AUTH_PLAIN, &st);
+	r = send_b64(pc, NULL, msg, len, "AUTH");
+	if (r != ST_OK || (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+		return r;
+	if (st.kind != POP3_CONT)
+		goto unproven;
+	if ((chlen = challenge(&st, ch, SASL_MSG_MAX)) < 0)
+		return bad_challenge(pc, mech, "server-final not base64");
+	e = sasl_scram_verify(sc, (const char *)ch, (size_t)chlen);
+	if (e == SASL_E_SERVER || e == SASL_E_VERIFY) {
+		char qr[LOG_QUOTE_MAX];
+
+		log_error("login-refused", "host=%s mech=%s reason=%s", o->host,
+		    mech, e == SASL_E_VERIFY ? "\"the server's signature is "
+		    "wrong: it does not know the password\"" :
+		    log_quote(qr, sizeof qr, sasl_scram_reason(sc)));
+		cancel(pc);
+		return ST_NOPERM;
+	}
+	if (e != SASL_OK)
+		return bad_challenge(pc, mech, "bad server-final");
+	/* Proven; no additional data with +OK in POP3: an empty response. */
+	if ((r = pc_send(pc, "", "AUTH")) != ST_OK ||
+	    (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+		return r;
+	if (st.kind == POP3_CONT)
+		return bad_challenge(pc, mech, "a challenge after the "
+		    "server-final");
+	return verdict(o, mech, &st);
+unproven:
+	if (st.kind == POP3_ERR)
+		return verdict(o, mech, &st);
+	log_error("login-refused", "host=%s mech=%s reason=\"+OK before the "
+	    "server proved it knows the password\"", o->host, mech);
+	return ST_NOPERM;
+}
+
+static enum status
+login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+    unsigned offered)
+{
+	unsigned char cb[64];
+	int cblen = tls_endpoint_hash(&pc->tc, cb, sizeof cb);
+	int tls = tls_active(&pc->tc);
+	enum sasl_cb mode = sasl_scram_cb(offered, tls, cblen > 0);
+	const char *mech = mode == SASL_CB_ENDPOINT ? "SCRAM-SHA-256-PLUS"
+	    : "SCRAM-SHA-256";
+	struct sasl_scram *sc = malloc(sizeof *sc);
+	char *msg = malloc(SASL_MSG_MAX);
+	unsigned char *ch = malloc(SASL_MSG_MAX);
+	enum status r;
+
+	if (sc == NULL || msg == NULL || ch == NULL)
+		r = ST_SOFTWARE;
+	else if (sasl_scram_init(sc, SASL_HASH_SHA256, mode, cb,
+	    mode == SASL_CB_ENDPOINT ? (size_t)cblen : 0) != SASL_OK)
+		r = ST_SOFTWARE;
+	else
+		r = scram_steps(pc, o, secret, sc, mech, msg, ch);
+	if (sc != NULL)
+		sasl_scram_wipe(sc);
+	if (msg != NULL)
+		OPENSSL_cleanse(msg, SASL_MSG_MAX);
+	free(sc);
+	free(msg);
+	free(ch);
+	return r;
+}
+
+/*
+ * RFC 7628 OAUTHBEARER and XOAUTH2. A failure comes as a "+" challenge
+ * holding a JSON error: decoded and logged, then answered the way each
+ * mechanism wants (OAUTHBEARER: %x01; XOAUTH2: an empty line), after
+ * which the server says -ERR; anything else is cancelled with "*".
+ */
+static enum status
+login_oauth(struct pconn *pc, const struct fetch_opts *o, const char *token,
+    int xoauth2)
+{
+	const char *mech = xoauth2 ? "XOAUTH2" : "OAUTHBEARER";
+	char *raw = malloc(RAW_MAX), qs[3][LOG_QUOTE_MAX];
+	struct sasl_oauth_error oe;
+	struct pop3_status st;
+	enum sasl_err e;
+	enum status r;
+	size_t len;
+
+	if (raw == NULL)
+		return ST_SOFTWARE;
+	e = xoauth2 ? sasl_xoauth2(raw, RAW_MAX, &len, o->user, token)
+	    : sasl_oauthbearer(raw, RAW_MAX, &len, o->user, token);
+	r = e != SASL_OK ? cannot_build(o, mech, e)
+	    : auth_start(pc, mech, raw, len, &st);
+	OPENSSL_cleanse(raw, RAW_MAX);
+	free(raw);
+	if (r != ST_OK)
+		return r;
+	if (st.kind != POP3_CONT)
+		return verdict(o, mech, &st);
+	e = sasl_oauth_error_parse(st.text, st.textlen, &oe);
+	log_error("login-refused", "host=%s mech=%s status=%s scope=%s "
+	    "schemes=%s%s", o->host, mech,
+	    log_quote(qs[0], sizeof qs[0], oe.status),
+	    log_quote(qs[1], sizeof qs[1], oe.scope),
+	    log_quote(qs[2], sizeof qs[2], oe.schemes),
+	    e == SASL_OK ? "" : " challenge=unreadable");
+	if ((r = pc_send(pc, xoauth2 ? "" : "AQ==", "AUTH")) != ST_OK ||
+	    (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+		return r;
+	if (st.kind == POP3_CONT)
+		cancel(pc);
+	return st.kind == POP3_ERR ? pc_err_status(&st) : ST_NOPERM;
 }
 
 /* RFC 1939 APOP: only with --auth=apop and a well-formed timestamp. */
 static enum status
-login_apop(struct pconn *pc, const struct fetch_opts *o, const char *stamp)
+login_apop(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+    const char *stamp)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
@@ -175,7 +445,7 @@ login_apop(struct pconn *pc, const struct fetch_opts *o, const char *stamp)
 	ctx = EVP_MD_CTX_new();
 	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, stamp, strlen(stamp)) == 1 &&
-	    EVP_DigestUpdate(ctx, o->password, strlen(o->password)) == 1 &&
+	    EVP_DigestUpdate(ctx, secret, strlen(secret)) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 16;
 	EVP_MD_CTX_free(ctx);
 	if (!ok) {
@@ -188,27 +458,85 @@ login_apop(struct pconn *pc, const struct fetch_opts *o, const char *stamp)
 	if ((r = send_cmd(pc, "APOP", o->user, hex)) != ST_OK ||
 	    (r = pc_status(pc, &st, "APOP")) != ST_OK)
 		return r;
-	return verdict(o, AUTH_APOP, &st);
+	return verdict(o, "apop", &st);
+}
+
+/* The SASL mechanisms an --auth value may use. */
+static unsigned
+wanted(enum auth_mech m)
+{
+	switch (m) {
+	case AUTH_PLAIN: return SASL_MECH_PLAIN;
+	case AUTH_SCRAM_SHA_256:
+		return SASL_MECH_SCRAM_SHA_256 | SASL_MECH_SCRAM_SHA_256_PLUS;
+	case AUTH_OAUTHBEARER: return SASL_MECH_OAUTHBEARER;
+	case AUTH_XOAUTH2: return SASL_MECH_XOAUTH2;
+	default: return 0;
+	}
+}
+
+/* auto: the strongest mechanism offered that is safe here. */
+static enum auth_mech
+choose(struct pconn *pc, const struct auth_in *in, int clear_ok)
+{
+	unsigned char cb[64];
+	int cbind = tls_endpoint_hash(&pc->tc, cb, sizeof cb) > 0;
+
+	switch (sasl_choose(in->sasl, clear_ok, cbind)) {
+	case SASL_MECH_SCRAM_SHA_256_PLUS:
+	case SASL_MECH_SCRAM_SHA_256:
+		return AUTH_SCRAM_SHA_256;
+	case SASL_MECH_PLAIN:
+		return AUTH_PLAIN;
+	default:
+		/* CAPA listed SASL but neither USER nor a usable
+		 * mechanism: nothing auto may send. */
+		if ((in->caps & POP3_CAP_SASL) && !(in->caps & POP3_CAP_USER))
+			return AUTH_AUTO;
+		return AUTH_USER;
+	}
 }
 
 enum status
-auth_login(struct pconn *pc, const struct fetch_opts *o, unsigned caps,
-    const char *apop_stamp)
+auth_login(struct pconn *pc, const struct fetch_opts *o,
+    const struct auth_in *in)
 {
+	int clear_ok = tls_active(&pc->tc) || o->tls == TLSM_NONE;
 	enum auth_mech m = o->auth;
+	size_t i;
 
-	if (m == AUTH_AUTO)
-		m = (caps & POP3_SASL_PLAIN) ? AUTH_PLAIN : AUTH_USER;
+	if (m == AUTH_AUTO && (m = choose(pc, in, clear_ok)) == AUTH_AUTO) {
+		log_error("no-mechanism", "host=%s reason=\"the server offers "
+		    "no mechanism --auth=auto may use; choose one with "
+		    "--auth\"", o->host);
+		return ST_UNAVAILABLE;
+	}
+	if (wanted(m) != 0 && (in->caps & POP3_CAP_SASL) &&
+	    (in->sasl & wanted(m)) == 0) {
+		for (i = 0; names[i].mech != m; i++)
+			;
+		log_error("mechanism-not-offered", "host=%s mech=%s reason="
+		    "\"not in the server's CAPA SASL list\"", o->host,
+		    names[i].name);
+		return ST_UNAVAILABLE;
+	}
+	if (!clear_ok && (m == AUTH_PLAIN || m == AUTH_USER)) {
+		log_error("cleartext-refused", "host=%s reason=\"no TLS: "
+		    "the password would cross the network in clear text\"",
+		    o->host);
+		return ST_UNAVAILABLE;
+	}
 	switch (m) {
 	case AUTH_PLAIN:
-		return login_plain(pc, o);
-	case AUTH_USER:
-		return login_user(pc, o);
+		return login_plain(pc, o, in->secret);
+	case AUTH_SCRAM_SHA_256:
+		return login_scram(pc, o, in->secret, in->sasl);
+	case AUTH_OAUTHBEARER:
+	case AUTH_XOAUTH2:
+		return login_oauth(pc, o, in->secret, m == AUTH_XOAUTH2);
 	case AUTH_APOP:
-		return login_apop(pc, o, apop_stamp);
+		return login_apop(pc, o, in->secret, in->apop_stamp);
 	default:
-		log_error("auth-unsupported", "mech=%s reason=\"not supported "
-		    "yet\"", mech_name(m));
-		return ST_CONFIG;
+		return login_user(pc, o, in->secret);
 	}
 }

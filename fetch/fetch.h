@@ -22,6 +22,7 @@ enum auth_mech { AUTH_AUTO, AUTH_PLAIN, AUTH_USER, AUTH_APOP,
 struct fetch_opts {
 	const char *host, *port, *user, *cafile, *spool;
 	char *password;			/* owned; wiped at exit */
+	const char *pwcmd;		/* --password-command: run per session */
 	unsigned char pin[TLS_PIN_LEN];
 	int have_pin, keep, timeout;
 	enum tls_mode tls;
@@ -96,10 +97,35 @@ enum status fetch_session(const struct fetch_opts *o, struct spool *sp,
 
 /* ---- auth.c: log in with the configured mechanism. */
 struct pconn;
+struct auth_in {
+	const char *secret;	/* password or bearer token */
+	unsigned caps;		/* POP3_CAP_* from CAPA */
+	unsigned sasl;		/* SASL_MECH_* named by CAPA's SASL line */
+	const char *apop_stamp;	/* NULL: none (or it came before STLS) */
+};
 enum status auth_login(struct pconn *pc, const struct fetch_opts *o,
-    unsigned caps, const char *apop_stamp);
+    const struct auth_in *in);
 /* "plain" etc. -> mechanism; -1 for an unknown name. */
 int auth_parse(const char *name, enum auth_mech *m);
+
+/* ---- secret.c: where the password or token comes from. */
+/*
+ * --password-file FILE (first line), else $MDROP_PASSWORD, into
+ * o->password (malloc'd). Not called with --password-command. ST_OK or
+ * ST_CONFIG (logged, naming the file).
+ */
+enum status secret_load(struct fetch_opts *o, const char *file);
+/*
+ * Run --password-command: /bin/sh -c CMD with a minimal environment,
+ * stdin /dev/null, within timeout_s seconds. The first line of its
+ * stdout (without CR/LF) goes to *out (malloc'd; the caller wipes and
+ * frees it). Exit status not 0, a signal, a timeout, no output or an
+ * empty first line: ST_CONFIG, logged naming the command, never its
+ * output.
+ */
+enum status secret_command(const char *cmd, int timeout_s, char **out);
+/* Wipe and free a secret; NULL is fine. */
+void secret_free(char *s);
 
 /* ---- session.c: the connection as auth.c needs it. */
 struct pconn {

@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "common/log.h"
 #include "fetch/fetch.h"
 
@@ -42,10 +40,10 @@ static const char usage_text[] =
 "  -p, --port PORT            default 995 (implicit TLS), else 110\n"
 "  -u, --user NAME            login name (required)\n"
 "      --password-file FILE   first line is the password\n"
-"      --password-command CMD first line of CMD's output\n"
+"      --password-command CMD first line of CMD's output, per session\n"
 "                             (default: $MDROP_PASSWORD)\n"
-"      --auth MECH            auto|plain|user|apop (scram-sha-256,\n"
-"                             oauthbearer, xoauth2: not yet)\n"
+"      --auth MECH            auto (default) | scram-sha-256 | plain |\n"
+"                             user | apop | oauthbearer | xoauth2\n"
 "      --tls MODE             implicit (default) | starttls | none\n"
 "      --cafile FILE          trust anchors (default: system store)\n"
 "      --fingerprint HEX      pin the server certificate's SHA-256\n"
@@ -73,61 +71,6 @@ parse_num(const char *s, uint64_t max, uint64_t *v)
 
 	return pop3_parse_u64(s, strlen(s), &pos, max, v) == 0 &&
 	    s[pos] == '\0' ? 0 : -1;
-}
-
-/* First line of a password file or command, without its line end. */
-static char *
-first_line(FILE *f)
-{
-	char *line = calloc(1, 1024);
-	size_t len;
-
-	if (line == NULL || fgets(line, 1024, f) == NULL) {
-		free(line);
-		return NULL;
-	}
-	len = strcspn(line, "\r\n");
-	line[len] = '\0';
-	return line;
-}
-
-static enum status
-get_password(struct fetch_opts *o, const char *file, const char *cmd)
-{
-	const char *env = getenv("MDROP_PASSWORD");
-	char qf[LOG_QUOTE_MAX];
-
-	if (file != NULL) {
-		FILE *f = fopen(file, "re");
-
-		if (f == NULL || (o->password = first_line(f)) == NULL) {
-			log_error("cannot-read", "file=%s error=%s",
-			    log_quote(qf, sizeof qf, file),
-			    f == NULL ? strerror(errno) : "empty");
-			if (f != NULL)
-				fclose(f);
-			return ST_CONFIG;
-		}
-		fclose(f);
-	} else if (cmd != NULL) {
-		FILE *f = popen(cmd, "r");	/* /bin/sh -c CMD */
-		int rc;
-
-		o->password = f != NULL ? first_line(f) : NULL;
-		rc = f != NULL ? pclose(f) : -1;
-		if (o->password == NULL || rc != 0) {
-			log_error("password-command-failed", "command=%s",
-			    log_quote(qf, sizeof qf, cmd));
-			return ST_CONFIG;
-		}
-	} else if (env != NULL)
-		o->password = strdup(env);
-	if (o->password == NULL || o->password[0] == '\0') {
-		log_error("no-password", "reason=\"give --password-file, "
-		    "--password-command or $MDROP_PASSWORD\"");
-		return ST_CONFIG;
-	}
-	return ST_OK;
 }
 
 enum { O_PWFILE = 256, O_PWCMD, O_AUTH, O_TLS, O_CAFILE, O_FPR, O_KEEP,
@@ -225,11 +168,16 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
 		return usage("--user holds a line break");
 	if (o->port == NULL)
 		o->port = o->tls == TLSM_IMPLICIT ? "995" : "110";
-	if (o->auth >= AUTH_SCRAM_SHA_256) {
-		log_error("auth-unsupported", "reason=\"not supported yet\"");
-		return ST_CONFIG;
-	}
-	return get_password(o, pwfile, pwcmd);
+	if (pwfile != NULL && pwcmd != NULL)
+		return usage("--password-file and --password-command exclude "
+		    "each other");
+	if (pwcmd == NULL)
+		return secret_load(o, pwfile);
+	if (getenv("MDROP_PASSWORD") != NULL)
+		log_debug("password-source", "using=--password-command "
+		    "ignored=MDROP_PASSWORD");
+	o->pwcmd = pwcmd;
+	return ST_OK;
 }
 
 /* Paths still waiting in SPOOL/new (deliveries to retry) go out first. */
@@ -255,11 +203,8 @@ print_waiting(struct spool *sp)
 static int
 finish(struct fetch_opts *o, enum status st)
 {
-	if (o->password != NULL) {
-		OPENSSL_cleanse(o->password, strlen(o->password));
-		free(o->password);
-		o->password = NULL;
-	}
+	secret_free(o->password);
+	o->password = NULL;
 	return status_exitcode(st);
 }
 

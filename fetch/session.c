@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sasl.h"
 #include "fetch/fetch.h"
 
 #define WINDOW		8	/* commands in flight with PIPELINING */
@@ -45,7 +46,8 @@ struct session {
 	struct fetch_stats *stats;
 	struct notes notes;
 	int have_notes, have_uidl;
-	unsigned caps;
+	unsigned caps, sasl;		/* POP3_CAP_*, SASL_MECH_* */
+	char *secret;			/* from --password-command; wiped */
 	uint32_t count;
 	struct msg *msgs;		/* [count + 1], by message number */
 	uint32_t *retr, *dele;		/* queues of message numbers */
@@ -205,6 +207,7 @@ static enum status
 capa_cb(struct session *s, const char *line, size_t len)
 {
 	pop3_capa_line(line, len, &s->caps);
+	sasl_capa_line(line, len, &s->sasl);
 	return ST_OK;
 }
 
@@ -215,6 +218,7 @@ capa(struct session *s)
 	enum status r;
 
 	s->caps = 0;
+	s->sasl = 0;
 	if ((r = pc_send(&s->pc, "CAPA", "CAPA")) != ST_OK ||
 	    (r = pc_status(&s->pc, &st, "CAPA")) != ST_OK)
 		return r;
@@ -244,6 +248,7 @@ static enum status
 greet_and_login(struct session *s)
 {
 	char stamp[POP3_STAMP_MAX + 1], qt[LOG_QUOTE_MAX];
+	struct auth_in in;
 	struct pop3_status st;
 	enum status r;
 	int have_stamp;
@@ -293,7 +298,11 @@ greet_and_login(struct session *s)
 	} else if (s->o->tls == TLSM_NONE)
 		log_warn("no-tls", "host=%s reason=\"--tls=none: password and "
 		    "mail cross the network in clear text\"", s->o->host);
-	return auth_login(&s->pc, s->o, s->caps, have_stamp ? stamp : NULL);
+	in.secret = s->secret != NULL ? s->secret : s->o->password;
+	in.caps = s->caps;
+	in.sasl = s->sasl;
+	in.apop_stamp = have_stamp ? stamp : NULL;
+	return auth_login(&s->pc, s->o, &in);
 }
 
 /* ---- listings ---- */
@@ -782,7 +791,12 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 		free(s);
 		return ST_IOERR;
 	}
-	r = greet_and_login(s);
+	/* The command runs before connecting: a broken helper costs no
+	 * server connection, and a fresh token is used at once. */
+	r = o->pwcmd != NULL ? secret_command(o->pwcmd, o->timeout,
+	    &s->secret) : ST_OK;
+	if (r == ST_OK)
+		r = greet_and_login(s);
 	if (r == ST_OK)
 		r = listings(s);
 	if (r == ST_OK)
@@ -809,6 +823,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	    (unsigned long long)stats->deleted, (unsigned long long)left,
 	    (mono_ms() - s->t0) / 1000);
 	notes_close(&s->notes);
+	secret_free(s->secret);
 	free(s->msgs);
 	free(s->retr);
 	free(s->dele);

@@ -332,7 +332,7 @@ stop_fake
 
 # 18. usage and configuration errors.
 exit_is 64 "no SPOOL" sh -c "mdrop-fetch -h x -u y 2>/dev/null"
-exit_is 78 "scram not yet" sh -c "mdrop-fetch -h x -u y --auth scram-sha-256 $TESTDIR/s 2>/dev/null"
+exit_is 64 "--password-file with --password-command" sh -c "mdrop-fetch -h x -u y --password-file /dev/null --password-command true $TESTDIR/s 2>/dev/null"
 MDROP_PASSWORD= exit_is 78 "no password" sh -c "mdrop-fetch -h x -u y $TESTDIR/s 2>/dev/null"
 exit_is 0 "--version" sh -c "mdrop-fetch --version >/dev/null"
 exit_is 74 "--help to /dev/full" sh -c 'mdrop-fetch --help > /dev/full'

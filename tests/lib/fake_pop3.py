@@ -34,11 +34,28 @@ Scenario options (--opt, repeatable):
   capa-endless      CAPA never ends (sends capability lines forever)
   uidl-extra        UIDL numbers its last message 99, beyond STAT's count
   slow-retr=SECS    wait SECS (float) before each RETR reply
+  sasl=M1,M2,...    announce SASL M1 M2 ... and accept AUTH with them:
+                    PLAIN, SCRAM-SHA-256, SCRAM-SHA-256-PLUS (channel
+                    binding tls-server-end-point, computed from --cert:
+                    SHA-256 of its DER form), OAUTHBEARER, XOAUTH2 (the
+                    --password is the bearer token; the decoded message
+                    must be byte-exact). A "SASL-IN: MECH HEX" line logs
+                    what each exchange decoded from the client (its first
+                    message), "SCRAM-GS2: HEADER" the SCRAM gs2 header.
+                    A wrong SCRAM proof is answered "e=invalid-proof".
+  no-user           do not announce USER in CAPA
+  oauth-fail        OAUTHBEARER/XOAUTH2: answer with the base64 JSON error
+                    challenge, then (after the client's reply, logged)
+                    "-ERR [AUTH] invalid token"
+  scram-bad-verifier  SCRAM: a wrong v= in the server-final message
+  scram-skip-final    SCRAM: "+OK" instead of the server-final message
+  scram-e=TEXT      SCRAM: server-final "e=TEXT"
 """
 import argparse
 import base64
 import glob
 import hashlib
+import hmac
 import os
 import socket
 import ssl
@@ -120,6 +137,133 @@ class Conn:
         return line
 
 
+def b64d(data):
+    return base64.b64decode(data, validate=True)
+
+
+def b64e(data):
+    return base64.b64encode(data).decode()
+
+
+def cert_endpoint(a):
+    """RFC 5929 tls-server-end-point of --cert (signed with SHA-256)."""
+    with open(a.cert) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    return hashlib.sha256(der).digest()
+
+
+def sasl_auth(conn, a, mech, ir):
+    """One AUTH exchange. True: logged in; False: answer -ERR [AUTH]
+    (the caller does); None: already answered."""
+    o = a.opts
+    mech = mech.upper()
+    offered = o.get("sasl", "PLAIN").upper().split(",")
+    if mech not in offered and not (mech == "PLAIN" and "sasl-plain" in o):
+        conn.line("-ERR unsupported mechanism")
+        return None
+    if ir == b"":
+        conn.line("+ ")
+        ir = conn.readline()
+        if ir is None:
+            return None
+    elif ir == b"=":
+        ir = b""
+    if ir == b"*":
+        conn.line("-ERR [AUTH] cancelled")
+        return None
+    try:
+        first = b64d(ir)
+    except ValueError:
+        conn.line("-ERR bad base64")
+        return None
+    conn.log.write(("SASL-IN: %s %s\n" % (mech, first.hex())).encode())
+    conn.log.flush()
+    user, pw = a.user.encode(), a.password.encode()
+    if mech == "PLAIN":
+        return first == b"\0" + user + b"\0" + pw
+    if mech in ("OAUTHBEARER", "XOAUTH2"):
+        if mech == "OAUTHBEARER":
+            want = b"n,a=" + user + b",\x01auth=Bearer " + pw + b"\x01\x01"
+        else:
+            want = b"user=" + user + b"\x01auth=Bearer " + pw + b"\x01\x01"
+        if "oauth-fail" not in o and first == want:
+            return True
+        err = b'{"status":"invalid_token","scope":"https://mail.test/pop",' \
+            b'"schemes":"Bearer"}'
+        conn.line("+ " + b64e(err))
+        reply = conn.readline()
+        if reply is None:
+            return None
+        conn.line("-ERR [AUTH] invalid token")
+        return None
+    return scram(conn, a, mech, first)
+
+
+def scram(conn, a, mech, first):
+    o = a.opts
+    plus = mech.endswith("-PLUS")
+    parts = first.split(b",", 2)
+    if len(parts) != 3:
+        conn.line("-ERR bad client-first")
+        return None
+    gs2 = parts[0] + b"," + parts[1] + b","
+    conn.log.write(b"SCRAM-GS2: " + gs2 + b"\n")
+    conn.log.flush()
+    if plus and parts[0] != b"p=tls-server-end-point":
+        conn.line("-ERR [AUTH] -PLUS without channel binding")
+        return None
+    offered = o.get("sasl", "").upper().split(",")
+    if not plus and parts[0] == b"y" and "SCRAM-SHA-256-PLUS" in offered:
+        conn.line("-ERR [AUTH] downgrade detected")
+        return None
+    bare = parts[2]
+    attrs = dict(kv.split(b"=", 1) for kv in bare.split(b","))
+    cnonce = attrs[b"r"]
+    snonce = cnonce + b"fakeServerNonce"
+    salt, iters = b"fake-salt-16byte", 4096
+    sfirst = b"r=" + snonce + b",s=" + base64.b64encode(salt) + \
+        b",i=" + str(iters).encode()
+    conn.line("+ " + b64e(sfirst))
+    line = conn.readline()
+    if line is None:
+        return None
+    if line == b"*":
+        conn.line("-ERR [AUTH] cancelled")
+        return None
+    cfinal = b64d(line)
+    without, _, proof = cfinal.rpartition(b",p=")
+    cb = gs2 + (cert_endpoint(a) if plus else b"")
+    if without != b"c=" + base64.b64encode(cb) + b",r=" + snonce:
+        conn.line("-ERR [AUTH] channel binding or nonce mismatch")
+        return None
+    authmsg = bare + b"," + sfirst + b"," + without
+    salted = hashlib.pbkdf2_hmac("sha256", a.password.encode(), salt, iters)
+    ckey = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored = hashlib.sha256(ckey).digest()
+    csig = hmac.new(stored, authmsg, hashlib.sha256).digest()
+    want = bytes(x ^ y for x, y in zip(ckey, csig))
+    skey = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    ssig = hmac.new(skey, authmsg, hashlib.sha256).digest()
+    if "scram-skip-final" in o:
+        return True
+    if "scram-e" in o:
+        sfinal = b"e=" + o["scram-e"].encode()
+    elif base64.b64decode(proof) != want:
+        sfinal = b"e=invalid-proof"
+    elif "scram-bad-verifier" in o:
+        sfinal = b"v=" + base64.b64encode(bytes(32))
+    else:
+        sfinal = b"v=" + base64.b64encode(ssig)
+    conn.line("+ " + b64e(sfinal))
+    line = conn.readline()
+    if line is None:
+        return None
+    if line != b"" or not sfinal.startswith(b"v="):
+        conn.line("-ERR [AUTH] authentication failed")
+        return None
+    return True
+
+
 def session(conn, a, msgs, ctx):
     o = a.opts
     stamp = "<%d.%d@fake.test>" % (os.getpid(), int(time.time()))
@@ -146,6 +290,8 @@ def session(conn, a, msgs, ctx):
                 while True:
                     conn.line("X-FILLER " + "y" * 100)
             caps = ["USER", "UIDL", "TOP", "RESP-CODES", "AUTH-RESP-CODE"]
+            if "no-user" in o:
+                caps.remove("USER")
             if a.tls == "starttls" and "nostls" not in o and \
                     not isinstance(conn.sock, ssl.SSLSocket):
                 caps.append("STLS")
@@ -153,6 +299,8 @@ def session(conn, a, msgs, ctx):
                 caps.append("PIPELINING")
             if "sasl-plain" in o:
                 caps.append("SASL PLAIN")
+            elif "sasl" in o:
+                caps.append("SASL " + o["sasl"].replace(",", " "))
             for c in caps:
                 conn.line(c)
             conn.line(".")
@@ -177,15 +325,16 @@ def session(conn, a, msgs, ctx):
             ok = False
             if cmd == "PASS":
                 ok = user == a.user and arg.decode() == a.password
-            elif cmd == "AUTH":
+            elif cmd == "AUTH" and "pass-err" not in o:
                 mech, _, ir = arg.partition(b" ")
                 try:
-                    dec = base64.b64decode(ir)
-                    ok = mech.upper() == b"PLAIN" and \
-                        dec == b"\0" + a.user.encode() + b"\0" + \
-                        a.password.encode()
-                except Exception:
-                    ok = False
+                    ok = sasl_auth(conn, a, mech.decode("ascii", "replace"),
+                                   ir)
+                except (ValueError, KeyError):
+                    conn.line("-ERR [AUTH] malformed SASL message")
+                    ok = None
+                if ok is None:
+                    continue
             else:
                 u, _, digest = arg.partition(b" ")
                 want = hashlib.md5((stamp + a.password).encode()).hexdigest()

@@ -70,6 +70,7 @@ struct note {
 
 struct notes {
 	int dirfd, tmpfd, newfd;	/* spool dirs, not owned */
+	const char *spool;		/* spool path, for printing recovered names */
 	char file[64];
 	int fd;				/* O_APPEND, -1 when closed */
 	struct note **tab;

@@ -163,6 +163,11 @@ recover(struct notes *n, const char *name)
 	if (renameat(n->tmpfd, tmpname, n->newfd, name) < 0)
 		return -1;
 	log_info("recovered", "file=new/%s", name);
+	/* The waiting paths were printed before the notes were read: print
+	 * this one too, or it would wait for the next run (it is durable once
+	 * load() has fsynced new/, before anything is flushed to stdout). */
+	if (out_push(n->spool, name) < 0)
+		return -1;
 	return 1;
 }
 
@@ -278,6 +283,7 @@ notes_open(struct notes *n, const struct spool *sp, const char *user,
 	memset(n, 0, sizeof *n);
 	n->fd = -1;
 	n->dirfd = sp->dirfd;
+	n->spool = sp->path;
 	n->tmpfd = sp->tmpfd;
 	n->newfd = sp->newfd;
 	len = snprintf(key, sizeof key, "%s\n%s", user, host);

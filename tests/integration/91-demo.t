@@ -51,7 +51,7 @@ for round in 1 2; do
 	    "run $round: table: every copy where its envelope says"
 	ok "run $round: says all landed" grep -q '^demo: all 52 copies landed' "$TESTDIR/out.$round"
 	pid=$(cat "$DEMO/dovecot.pid" 2>/dev/null)
-	ok "run $round: its Dovecot (pid ${pid:-?}) is gone" sh -c "test -n '$pid' && ! kill -0 '$pid' 2>/dev/null"
+	ok "run $round: its Dovecot (pid ${pid:-?}) is gone" sh -c ". \"$TOP/tests/lib/dovecot.sh\"; test -n '$pid' && ! dovecot_alive '$pid'"
 done
 
 # The filesystem, independently of the demo's table.

@@ -32,6 +32,7 @@
 #define LINE_CAP	(SASL_SECRET_MAX + 2)	/* secret, CR, NUL */
 #define ENV_MAX		16
 #define FD_CLOSE_MAX	4096
+#define DRAIN_MAX	(1 << 20)	/* output after the first line */
 
 /* Names kept in the command's environment; everything else is dropped. */
 static const char *const keep_env[] = {
@@ -144,6 +145,7 @@ child(const char *cmd, int wfd, char **envp)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGPIPE, &sa, NULL);
+	setpgid(0, 0);	/* its own group: a timeout kills the whole pipeline */
 	if (dup2(wfd, 1) < 0)
 		_exit(126);
 	if ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd != 0) {
@@ -160,12 +162,15 @@ child(const char *cmd, int wfd, char **envp)
 /*
  * Read the child's output until EOF or the deadline: the first line
  * into buf (size LINE_CAP), the rest drained. Returns 0, -1 (timeout),
- * -2 (first line too long), -3 (read error).
+ * -2 (first line too long), -3 (read error), -4 (SIGTERM), -5 (a NUL
+ * in the first line: it would silently cut the secret), -6 (more than
+ * DRAIN_MAX bytes after it: a helper that never stops).
  */
 static int
 read_output(int fd, char *buf, size_t *len, int *have_nl, long long deadline)
 {
 	char chunk[4096];
+	size_t drained = 0;
 
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
@@ -175,6 +180,8 @@ read_output(int fd, char *buf, size_t *len, int *have_nl, long long deadline)
 
 		if (left <= 0)
 			return -1;
+		if (fetch_stop)
+			return -4;
 		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -189,14 +196,18 @@ read_output(int fd, char *buf, size_t *len, int *have_nl, long long deadline)
 			return -3;
 		if (r == 0)
 			break;
+		if (*have_nl && (drained += (size_t)r) > DRAIN_MAX)
+			return -6;
 		for (i = 0; i < (size_t)r && !*have_nl; i++) {
 			if (chunk[i] == '\n') {
 				*have_nl = 1;
 				break;
 			}
-			if (*len + 1 >= LINE_CAP) {
+			if (*len + 1 >= LINE_CAP || chunk[i] == '\0') {
+				int nul = chunk[i] == '\0';
+
 				OPENSSL_cleanse(chunk, sizeof chunk);
-				return -2;
+				return nul ? -5 : -2;
 			}
 			buf[(*len)++] = chunk[i];
 		}
@@ -228,6 +239,8 @@ secret_command(const char *cmd, int timeout_s, char **out)
 	pid = fork();
 	if (pid == 0)
 		child(cmd, p[1], envp);
+	if (pid > 0)
+		setpgid(pid, pid);	/* also here: no race with kill below */
 	close(p[1]);
 	free_env(envp);
 	if (pid < 0) {
@@ -240,8 +253,8 @@ secret_command(const char *cmd, int timeout_s, char **out)
 	rc = read_output(p[0], buf, &len, &have_nl,
 	    mono_ms() + (long long)timeout_s * 1000);
 	close(p[0]);
-	if (rc != 0)
-		kill(pid, SIGKILL);	/* never wait on a stuck helper */
+	if (rc != 0 && kill(-pid, SIGKILL) < 0)	/* never wait on a stuck */
+		kill(pid, SIGKILL);			/* helper */
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
 	if (rc == 0 && len > 0 && buf[len - 1] == '\r')
@@ -253,6 +266,12 @@ secret_command(const char *cmd, int timeout_s, char **out)
 		    SASL_SECRET_MAX);
 	else if (rc == -3)
 		snprintf(why, sizeof why, "read error");
+	else if (rc == -4)
+		snprintf(why, sizeof why, "interrupted");
+	else if (rc == -5)
+		snprintf(why, sizeof why, "NUL byte in the first line");
+	else if (rc == -6)
+		snprintf(why, sizeof why, "over 1 MiB of output");
 	else if (WIFSIGNALED(wst))
 		snprintf(why, sizeof why, "killed by signal %d",
 		    WTERMSIG(wst));
@@ -269,5 +288,5 @@ secret_command(const char *cmd, int timeout_s, char **out)
 	free(buf);
 	log_error("password-command-failed", "command=%s reason=\"%s\"",
 	    log_quote(qc, sizeof qc, cmd), why);
-	return ST_CONFIG;
+	return rc == -4 ? ST_TEMPFAIL : ST_CONFIG;
 }

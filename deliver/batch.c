@@ -68,6 +68,7 @@ struct batch {
 	size_t ngroups;
 	struct sref *spools;
 	char *taint;		/* PATH of the last broken record */
+	int out_failed;		/* stdout write error already logged */
 };
 
 struct batch *
@@ -615,6 +616,7 @@ batch_commit(struct batch *b)
 			st = status_worse(st, ST_TEMPFAIL);
 		}
 	}
+	errno = 0;	/* so that a stdout error below is named rightly */
 	for (g = b->head; g != NULL; g = g->next) {
 		for (i = g->printed; i < g->msg.nrcpt; i++)
 			if (g->fresh[i])
@@ -623,8 +625,15 @@ batch_commit(struct batch *b)
 				    DL_FAIL ? ST_NOUSER : ST_TEMPFAIL);
 		st = status_worse(st, print_results(b, g));
 	}
-	if (fflush(b->out) != 0 || ferror(b->out))
+	if (fflush(b->out) != 0 || ferror(b->out)) {
+		int e = errno;
+
 		st = status_worse(st, ST_IOERR);
+		if (!b->out_failed)	/* the reader is gone: say so once */
+			log_error("write", "file=stdout error=\"%s\"",
+			    strerror(e != 0 ? e : EIO));
+		b->out_failed = 1;
+	}
 	for (g = b->head; g != NULL; g = g->next)
 		if (g->closed)
 			st = status_worse(st, finish(g));

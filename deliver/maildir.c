@@ -27,6 +27,7 @@
 #include "deliver/maildir.h"
 
 #define COPY_BUF (64 * 1024)
+#define HEAD_SCAN COPY_BUF	/* header bytes searched for Return-Path: */
 #define PENDING_MAX 256		/* new/ dirs awaiting fsync before a forced commit */
 
 struct pending {
@@ -302,22 +303,60 @@ add_pending(struct maildir *m, int fd, struct dl_msg *msg, size_t idx)
 	m->npend++;
 }
 
-/* Lines to put above the message; returns their length, or -1. */
+/*
+ * Is there a Return-Path: header line above the first Received: (the
+ * ISP's final-delivery block)? buf holds the first len bytes of the
+ * message; all when whole != 0. Only those bytes are looked at: a
+ * header longer than the buffer counts as having none beyond it.
+ */
 static int
-prepend_lines(const struct dl_msg *msg, const char *rcpt, char *out, size_t n)
+has_return_path(const char *buf, size_t len, int whole)
 {
-	char top[1024];
-	ssize_t got = pread(msg->fd, top, sizeof top - 1, 0);
-	size_t linelen;
+	size_t i = 0;
+
+	while (i < len) {
+		const char *line = buf + i, *nl = memchr(line, '\n', len - i);
+		size_t llen = nl != NULL ? (size_t)(nl - line) : len - i;
+
+		if (nl == NULL && !whole)
+			return 0;	/* cut by the scan limit */
+		if (llen == 0 || (llen >= 9 &&
+		    strncasecmp(line, "Received:", 9) == 0))
+			return 0;	/* end of header, or the ISP's hops */
+		if (llen >= 12 && strncasecmp(line, "Return-Path:", 12) == 0)
+			return 1;
+		i += llen + 1;
+	}
+	return 0;
+}
+
+/*
+ * Read the top of the message (at most HEAD_SCAN bytes) into m->buf and
+ * build the lines to put above it into out (size n). Returns their
+ * length, or -1; *got is how many bytes of the message m->buf now holds.
+ */
+static int
+prepend_lines(struct maildir *m, const struct dl_msg *msg, const char *rcpt,
+    char *out, size_t n, size_t *got)
+{
+	size_t linelen, have = 0;
 	int len = 0, dtlen;
 	char *nl;
 
-	if (got < 0)
-		return -1;
-	top[got] = '\0';
-	nl = memchr(top, '\n', (size_t)got);
-	linelen = nl != NULL ? (size_t)(nl - top) + 1 : (size_t)got;
-	if (linelen < 12 || strncasecmp(top, "Return-Path:", 12) != 0)
+	while (have < HEAD_SCAN) {
+		ssize_t r = pread(msg->fd, m->buf + have, HEAD_SCAN - have,
+		    (off_t)have);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	*got = have;
+	if (!has_return_path(m->buf, have, have < HEAD_SCAN))
 		len = snprintf(out, n, "Return-Path: <%s>\n", msg->sender);
 	if (len < 0 || (size_t)len >= n)
 		goto toolong;
@@ -325,7 +364,9 @@ prepend_lines(const struct dl_msg *msg, const char *rcpt, char *out, size_t n)
 	if (dtlen < 0 || (size_t)dtlen >= n - (size_t)len)
 		goto toolong;
 	/* the topmost line is already exactly ours: do not add a second */
-	if (linelen == (size_t)dtlen && memcmp(top, out + len, linelen) == 0)
+	nl = memchr(m->buf, '\n', have);
+	linelen = nl != NULL ? (size_t)(nl - m->buf) + 1 : have;
+	if (linelen == (size_t)dtlen && memcmp(m->buf, out + len, linelen) == 0)
 		dtlen = 0;
 	return len + dtlen;
 toolong:
@@ -333,27 +374,31 @@ toolong:
 	return -1;
 }
 
-/* Write the copy into tmp/. Returns 0 or -1 (errno; EAGAIN: spool changed). */
+/*
+ * Write the copy into tmp/: head, the got bytes already in m->buf, the
+ * rest of the spool file. Returns 0 or -1 (errno; EAGAIN: spool changed).
+ */
 static int
 copy_message(struct maildir *m, const struct dl_msg *msg, struct md_tmp *t,
-    const char *head, size_t headlen)
+    const char *head, size_t headlen, size_t got)
 {
-	uint64_t off = 0;
+	uint64_t off = got;
 
-	if (md_tmp_write(t, head, headlen) < 0)
+	if (md_tmp_write(t, head, headlen) < 0 ||
+	    (got > 0 && md_tmp_write(t, m->buf, got) < 0))
 		return -1;
 	for (;;) {
-		ssize_t got = pread(msg->fd, m->buf, sizeof m->buf, (off_t)off);
+		ssize_t r = pread(msg->fd, m->buf, sizeof m->buf, (off_t)off);
 
-		if (got < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (got < 0)
+		if (r < 0)
 			return -1;
-		if (got == 0)
+		if (r == 0)
 			break;
-		if (md_tmp_write(t, m->buf, (size_t)got) < 0)
+		if (md_tmp_write(t, m->buf, (size_t)r) < 0)
 			return -1;
-		off += (uint64_t)got;
+		off += (uint64_t)r;
 	}
 	if (off != msg->size) {
 		errno = EAGAIN;
@@ -369,6 +414,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 	char base[MD_NAME_MAX], name[MD_NAME_MAX], head[2 * REC_LINE_MAX + 64];
 	struct md_tmp t;
 	struct mdir d;
+	size_t got;
 	int headlen;
 
 	if (maildir_base(base, sizeof base, msg->name, r->addr) < 0) {
@@ -392,7 +438,8 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		setr(r, DL_OK, "already delivered: %s/cur/%s", d.path, name);
 		goto keep;
 	}
-	if ((headlen = prepend_lines(msg, r->addr, head, sizeof head)) < 0) {
+	if ((headlen = prepend_lines(m, msg, r->addr, head, sizeof head,
+	    &got)) < 0) {
 		set_error(r, msg->path, errno, 1);
 		goto out;
 	}
@@ -400,7 +447,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, d.path, errno, 1);
 		goto out;
 	}
-	if (copy_message(m, msg, &t, head, (size_t)headlen) < 0) {
+	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0) {
 		int e = errno;
 
 		md_tmp_discard(&t);

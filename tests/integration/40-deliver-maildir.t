@@ -51,6 +51,30 @@ is_file_bytes "$f1" "$D/want" "Return-Path at the top: not added again"
 printf 'Return-Path: <>\nDelivered-To: d@ex.org\nX: 2\n\nb\n' >"$D/want"
 is_file_bytes "$f2" "$D/want" "own Delivered-To at the top: not doubled; null sender <>"
 
+# --- Return-Path anywhere above the first Received: is the ISP's ----------
+printf 'Delivered-To: rp@ex.org\nReturn-Path: <s@x.org>\nReceived: from a\nX: 3\n\nb\n' >"$SP/new/115.M1P1.h"
+printf 'Delivered-To: isp@ex.org\nreturn-path:<s@x.org>\nX: 4\n\nb\n' >"$SP/new/116.M1P1.h"
+printf 'Delivered-To: rp@ex.org\nReceived: from a\nReturn-Path: <forged@x.org>\nX: 5\n\nb\n' >"$SP/new/117.M1P1.h"
+printf 'X: 6\n\nReturn-Path: <body@x.org>\n' >"$SP/new/118.M1P1.h"
+{ printf 'Delivered-To: rp@ex.org\n'; i=0; while [ $i -lt 1200 ]; do printf 'X-Pad-%04d: %060d\n' $i 0; i=$((i+1)); done
+  printf 'Return-Path: <far@x.org>\nX: 7\n\nb\n'; } >"$SP/new/119.M1P1.h"
+printf 'Delivered-To: rp@ex.org\nReturn-Path: <s@x.org>' >"$SP/new/120.M1P1.h"
+for n in 115 116 117 118 119 120; do cp "$SP/new/$n.M1P1.h" "$D/orig$n"; done
+{ for n in 115 116 117 118 119 120; do rec "$SP/new/$n.M1P1.h" rp@ex.org s@x.org; done; } >"$D/in"
+exit_is 0 "Return-Path cases delivered" deliver <"$D/in"
+rpfile() { grep -l "$1" "$M"/ex.org/rp/Maildir/new/* | head -1; }
+is_file_bytes "$(rpfile 'X: 3')" "$D/orig115" "Return-Path as the second line, above Received: not added; own Delivered-To not doubled"
+{ printf 'Delivered-To: rp@ex.org\n'; cat "$D/orig116"; } >"$D/want"
+is_file_bytes "$(rpfile 'X: 4')" "$D/want" "return-path: in any case, no Received: at all: not added"
+{ printf 'Return-Path: <s@x.org>\n'; cat "$D/orig117"; } >"$D/want"
+is_file_bytes "$(rpfile 'X: 5')" "$D/want" "Return-Path only below the first Received: prepended"
+{ printf 'Return-Path: <s@x.org>\nDelivered-To: rp@ex.org\n'; cat "$D/orig118"; } >"$D/want"
+is_file_bytes "$(rpfile 'body@x.org')" "$D/want" "Return-Path: in the body does not count"
+{ printf 'Return-Path: <s@x.org>\n'; cat "$D/orig119"; } >"$D/want"
+is_file_bytes "$(rpfile 'X: 7')" "$D/want" "Return-Path beyond the 64 KiB header scan: prepended (bounded scan)"
+is_file_bytes "$(grep -L 'X: ' "$M"/ex.org/rp/Maildir/new/* | head -1)" "$D/orig120" "Return-Path as an unterminated last line: not added"
+is "$(nfiles "$M/ex.org/rp")" 6 "six Return-Path cases, six files"
+
 # --- hostile local parts: nothing outside the mail root -------------------
 printf 'S: h\n\nx\n' >"$SP/new/103.M1P1.h"
 P=$SP/new/103.M1P1.h
@@ -221,5 +245,4 @@ exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"
 exit_is 64 "bad template" sh -c "mdrop-deliver -m '$M/%x' </dev/null 2>/dev/null"
 exit_is 0 "--version" sh -c 'mdrop-deliver --version >/dev/null'
-
 done_testing

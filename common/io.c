@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -181,4 +183,33 @@ io_getchunk(struct io_reader *r, struct io_line *chunk)
 	hand_out(r, chunk, r->end - r->start, 1);
 	chunk->has_lf = 0;
 	return 1;
+}
+
+long long
+io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+io_wait_fd(int fd, short events, long long deadline_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		long long left = deadline_ms - io_now_ms();
+		int r;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
 }

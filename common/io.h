@@ -24,6 +24,17 @@ ssize_t io_read(int fd, void *buf, size_t n);
 /* Read until n bytes or EOF. Returns bytes read (< n only at EOF), or -1. */
 ssize_t io_read_full(int fd, void *buf, size_t n);
 
+/* Milliseconds on CLOCK_MONOTONIC: for timeouts that a clock jump
+ * cannot stretch or cut short. */
+long long io_now_ms(void);
+
+/*
+ * Wait until fd is ready for events (POLLIN, POLLOUT) or the deadline
+ * (an io_now_ms() value) passes, retrying EINTR. Returns 0 when ready,
+ * -1 with errno ETIMEDOUT at the deadline or poll's errno.
+ */
+int io_wait_fd(int fd, short events, long long deadline_ms);
+
 /* Pulls up to n bytes into buf: returns >0 bytes, 0 at EOF, -1 on error
  * (errno set; ETIMEDOUT for timeouts). */
 typedef ssize_t (*io_pull_fn)(void *ctx, void *buf, size_t n);

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/io.h"
 #include "common/tls.h"
 
 void
@@ -31,43 +32,20 @@ tls_active(const struct tls_conn *c)
 	return c->ssl != NULL;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd is ready for ev or the deadline passes. 0 or -1. */
+/* Wait until fd is ready for ev or the deadline passes. 0 or -1, with
+ * the reason in c->err. */
 static int
 wait_fd(struct tls_conn *c, short ev, long long deadline)
 {
-	struct pollfd pfd;
-
-	for (;;) {
-		long long left = deadline - now_ms();
-		int r;
-
-		if (left <= 0) {
-			snprintf(c->err, sizeof c->err, "timed out after %d s",
-			    c->timeout_ms / 1000);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		pfd.fd = c->fd;
-		pfd.events = ev;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR) {
-			snprintf(c->err, sizeof c->err, "poll: %s",
-			    strerror(errno));
-			return -1;
-		}
-	}
+	if (io_wait_fd(c->fd, ev, deadline) == 0)
+		return 0;
+	if (errno == ETIMEDOUT)
+		snprintf(c->err, sizeof c->err, "timed out after %d s",
+		    c->timeout_ms / 1000);
+	else
+		snprintf(c->err, sizeof c->err, "poll: %s", strerror(errno));
+	return -1;
 }
 
 static void
@@ -104,7 +82,7 @@ tls_connect(struct tls_conn *c, const char *host, const char *port)
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		long long deadline = now_ms() + c->timeout_ms;
+		long long deadline = io_now_ms() + c->timeout_ms;
 		socklen_t len = sizeof e;
 		int fd = socket(ai->ai_family,
 		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -219,7 +197,7 @@ check_pin(struct tls_conn *c, const unsigned char *pin)
 int
 tls_start(struct tls_conn *c, const struct tls_opts *o)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = io_now_ms() + c->timeout_ms;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int r;
@@ -295,7 +273,7 @@ tls_start(struct tls_conn *c, const struct tls_opts *o)
 ssize_t
 tls_read(struct tls_conn *c, void *buf, size_t n)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = io_now_ms() + c->timeout_ms;
 
 	for (;;) {
 		if (c->ssl != NULL) {
@@ -333,7 +311,7 @@ tls_write_all(struct tls_conn *c, const void *buf, size_t n)
 	const char *p = buf;
 
 	while (n > 0) {
-		long long deadline = now_ms() + c->timeout_ms;
+		long long deadline = io_now_ms() + c->timeout_ms;
 
 		if (c->ssl != NULL) {
 			size_t put = 0;

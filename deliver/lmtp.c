@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/lmtp.h"
 #include "common/log.h"
 #include "deliver/deliver.h"
@@ -70,35 +71,6 @@ struct lmtp_client {
 	char *out;		/* OUT_SIZE bytes */
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd is ready for ev or the deadline passes: 0, or -1. */
-static int
-wait_fd(int fd, short ev, long long deadline)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = ev };
-		long long left = deadline - now_ms();
-		int r;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
 
 static const char *
 ep_name(const struct lmtp_client *c, size_t ep)
@@ -170,7 +142,7 @@ drop(struct lmtp_client *c)
 static enum sx
 sock_write(struct lmtp_client *c, const char *buf, size_t n)
 {
-	long long deadline = now_ms() + (long long)c->opts.timeout * 1000;
+	long long deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
 
 	/* Bytes the server sent that nobody asked for: out of step. */
 	if (c->rstart < c->rend) {
@@ -185,13 +157,13 @@ sock_write(struct lmtp_client *c, const char *buf, size_t n)
 		if (w > 0) {
 			buf += w;
 			n -= (size_t)w;
-			deadline = now_ms() + (long long)c->opts.timeout * 1000;
+			deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    wait_fd(c->fd, POLLOUT, deadline) == 0)
+		    io_wait_fd(c->fd, POLLOUT, deadline) == 0)
 			continue;
 		seterr(c, "write to %s: %s", ep_name(c, c->ep),
 		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
@@ -207,7 +179,7 @@ sock_write(struct lmtp_client *c, const char *buf, size_t n)
 static enum sx
 read_reply(struct lmtp_client *c, int timeout, struct lmtp_reply *rep)
 {
-	long long deadline = now_ms() + (long long)timeout * 1000;
+	long long deadline = io_now_ms() + (long long)timeout * 1000;
 
 	for (;;) {
 		if (c->rstart < c->rend) {
@@ -233,7 +205,7 @@ read_reply(struct lmtp_client *c, int timeout, struct lmtp_reply *rep)
 			}
 		}
 		c->rstart = c->rend = 0;
-		if (wait_fd(c->fd, POLLIN, deadline) < 0) {
+		if (io_wait_fd(c->fd, POLLIN, deadline) < 0) {
 			seterr(c, "no reply from %s: %s", ep_name(c, c->ep),
 			    errno == ETIMEDOUT ? "timeout" : strerror(errno));
 			return drop(c);
@@ -267,7 +239,7 @@ connect_addr(int family, const struct sockaddr *sa, socklen_t len,
 		return fd;
 	if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)
 		goto fail;
-	if (wait_fd(fd, POLLOUT, deadline) < 0)
+	if (io_wait_fd(fd, POLLOUT, deadline) < 0)
 		goto fail;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 		goto fail;
@@ -286,7 +258,7 @@ fail:
 static int
 sess_connect(struct lmtp_client *c, size_t ep)
 {
-	long long deadline = now_ms() + (long long)c->opts.timeout * 1000;
+	long long deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
 	struct lmtp_endpoint e;
 	const char *why;
 

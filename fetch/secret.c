@@ -25,6 +25,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "common/sasl.h"
 #include "fetch/fetch.h"
@@ -93,14 +94,6 @@ secret_load(struct fetch_opts *o, const char *file)
 	return ST_OK;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "NAME=value" strings of the kept variables, NULL-terminated. */
 static int
@@ -174,7 +167,7 @@ read_output(int fd, char *buf, size_t *len, int *have_nl, long long deadline)
 
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = deadline - mono_ms();
+		long long left = deadline - io_now_ms();
 		ssize_t r;
 		size_t i;
 
@@ -251,7 +244,7 @@ secret_command(const char *cmd, int timeout_s, char **out)
 		return ST_SOFTWARE;
 	}
 	rc = read_output(p[0], buf, &len, &have_nl,
-	    mono_ms() + (long long)timeout_s * 1000);
+	    io_now_ms() + (long long)timeout_s * 1000);
 	close(p[0]);
 	if (rc != 0 && kill(-pid, SIGKILL) < 0)	/* never wait on a stuck */
 		kill(pid, SIGKILL);			/* helper */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "common/sasl.h"
 #include "fetch/fetch.h"
@@ -63,14 +64,6 @@ struct session {
 	int progress;
 };
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the connection ---- */
 
@@ -493,7 +486,7 @@ plan(struct session *s)
 static void
 progress(struct session *s, int final)
 {
-	long long now = mono_ms(), secs;
+	long long now = io_now_ms(), secs;
 	double rate;
 
 	if (!s->progress || (!final && now - s->last_progress < 500))
@@ -779,7 +772,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	s->o = o;
 	s->sp = sp;
 	s->stats = stats;
-	s->t0 = mono_ms();
+	s->t0 = io_now_ms();
 	s->progress = isatty(2) && log_get_level() < LOG_DEBUG;
 	s->pc.host = o->host;
 	tls_init(&s->pc.tc, o->timeout);
@@ -821,7 +814,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	    (unsigned long long)stats->fetched,
 	    (unsigned long long)stats->bytes,
 	    (unsigned long long)stats->deleted, (unsigned long long)left,
-	    (mono_ms() - s->t0) / 1000);
+	    (io_now_ms() - s->t0) / 1000);
 	notes_close(&s->notes);
 	secret_free(s->secret);
 	free(s->msgs);

@@ -78,9 +78,14 @@ unit: testbins
 	@fail=0; for t in $(UNIT_BINS); do \
 	  echo "== $$t"; $$t || fail=1; done; test $$fail = 0
 
+# Tests use private servers on kernel-chosen ports, so they run side by side.
+TEST_JOBS ?= 2
 integration: testbins
 	MDROP_BIN=$(abspath $(O)) MDROP_SHIMS=$(abspath $(OBJ))/tests \
-	    prove -v --timer tests/integration/*.t
+	    prove -j$(TEST_JOBS) --timer --state=save tests/integration/*.t || \
+	{ echo "== failed tests again, verbose:"; \
+	  MDROP_BIN=$(abspath $(O)) MDROP_SHIMS=$(abspath $(OBJ))/tests \
+	    prove -v --state=failed; exit 1; }
 
 # The whole suite again under AddressSanitizer + UBSan (clang).
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -91,12 +96,13 @@ asan:
 	rm -rf $(SANREP) && mkdir -p $(SANREP)
 	ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SANREP)/asan:log_exe_name=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANREP)/ubsan:log_exe_name=1 \
+	REL_FAULT_BUDGET=12 REL_KILLS=12 \
 	    $(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit integration
 	@if [ -n "$$(ls -A $(SANREP))" ]; then \
 	  echo "sanitizer reports:"; cat $(SANREP)/*; exit 1; fi
 	@echo "asan: no sanitizer reports"
 
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 12
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(wildcard common/*.h)

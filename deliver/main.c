@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/lmtp.h"
 #include "common/log.h"
 #include "common/rec.h"
 #include "common/status.h"
@@ -78,6 +79,21 @@ number(const char *s, const char *opt)
 		return -1;
 	}
 	return (int)v;
+}
+
+/* A -l value must parse now: a typo is a usage error, not a deferral. */
+static int
+endpoint_ok(const char *s)
+{
+	struct lmtp_endpoint ep;
+	const char *why = "bad endpoint";
+	char q[LOG_QUOTE_MAX], qw[LOG_QUOTE_MAX];
+
+	if (lmtp_endpoint_parse(s, &ep, &why) == 0)
+		return 1;
+	log_error("usage", "option=-l endpoint=%s reason=%s",
+	    log_quote(q, sizeof q, s), log_quote(qw, sizeof qw, why));
+	return 0;
 }
 
 /* As root, become --user or the owner of the template's fixed root. */
@@ -212,6 +228,8 @@ main(int argc, char **argv)
 				log_error("usage", "reason=too-many-endpoints");
 				return status_exitcode(ST_USAGE);
 			}
+			if (!endpoint_ok(optarg))
+				return status_exitcode(ST_USAGE);
 			endpoints[lo.nendpoints++] = optarg;
 			break;
 		case 'H':	lo.lhlo = optarg; break;

@@ -245,4 +245,10 @@ exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"
 exit_is 64 "bad template" sh -c "mdrop-deliver -m '$M/%x' </dev/null 2>/dev/null"
 exit_is 0 "--version" sh -c 'mdrop-deliver --version >/dev/null'
+for ep in 'localhost' 'unix:relative/sock' 'host:99999' 'host:0' '[::1:24' '::1:24' ':24' 'host:24x'; do
+	exit_is 64 "-l $ep: malformed endpoint is a usage error" sh -c "mdrop-deliver -l '$ep' -l 127.0.0.1:24 </dev/null 2>'$D/err'"
+	grep -qF "mdrop-deliver: error: usage option=-l endpoint=" "$D/err" && grep -qF -- "$ep" "$D/err" && pass "-l $ep: the error names it" || fail "-l $ep: the error names it" "$(cat "$D/err")"
+done
+exit_is 0 "-l valid endpoints accepted (no input: no connection)" sh -c "mdrop-deliver -l unix:/nonexistent/sock -l 127.0.0.1:24 -l '[::1]:24' -l localhost:24 </dev/null 2>'$D/err'"
+
 done_testing

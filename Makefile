@@ -60,9 +60,12 @@ $(OBJ)/tests/test_%: tests/unit/test_%.c $(O)/libcommon.a $(wildcard tests/unit/
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 	    $(call wraps,$<) $(O)/libcommon.a -lcmocka $(LIBS)
 
+# Shims are never built with a sanitizer: an instrumented preload library
+# needs the ASan runtime before the program's own and sees no calls.
 $(OBJ)/tests/%.so: tests/fault/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -fPIC -shared -o $@ $< -ldl
+	$(CC) -O2 -g -std=c11 $(WARN) -Wno-missing-prototypes -fPIC -shared \
+	    -o $@ $< -ldl
 
 testbins: all $(UNIT_BINS) $(SHIMS)
 

@@ -194,4 +194,73 @@ is "$RC" 78 "split with a missing aliases file: exit 78"
 mdrop-split -d example.org $N/m1 >/dev/full 2>>"$ERRLOG"
 is "$?" 74 "split writing to a full stdout: exit 74"
 
+# --- 5. deliver: result lines, spool removal, truncated record, exits -----
+MAIL=$T/mail
+mkdir -p "$MAIL"
+# results NAME: the first three fields of each result line, and a check
+# that every line has exactly four fields, a status word and a detail.
+results() {
+	cut -f1-3 "$T/$1.out"
+}
+fourfields() {
+	awk -F'\t' 'NF != 4 || ($3 != "ok" && $3 != "defer" && $3 != "fail") || $4 == "" { bad = 1 } END { exit bad }' "$T/$1.out"
+}
+printf '%s\t%s\t%s\n' $N/m1 bob@example.org a@x.test $N/m1 carol@example.org a@x.test \
+    $N/m3 alice@example.org s@y.test > $T/rec1
+printf '%s\t%s\t' $N/m2 erin@example.org >> $T/rec1	# truncated last record
+run del1 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec1
+is "$RC" 65 "deliver: a truncated last record is bad input data, exit 65"
+is "$(results del1)" "$N/m1${TAB}bob@example.org${TAB}ok
+$N/m1${TAB}carol@example.org${TAB}ok
+$N/m3${TAB}alice@example.org${TAB}ok" "deliver: one result line per complete record, PATH TAB RCPT TAB ok"
+ok "deliver: result lines have four fields (PATH RCPT STATUS DETAIL)" fourfields del1
+ok "deliver: spool files of delivered groups removed" test ! -e $N/m1 -a ! -e $N/m3
+ok "deliver: the truncated record's spool file stays" test -f $N/m2
+ok "deliver: the truncated record is not acted on" test ! -e "$MAIL/example.org/erin"
+is "$(cat "$MAIL"/example.org/bob/Maildir/new/* 2>&1)" "Delivered-To: bob@example.org
+Return-Path: <a@x.test>
+Delivered-To: Bob@Example.ORG
+Received: from x
+Delivered-To: carol@example.org
+X-Original-To: erin@example.org
+To: dave@example.org
+Cc: alice@example.org
+Subject: one
+
+hi" "deliver -m: the message lands in the Maildir of the template (Delivered-To: prepended, see mdrop-deliver(1))"
+grep_ok "deliver reports the truncated record" "^mdrop-deliver: (error|warning): .*truncated" $T/del1.err
+
+printf '%s\t%s\t%s\n' $N/m1 bob@example.org a@x.test > $T/rec2
+run del2 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec2
+is "$RC" 0 "deliver: spool file gone but that recipient delivered: exit 0"
+is "$(results del2)" "$N/m1${TAB}bob@example.org${TAB}ok" "... reported ok"
+is "$(ls "$MAIL/example.org/bob/Maildir/new" | wc -l)" 1 "... and not delivered again"
+printf '%s\t%s\t%s\n' $N/m1 dave@example.org a@x.test > $T/rec3
+run del3 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec3
+is "$RC" 65 "deliver: spool file gone and recipient not delivered: exit 65"
+is "$(results del3)" "$N/m1${TAB}dave@example.org${TAB}fail" "... reported fail"
+
+printf '%s\t%s\t\n' $N/m4 zed@example.org > $T/rec4
+run del4 mdrop-deliver --no-create -m "$MAIL/%d/%l/Maildir" < $T/rec4
+is "$RC" 67 "deliver: unknown recipient (no Maildir, --no-create): exit 67"
+is "$(results del4)" "$N/m4${TAB}zed@example.org${TAB}fail" "... reported fail"
+ok "a permanently failed message moves to SPOOL/failed/NAME" test -f $SP/failed/m4 -a ! -e $N/m4
+ok "... with SPOOL/failed/NAME.why" test -s $SP/failed/m4.why
+grep_ok "... which names the recipient" "zed@example.org" $SP/failed/m4.why
+printf 'Delivered-To: stranger@foreign.test\nTo: bob@example.org\n\nfour\n' > $T/m4.orig
+is_file_bytes $SP/failed/m4 $T/m4.orig "... and holds the message unchanged"
+
+cp $N/m2 $N/m6
+printf '%s\t%s\t\n' $N/m2 bob@example.org $N/m6 carol@example.org > $T/rec5
+run del5 mdrop-deliver -l "127.0.0.1:$(free_port)" --timeout 2 < $T/rec5
+is "$RC" 75 "deliver: LMTP server unavailable: exit 75 at the end"
+is "$(results del5)" "$N/m2${TAB}bob@example.org${TAB}defer
+$N/m6${TAB}carol@example.org${TAB}defer" "... after a result line for every record (keeps working)"
+ok "... deferred messages stay in SPOOL/new" test -f $N/m2 -a -f $N/m6
+rm $N/m6
+run del6 mdrop-deliver < /dev/null
+is "$RC" 64 "deliver without -m or -l: exit 64"
+run del7 mdrop-deliver -m "$T/no/such/root/%d/%l" < /dev/null
+is "$RC" 78 "deliver with a template whose root does not exist: exit 78"
+
 done_testing

@@ -263,4 +263,102 @@ is "$RC" 64 "deliver without -m or -l: exit 64"
 run del7 mdrop-deliver -m "$T/no/such/root/%d/%l" < /dev/null
 is "$RC" 78 "deliver with a template whose root does not exist: exit 78"
 
+# --- 6. fetch against a private Dovecot ------------------------------------
+dovecot_start || { echo "Bail out! $DOVECOT_ERROR"; exit 1; }
+M=$T/msgs
+mkdir -p "$M"
+printf 'Return-Path: <s@y.test>\nDelivered-To: alice@example.org\nSubject: first\n\n.a line with a dot\n..two\nend\n' > $M/1
+printf 'Return-Path: <>\nDelivered-To: bob@example.org\nSubject: second\n\nbody\n' > $M/2
+printf 'Delivered-To: carol@example.org\nSubject: third\n\nx\n' > $M/3
+dovecot_put $M/1 >/dev/null
+dovecot_put $M/2 >/dev/null
+FS=$T/fspool
+FOPT="-h localhost -p $POP3S_PORT --cafile $CA_FILE -u $DROP_USER --timeout 10"
+run f1 mdrop-fetch $FOPT --password-file "$DOVECOT_DIR/drop.pass" "$FS"
+is "$RC" 0 "fetch: exit 0"
+is "$(wc -l < $T/f1.out)" 2 "fetch: one line per message on stdout"
+is "$(grep -vc "^$FS/new/[A-Za-z0-9._,=-]*\$" $T/f1.out)" 0 \
+    "fetch: each line is SPOOL/new/NAME, NAME only [A-Za-z0-9._,=-]"
+is "$(ls "$FS/new" | grep -vc '^[A-Za-z0-9._,=-]*$')" 0 "fetch: spool file names only [A-Za-z0-9._,=-]"
+is "$(cat $(cat $T/f1.out) | md5sum)" "$(cat $M/1 $M/2 | md5sum)" \
+    "fetch: spool files hold the messages byte for byte (LF ends, dots unstuffed), in server order"
+is "$(dovecot_box_count)" 0 "fetch: messages leave the server once spooled"
+is "$(stat -c %a "$FS" "$FS/new" "$FS/tmp" "$FS/failed" | tr '\n' ' ')" "700 700 700 700 " \
+    "fetch: spool and tmp/ new/ failed/ are mode 0700"
+is "$(ls -A "$FS/tmp")" "" "fetch: tmp/ is empty afterwards"
+
+dovecot_put $M/3 >/dev/null
+MDROP_PASSWORD=$DROP_PASS run f2 mdrop-fetch $FOPT "$FS"
+is "$RC" 0 "fetch again, password from \$MDROP_PASSWORD: exit 0"
+is "$(head -n 2 $T/f2.out)" "$(cat $T/f1.out)" "fetch: paths already waiting in SPOOL/new come first"
+is "$(wc -l < $T/f2.out)" 3 "... then the new message"
+is "$(tail -n 1 $T/f2.out | xargs cat)" "$(cat $M/3)" "... whose file holds it"
+
+run f3 mdrop-fetch -h 127.0.0.1 -p $POP3_PORT --tls=starttls --fingerprint "$CERT_SHA256" \
+    -u $DROP_USER --password-command "cat $DOVECOT_DIR/drop.pass" --timeout 10 "$FS"
+is "$RC" 0 "fetch --tls=starttls --fingerprint (replaces the host-name check) --password-command: exit 0"
+run f3b mdrop-fetch -h 127.0.0.1 -p $POP3S_PORT --cafile $CA_FILE \
+    -u $DROP_USER --password-file "$DOVECOT_DIR/drop.pass" --timeout 10 "$T/fspool-b"
+ok "fetch verifies the host name by default (127.0.0.1 is not in the certificate): fails" test "$RC" != 0
+MDROP_PASSWORD=wrong run f4 mdrop-fetch $FOPT "$T/fspool2"
+is "$RC" 77 "fetch: authentication refused, exit 77"
+
+python3 -c 'import sys; sys.stdout.write("Subject: big\n\n" + "y" * 5000 + "\n")' > $M/big
+dovecot_put $M/big >/dev/null
+MDROP_PASSWORD=$DROP_PASS run f5 mdrop-fetch $FOPT --max-size 1000 "$T/fspool3"
+is "$RC" 0 "fetch --max-size: a message left on the server is not an error"
+is "$(cat $T/f5.out)" "" "... and not printed"
+is "$(dovecot_box_count)" 1 "... and stays on the server"
+ok "... and is logged" test -s $T/f5.err
+
+# A spool locked by another fetch: exit 75 at once.
+MDROP_PASSWORD=$DROP_PASS mdrop-fetch $FOPT --interval 60 "$T/fspool3" \
+    >$T/f6.out 2>$T/f6.err &
+F6=$!
+at_exit "kill $F6"
+i=0
+while ! grep -q 'session' $T/f6.err && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s)
+MDROP_PASSWORD=$DROP_PASS run f7 mdrop-fetch $FOPT "$T/fspool3"
+t1=$(date +%s)
+is "$RC" 75 "fetch on a spool locked by another fetch: exit 75"
+ok "... at once" test $((t1 - t0)) -le 2
+kill $F6; wait $F6 2>/dev/null
+cat $T/f6.err >> "$ERRLOG"
+
+# The pipeline: LMTP into Dovecot; an unknown recipient is exit 67.
+printf '%s\t%s\t\n' "$(tail -n 1 $T/f2.out)" zed@example.org > $T/rec8
+run del8 mdrop-deliver -l "unix:$LMTP_SOCKET" < $T/rec8
+is "$RC" 67 "deliver -l: recipient unknown to the LMTP server, exit 67"
+is "$(results del8)" "$(tail -n 1 $T/f2.out)${TAB}zed@example.org${TAB}fail" "... reported fail"
+mdrop-split -d example.org < $T/f1.out 2>>"$ERRLOG" | mdrop-deliver -l "127.0.0.1:$LMTP_PORT" > $T/del9.out 2>>"$ERRLOG"
+is "$?" 0 "fetch | split | deliver -l host:port: exit 0"
+is "$(cut -f2,3 $T/del9.out | tr '\t\n' ' |')" "alice@example.org ok|bob@example.org ok|" \
+    "... one ok per recipient"
+is "$(cat $MAIL_ROOT/example.org/alice/Maildir/new/* | grep -c '^\.a line with a dot$')" 1 \
+    "... and a line starting with a dot arrives intact"
+ok "... and the spool files are gone" test ! -e "$(head -n 1 $T/f1.out)" -a ! -e "$(tail -n 1 $T/f1.out)"
+dovecot_stop
+
+# --- 7. logs: every line on stderr is "mdrop-TOOL: level: event key=value"
+cat $T/*.err >> "$ERRLOG"
+# getopt_long's own complaints ("mdrop-fetch: unrecognized option ...") do
+# not follow the format: reported to the coordinator, not asserted here.
+grep '^mdrop-' "$ERRLOG" | grep -Ev "^mdrop-[a-z]+: (unrecognized option|invalid option|option .* is ambiguous|option requires)" |
+    grep -Ev '^mdrop-(fetch|split|deliver): (error|warning|info|debug): [a-z][a-z0-9-]*( [a-z][a-z0-9_-]*=([^" ]+|"([^"\\]|\\.)*"))*$' > $T/badlog
+is_file_bytes $T/badlog /dev/null "every log line is mdrop-TOOL: level: event key=value (values quoted)"
+grep -v '^mdrop-' "$ERRLOG" | grep -v '^usage: \|^  \|^records \|^ *mdrop-' > $T/otherlines
+is_file_bytes $T/otherlines /dev/null "nothing else on stderr but log lines and usage text"
+
+# --- 8. make install ---------------------------------------------------------
+inst=$T/inst
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$TOP" -o all O="$MDROP_BIN" \
+    install DESTDIR="$inst" PREFIX=/usr > $T/install.log 2>&1
+is "$?" 0 "make install DESTDIR=... PREFIX=/usr"
+for t in fetch split deliver; do
+	ok "installs /usr/bin/mdrop-$t (executable)" test -x "$inst/usr/bin/mdrop-$t"
+	ok "installs man1/mdrop-$t.1" test -f "$inst/usr/share/man/man1/mdrop-$t.1"
+done
+ok "installs man7/mdrop.7" test -f "$inst/usr/share/man/man7/mdrop.7"
+
 done_testing

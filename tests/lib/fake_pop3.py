@@ -23,6 +23,8 @@ Scenario options (--opt, repeatable):
   pipelining        announce PIPELINING
   sasl-plain        announce SASL PLAIN and accept AUTH PLAIN
   apop              greeting carries an APOP timestamp
+  apop-stamp=TEXT   greeting ends with TEXT instead of a valid timestamp
+                    (a garbage APOP challenge); APOP then always fails
   cut-retr=N        RETR N: send half the message, then close
   stall-retr=N      RETR N: send half the message, then go silent
   retr-err=N        RETR N: -ERR
@@ -31,6 +33,9 @@ Scenario options (--opt, repeatable):
   greeting-long     a 1 MiB greeting line
   no-uidl           UIDL: -ERR
   tls-stall         (implicit) accept, never speak TLS
+  tls-max=VERSION   the server speaks at most this TLS version (1, 1.1,
+                    1.2); for 1 and 1.1 it also lowers OpenSSL's security
+                    level so that it really offers them where it can
   capa-endless      CAPA never ends (sends capability lines forever)
   uidl-extra        UIDL numbers its last message 99, beyond STAT's count
   slow-retr=SECS    wait SECS (float) before each RETR reply
@@ -269,6 +274,9 @@ def session(conn, a, msgs, ctx):
     stamp = "<%d.%d@fake.test>" % (os.getpid(), int(time.time()))
     if "greeting-long" in o:
         conn.line("+OK " + "x" * (1 << 20))
+    elif "apop-stamp" in o:
+        stamp = None
+        conn.line("+OK fake POP3 ready " + o["apop-stamp"])
     elif "apop" in o:
         conn.line("+OK fake POP3 ready " + stamp)
     else:
@@ -337,8 +345,11 @@ def session(conn, a, msgs, ctx):
                     continue
             else:
                 u, _, digest = arg.partition(b" ")
-                want = hashlib.md5((stamp + a.password).encode()).hexdigest()
-                ok = u.decode() == a.user and digest.decode() == want
+                ok = False
+                if stamp is not None:
+                    want = hashlib.md5((stamp + a.password).encode()) \
+                        .hexdigest()
+                    ok = u.decode() == a.user and digest.decode() == want
             if "pass-err" in o:
                 conn.line("-ERR " + o["pass-err"])
             elif ok:
@@ -418,6 +429,13 @@ def main():
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if "tls-max" in a.opts:
+            v = {"1": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+                 "1.2": ssl.TLSVersion.TLSv1_2}[a.opts["tls-max"]]
+            if v < ssl.TLSVersion.TLSv1_2:
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            ctx.maximum_version = v
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))

@@ -115,3 +115,14 @@ log_quote(char *buf, size_t n, const char *s)
 {
 	return log_quote_mem(buf, n, s, s == NULL ? 0 : strlen(s));
 }
+
+void
+log_bad_option(int ch, int optopt, const char *arg)
+{
+	char opt[3] = { '-', (char)optopt, '\0' };
+	char q[LOG_QUOTE_MAX];
+
+	log_error("usage", "reason=%s option=%s",
+	    ch == ':' ? "missing-argument" : "unknown-or-ambiguous-option",
+	    log_quote(q, sizeof q, optopt > 0 && optopt < 128 ? opt : arg));
+}

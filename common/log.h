@@ -44,6 +44,14 @@ const char *log_quote(char *buf, size_t n, const char *s);
 /* Same for a byte string of known length (may hold NULs). */
 const char *log_quote_mem(char *buf, size_t n, const char *s, size_t len);
 
+/*
+ * Log why getopt_long() refused an option, in this log format rather than
+ * getopt's own: call with opterr = 0 and an optstring starting with ':',
+ * passing what getopt returned (':' missing argument, '?' unknown or
+ * ambiguous), optopt, and argv[optind - 1].
+ */
+void log_bad_option(int ch, int optopt, const char *arg);
+
 /* Size of a buffer that fits any quoted value log_quote produces here. */
 #define LOG_QUOTE_MAX 512
 

@@ -124,7 +124,8 @@ main(int argc, char **argv)
 	c.header = "Delivered-To";
 	c.occurrence = 1;
 	c.max_header = HDR_CAP_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "H:n:d:a:f:qv", longopts,
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":H:n:d:a:f:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -185,6 +186,7 @@ main(int argc, char **argv)
 			printf("mdrop-split %s\n", MDROP_VERSION);
 			return stdout_ok() ? 0 : status_exitcode(ST_IOERR);
 		default:
+			log_bad_option(ch, optopt, argv[optind - 1]);
 			fputs(usage_text, stderr);
 			return status_exitcode(ST_USAGE);
 		}

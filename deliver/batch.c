@@ -4,14 +4,20 @@
  * delivery exactly-once (mdrop-deliver(1), EXACTLY ONCE):
  *
  *   1. open the spool file (O_NOFOLLOW), flock it, check it is still in
- *      new/; open or create its progress note SPOOL/NAME.done and, when
- *      we created it, fsync SPOOL (so a later run knows to look for
- *      earlier copies before it delivers);
- *   2. deliver (Maildir: file fsynced and linked; LMTP: 250 received);
- *   3. commit: fsync the Maildirs' new/, append "ok"/"fail" lines to the
- *      note and fsync it, print the result lines;
+ *      new/; open or create its progress note SPOOL/NAME.done;
+ *   2. deliver (Maildir: the copy written and fsynced in tmp/; LMTP: 250
+ *      received);
+ *   3. commit (once per batch): Maildir: fsync SPOOL once if a note was
+ *      created (so a later run knows to look for earlier copies, in cur/
+ *      too, before it delivers), only then link the copies into new/ and
+ *      fsync each new/ once (maildir_commit, via spool_marks below);
+ *      append "ok"/"fail" lines to the note and fsync it where they are
+ *      needed (always for LMTP; for Maildir only when the message is
+ *      kept: something deferred or failed, or we are stopping, since
+ *      the deterministic Maildir name already proves an "ok"); print the
+ *      result lines;
  *   4. closed groups: unlink the spool file (or move it to failed/),
- *      fsync SPOOL/new, then remove the note.
+ *      fsync SPOOL/new once per spool, then remove the notes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,7 @@ struct sref {
 	struct spool sp;
 	int refs;
 	int dirty;		/* new/ changed: fsync before removing notes */
+	int marks;		/* a note was created: fsync SPOOL before links */
 };
 
 struct group {
@@ -68,8 +75,33 @@ struct batch {
 	size_t ngroups;
 	struct sref *spools;
 	char *taint;		/* PATH of the last broken record */
+	int final;		/* the last commit: note what stays unfinished */
+	long long t0;		/* monotonic ms of the batch's first record */
 	int out_failed;		/* stdout write error already logged */
 };
+
+/* Maildir prelink hook: the notes created in this batch made durable. */
+static int
+spool_marks(void *arg)
+{
+	struct batch *b = arg;
+	struct sref *s;
+
+	for (s = b->spools; s != NULL; s = s->next) {
+		if (!s->marks)
+			continue;
+		if (md_fsync_dir(s->sp.dirfd) < 0) {
+			int e = errno;
+
+			log_error("fsync", "path=%s error=\"%s\"", s->sp.path,
+			    strerror(e));
+			errno = e;
+			return -1;
+		}
+		s->marks = 0;
+	}
+	return 0;
+}
 
 struct batch *
 batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
@@ -80,8 +112,31 @@ batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
 		b->md = md;
 		b->lmtp = lmtp;
 		b->out = out;
+		if (md != NULL)
+			maildir_set_prelink(md, spool_marks, b);
 	}
 	return b;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+batch_age(const struct batch *b)
+{
+	return b->t0 == 0 ? -1 : now_ms() - b->t0;
+}
+
+void
+batch_final(struct batch *b)
+{
+	b->final = 1;
 }
 
 static void
@@ -204,12 +259,8 @@ group_open(struct batch *b, struct group *g)
 		return;
 	}
 	g->have_prog = 1;
-	if (!g->prog.existed && b->md != NULL &&
-	    md_fsync_dir(g->sr->sp.dirfd) < 0) {
-		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "fsync of spool: %s",
-		    strerror(errno));
-		return;
-	}
+	if (!g->prog.existed)	/* made durable before any link: spool_marks */
+		g->sr->marks = 1;
 	g->state = G_READY;
 }
 
@@ -416,6 +467,8 @@ batch_record(struct batch *b, const char *path, const char *rcpt,
 	struct dl_rcpt *r;
 	long i;
 
+	if (b->t0 == 0)
+		b->t0 = now_ms();
 	if (g != NULL && !g->closed && strcmp(g->path, path) != 0) {
 		enum status st = deliver_pending(b, g);
 
@@ -585,6 +638,26 @@ print_results(struct batch *b, struct group *g)
 	return st;
 }
 
+/*
+ * Must this group's results go into its note now? Over LMTP always (a
+ * 250 cannot be looked up later). Into Maildirs only when the message
+ * stays in the spool (something not ok, or we are stopping with it
+ * unfinished): an ok copy is found again by its name, because the note's
+ * existence makes a rerun search new/ and cur/.
+ */
+static int
+note_needed(const struct batch *b, const struct group *g)
+{
+	size_t i;
+
+	if (b->lmtp != NULL || (b->final && !g->closed) || g->tainted)
+		return 1;
+	for (i = 0; i < g->msg.nrcpt; i++)
+		if (g->msg.rcpt[i].result != DL_OK)
+			return 1;
+	return 0;
+}
+
 enum status
 batch_commit(struct batch *b)
 {
@@ -597,18 +670,21 @@ batch_commit(struct batch *b)
 		deliver_pending(b, g);	/* counted per result below */
 	if (b->md != NULL)
 		maildir_commit(b->md);
+	b->t0 = 0;
 	for (g = b->head; g != NULL; g = g->next) {
-		if (g->state != G_READY)
+		if (g->state != G_READY || !note_needed(b, g))
 			continue;
 		int bad = 0;
 
-		for (i = g->printed; i < g->msg.nrcpt && !bad; i++) {
+		for (i = 0; i < g->msg.nrcpt && !bad; i++) {
 			struct dl_rcpt *r = &g->msg.rcpt[i];
 
-			if (g->fresh[i] && (r->result == DL_OK ||
-			    r->result == DL_FAIL))
-				bad = progress_add(&g->prog, r->result == DL_OK,
-				    r->addr, r->detail) < 0;
+			if (g->fresh[i] != 1 || (r->result != DL_OK &&
+			    r->result != DL_FAIL))
+				continue;
+			bad = progress_add(&g->prog, r->result == DL_OK,
+			    r->addr, r->detail) < 0;
+			g->fresh[i] = 2;	/* noted */
 		}
 		if (bad || progress_sync(&g->prog) < 0) {
 			log_warn("progress-note", "path=%s error=\"%s\"",

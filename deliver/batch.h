@@ -21,6 +21,7 @@
 #include "deliver/maildir.h"
 
 #define BATCH_GROUPS 64		/* messages per group commit, at most */
+#define BATCH_WAIT_MS 20	/* how long a batch waits for more records */
 
 struct batch;
 
@@ -48,6 +49,16 @@ void batch_close(struct batch *b);
 
 /* Groups in the batch (main commits at BATCH_GROUPS). */
 size_t batch_groups(const struct batch *b);
+
+/*
+ * Milliseconds since the first record of the uncommitted batch, -1 when
+ * there is none (main waits up to BATCH_WAIT_MS for more records).
+ */
+long long batch_age(const struct batch *b);
+
+/* The next batch_commit is the last: groups that stay unfinished get
+ * their results written into their progress notes. */
+void batch_final(struct batch *b);
 
 /*
  * Make the batch durable, note and print its results, acknowledge closed

@@ -3,21 +3,35 @@
  * that makes it exactly-once, mdrop-deliver(1) for the whole story).
  *
  * Per recipient: expand the template (common/tmpl.c refuses hostile
- * parts), open the fixed root, walk the per-recipient tail with
- * openat(O_NOFOLLOW|O_DIRECTORY) creating missing directories 0700, copy
- * prepended header lines + the spool file through a fixed buffer into
- * tmp/, fsync, close, link(2) to new/BASE,S=SIZE. The new/ directories
- * are fsynced once per batch in maildir_commit (group commit).
+ * parts), find the Maildir (below), copy prepended header lines + the
+ * spool file through a fixed buffer into tmp/, fsync, close. The copies
+ * are published in maildir_commit, once per batch (group commit): first
+ * the caller's prelink hook (the spool's "delivery begun" notes made
+ * durable), then link(2) of each copy to new/BASE,S=SIZE, then one fsync
+ * per distinct new/ directory.
+ *
+ * Finding the Maildir: the first time, open the template's fixed root and
+ * walk the per-recipient tail with openat(O_NOFOLLOW|O_DIRECTORY),
+ * creating missing directories 0700. The open Maildir, tmp/, new/ and
+ * cur/ are kept in a small LRU cache (CACHE_MAX Maildirs). Within one
+ * batch a cached entry is used as is; in a later batch it is first
+ * re-validated: the path, resolved from a freshly opened root with no
+ * symlink anywhere (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH), must
+ * still name the very directory we hold, and its tmp/, new/, cur/ the
+ * ones we hold; else the entry is dropped and the walk done again. An
+ * entry whose new/ failed to fsync is dropped (never fsync that fd again).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -28,29 +42,70 @@
 
 #define COPY_BUF (64 * 1024)
 #define HEAD_SCAN COPY_BUF	/* header bytes searched for Return-Path: */
-#define PENDING_MAX 256		/* new/ dirs awaiting fsync before a forced commit */
+#define PENDING_MAX 256		/* copies awaiting their link before a forced commit */
+#define CACHE_MAX 32		/* open Maildirs kept (4 fds each) */
+
+struct mcache {
+	char path[PATH_MAX];	/* the expanded Maildir path; "" = free slot */
+	int md, tmp, new, cur;	/* owned */
+	dev_t dev[4];		/* of md, tmp, new, cur */
+	ino_t ino[4];
+	unsigned long gen;	/* batch in which it was last (re)validated */
+	unsigned long used;	/* LRU stamp */
+	int refs;		/* pending copies using it */
+	int dirty;		/* new/ changed or relied on: fsync at commit */
+	int bad;		/* fsync of new/ failed: drop after the commit */
+	int sync_err;		/* errno of that fsync */
+};
 
 struct pending {
-	int dirfd;		/* a new/ directory (owned) */
+	struct mcache *c;
+	struct md_tmp t;	/* t.name[0] == '\0': nothing to link */
+	char name[MD_NAME_MAX];	/* the name in new/ */
 	struct dl_msg *msg;	/* the recipient msg->rcpt[idx] rides on it */
 	size_t idx;
 };
 
 struct maildir {
 	struct maildir_opts o;
+	int (*prelink)(void *);
+	void *prelink_arg;
 	struct pending pend[PENDING_MAX];
 	size_t npend;
+	struct mcache cache[CACHE_MAX];
+	unsigned long gen, clock;
 	char buf[COPY_BUF];
 };
+
+static void
+cache_drop(struct mcache *c)
+{
+	if (c->path[0] == '\0')
+		return;
+	close(c->md);
+	close(c->tmp);
+	close(c->new);
+	close(c->cur);
+	memset(c, 0, sizeof *c);
+}
 
 struct maildir *
 maildir_new(const struct maildir_opts *opts)
 {
 	struct maildir *m = calloc(1, sizeof *m);
 
-	if (m != NULL)
+	if (m != NULL) {
 		m->o = *opts;
+		m->gen = 1;
+	}
 	return m;
+}
+
+void
+maildir_set_prelink(struct maildir *m, int (*fn)(void *), void *arg)
+{
+	m->prelink = fn;
+	m->prelink_arg = arg;
 }
 
 void
@@ -60,8 +115,10 @@ maildir_free(struct maildir *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->npend; i++)
-		close(m->pend[i].dirfd);
+	for (i = 0; i < m->npend; i++)	/* never published: remove */
+		md_tmp_discard(&m->pend[i].t);
+	for (i = 0; i < CACHE_MAX; i++)
+		cache_drop(&m->cache[i]);
 	free(m);
 }
 
@@ -156,92 +213,189 @@ walk_dir(int parent, const char *name, int create)
 	return fd;
 }
 
-struct mdir {
-	int tmp, new, cur;
-	char path[PATH_MAX];
-};
-
-static void
-mdir_close(struct mdir *d)
+/* Open the template's fixed root (the admin's: symlinks followed). */
+static int
+open_root(const char *path, size_t rootlen)
 {
-	if (d->tmp >= 0)
-		close(d->tmp);
-	if (d->new >= 0)
-		close(d->new);
-	if (d->cur >= 0)
-		close(d->cur);
-	d->tmp = d->new = d->cur = -1;
+	char root[PATH_MAX];
+
+	snprintf(root, sizeof root, "%.*s", (int)rootlen, path);
+	return open(rootlen > 0 ? root : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+}
+
+static int
+same(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
 /*
- * Open the recipient's Maildir. Returns 0, or -1 with r's result and
- * detail set (or, when r is NULL, errno; ENOENT for "no Maildir").
+ * Is the cached entry still what its path names, with no symlink on the
+ * way? 1 yes, 0 no (drop it and walk again).
  */
 static int
-mdir_open(struct maildir *m, const char *rcpt, int create, struct mdir *d,
-    struct dl_rcpt *r)
+cache_valid(struct mcache *c, size_t rootlen)
 {
-	size_t rootlen, i;
-	enum tmpl_error te;
-	int fd, e;
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	struct open_how how;
+	const char *tail = c->path + rootlen;
+	struct stat st;
+	int root, fd, i;
+
+	while (*tail == '/')
+		tail++;
+	if ((root = open_root(c->path, rootlen)) < 0)
+		return 0;
+	if (*tail == '\0') {
+		fd = root;
+	} else {
+		memset(&how, 0, sizeof how);
+		how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+		how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+		fd = (int)syscall(SYS_openat2, root, tail, &how, sizeof how);
+		close(root);
+		if (fd < 0)
+			return 0;
+	}
+	i = same(fd, c->dev[0], c->ino[0]);
+	close(fd);
+	if (!i)
+		return 0;
+	for (i = 0; i < 3; i++)
+		if (fstatat(c->md, sub[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != c->dev[i + 1] || st.st_ino != c->ino[i + 1])
+			return 0;
+	return 1;
+}
+
+/*
+ * Walk to the Maildir path (rootlen: its fixed root) into c. Returns 0,
+ * or -1 with errno (ENOENT: no Maildir and create == 0).
+ */
+static int
+walk(struct mcache *c, size_t rootlen, int create)
+{
+	int fd, fds[4] = { -1, -1, -1, -1 }, e, k;
+	size_t i;
 	char save;
 
-	d->tmp = d->new = d->cur = -1;
-	te = tmpl_expand(m->o.tmpl, rcpt, d->path, sizeof d->path, &rootlen);
-	if (te != TMPL_OK) {
-		if (r != NULL)
-			setr(r, DL_FAIL, "address refused by the template: %s",
-			    tmpl_error_name(te));
-		errno = EINVAL;
-		return -1;
-	}
-	save = d->path[rootlen];
-	d->path[rootlen] = '\0';
-	fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	e = errno;
-	d->path[rootlen] = save;
-	if (fd < 0) {
-		if (r != NULL)	/* the root is the admin's: never "fail" */
-			setr(r, DL_DEFER, "mail root: %s", strerror(e));
-		errno = e;
-		return -1;
-	}
-	for (i = rootlen; d->path[i] != '\0';) {
+	if ((fd = open_root(c->path, rootlen)) < 0)
+		return -2;	/* the root is the admin's: never "fail" */
+	for (i = rootlen; c->path[i] != '\0';) {
 		size_t j = i;
 		int next;
 
-		while (d->path[j] != '\0' && d->path[j] != '/')
+		while (c->path[j] != '\0' && c->path[j] != '/')
 			j++;
 		if (j == i) {		/* "//" in the template */
 			i++;
 			continue;
 		}
-		save = d->path[j];
-		d->path[j] = '\0';
-		next = walk_dir(fd, d->path + i, create);
+		save = c->path[j];
+		c->path[j] = '\0';
+		next = walk_dir(fd, c->path + i, create);
 		e = errno;
-		d->path[j] = save;
+		c->path[j] = save;
 		close(fd);
-		if (next < 0)
-			goto fail;
+		if (next < 0) {
+			errno = e;
+			return -1;
+		}
 		fd = next;
 		i = save == '\0' ? j : j + 1;
 	}
-	if ((d->tmp = walk_dir(fd, "tmp", create)) < 0 ||
-	    (d->new = walk_dir(fd, "new", create)) < 0 ||
-	    (d->cur = walk_dir(fd, "cur", create)) < 0) {
-		e = errno;
-		close(fd);
-		mdir_close(d);
+	fds[0] = fd;
+	if ((fds[1] = walk_dir(fd, "tmp", create)) < 0 ||
+	    (fds[2] = walk_dir(fd, "new", create)) < 0 ||
+	    (fds[3] = walk_dir(fd, "cur", create)) < 0)
 		goto fail;
+	for (k = 0; k < 4; k++) {
+		struct stat st;
+
+		if (fstat(fds[k], &st) < 0)
+			goto fail;
+		c->dev[k] = st.st_dev;
+		c->ino[k] = st.st_ino;
 	}
-	close(fd);
+	c->md = fds[0];
+	c->tmp = fds[1];
+	c->new = fds[2];
+	c->cur = fds[3];
 	return 0;
 fail:
-	if (r != NULL)
-		set_error(r, d->path, e, create);
+	e = errno;
+	for (k = 0; k < 4; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
 	errno = e;
 	return -1;
+}
+
+/*
+ * The recipient's Maildir, from the cache or opened now. Returns the
+ * entry, or NULL with r's result and detail set (or, when r is NULL,
+ * errno; ENOENT for "no Maildir", EINVAL for a refused address).
+ */
+static struct mcache *
+mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
+{
+	char path[PATH_MAX];
+	struct mcache *c, *lru = NULL;
+	size_t rootlen, i;
+	enum tmpl_error te;
+	int rc;
+
+	te = tmpl_expand(m->o.tmpl, rcpt, path, sizeof path, &rootlen);
+	if (te != TMPL_OK) {
+		if (r != NULL)
+			setr(r, DL_FAIL, "address refused by the template: %s",
+			    tmpl_error_name(te));
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < CACHE_MAX; i++) {
+		c = &m->cache[i];
+		if (c->path[0] == '\0' || strcmp(c->path, path) != 0)
+			continue;
+		if (c->gen != m->gen && !cache_valid(c, rootlen)) {
+			cache_drop(c);	/* refs is 0 between batches */
+			break;
+		}
+		c->gen = m->gen;
+		c->used = ++m->clock;
+		return c;
+	}
+	for (;;) {		/* a free slot, else the least recently used */
+		for (i = 0; i < CACHE_MAX; i++) {
+			c = &m->cache[i];
+			if (c->refs == 0 && (lru == NULL || c->path[0] == '\0' ||
+			    (lru->path[0] != '\0' && c->used < lru->used)))
+				lru = c;
+		}
+		if (lru != NULL)
+			break;
+		maildir_commit(m);	/* all in use: publish, then reuse */
+	}
+	cache_drop(lru);
+	c = lru;
+	snprintf(c->path, sizeof c->path, "%s", path);
+	if ((rc = walk(c, rootlen, create)) < 0) {
+		int e = errno;
+
+		if (r != NULL && rc == -2)
+			setr(r, DL_DEFER, "mail root: %s", strerror(e));
+		else if (r != NULL)
+			set_error(r, path, e, create);
+		c->path[0] = '\0';
+		errno = e;
+		return NULL;
+	}
+	c->gen = m->gen;
+	c->used = ++m->clock;
+	return c;
 }
 
 /* Search dirfd for BASE followed by ',', ':' or the end. 1 found, 0 not, -1. */
@@ -277,30 +431,44 @@ int
 maildir_has(struct maildir *m, const char *name, const char *rcpt)
 {
 	char base[MD_NAME_MAX], found[MD_NAME_MAX];
-	struct mdir d;
+	struct mcache *c;
 	int r;
 
 	if (maildir_base(base, sizeof base, name, rcpt) < 0)
 		return -1;
-	if (mdir_open(m, rcpt, 0, &d, NULL) < 0)
+	if ((c = mdir_get(m, rcpt, 0, NULL)) == NULL)
 		return errno == ENOENT || errno == EINVAL ? 0 : -1;
-	r = find_base(d.new, base, found, sizeof found);
+	r = find_base(c->new, base, found, sizeof found);
 	if (r == 0)
-		r = find_base(d.cur, base, found, sizeof found);
-	mdir_close(&d);
+		r = find_base(c->cur, base, found, sizeof found);
 	return r;
 }
 
-/* Keep d.new for the batch's directory fsync. Takes ownership of fd. */
+/*
+ * Queue a copy for the commit: t (may be NULL: a copy found already
+ * there, whose new/ is fsynced all the same) to be linked as name.
+ */
 static void
-add_pending(struct maildir *m, int fd, struct dl_msg *msg, size_t idx)
+add_pending(struct maildir *m, struct mcache *c, const struct md_tmp *t,
+    const char *name, struct dl_msg *msg, size_t idx)
 {
+	struct pending *p;
+
 	if (m->npend == PENDING_MAX)
 		maildir_commit(m);
-	m->pend[m->npend].dirfd = fd;
-	m->pend[m->npend].msg = msg;
-	m->pend[m->npend].idx = idx;
-	m->npend++;
+	p = &m->pend[m->npend++];
+	p->c = c;
+	c->refs++;
+	if (t != NULL) {
+		p->t = *t;
+		snprintf(p->name, sizeof p->name, "%s", name);
+	} else {
+		memset(&p->t, 0, sizeof p->t);
+		p->t.fd = -1;
+		p->name[0] = '\0';
+	}
+	p->msg = msg;
+	p->idx = idx;
 }
 
 /*
@@ -412,42 +580,42 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 {
 	struct dl_rcpt *r = &msg->rcpt[idx];
 	char base[MD_NAME_MAX], name[MD_NAME_MAX], head[2 * REC_LINE_MAX + 64];
+	struct mcache *c;
 	struct md_tmp t;
-	struct mdir d;
 	size_t got;
-	int headlen;
+	int headlen, inew = 0, icur = 0;
 
 	if (maildir_base(base, sizeof base, msg->name, r->addr) < 0) {
 		set_error(r, "name", errno, 1);
 		return;
 	}
-	if (mdir_open(m, r->addr, m->o.create, &d, r) < 0)
+	if ((c = mdir_get(m, r->addr, m->o.create, r)) == NULL)
 		return;
-	if (scan && (find_base(d.new, base, name, sizeof name) < 0 ||
-	    find_base(d.cur, base, name, sizeof name) < 0)) {
-		set_error(r, d.path, errno, 1);	/* never guess: retry */
+	if (scan && ((inew = find_base(c->new, base, name, sizeof name)) < 0 ||
+	    (inew == 0 &&
+	    (icur = find_base(c->cur, base, name, sizeof name)) < 0))) {
+		set_error(r, c->path, errno, 1);	/* never guess: retry */
 		if (r->result == DL_FAIL)
 			r->result = DL_DEFER;
-		goto out;
+		return;
 	}
-	if (scan && find_base(d.new, base, name, sizeof name) == 1) {
-		setr(r, DL_OK, "already delivered: %s/new/%s", d.path, name);
-		goto keep;
-	}
-	if (scan && find_base(d.cur, base, name, sizeof name) == 1) {
-		setr(r, DL_OK, "already delivered: %s/cur/%s", d.path, name);
-		goto keep;
+	if (inew == 1 || icur == 1) {
+		setr(r, DL_OK, "already delivered: %s/%s/%s", c->path,
+		    inew == 1 ? "new" : "cur", name);
+		add_pending(m, c, NULL, NULL, msg, idx);
+		return;
 	}
 	if ((headlen = prepend_lines(m, msg, r->addr, head, sizeof head,
 	    &got)) < 0) {
 		set_error(r, msg->path, errno, 1);
-		goto out;
+		return;
 	}
-	if (md_tmp_open(&t, d.tmp) < 0) {
-		set_error(r, d.path, errno, 1);
-		goto out;
+	if (md_tmp_open(&t, c->tmp) < 0) {
+		set_error(r, c->path, errno, 1);
+		return;
 	}
-	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0) {
+	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0 ||
+	    md_tmp_sync(&t) < 0) {
 		int e = errno;
 
 		md_tmp_discard(&t);
@@ -455,30 +623,18 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 			setr(r, DL_DEFER, "%s: spool file changed size while "
 			    "being read", msg->path);
 		} else {
-			set_error(r, d.path, e, 1);
+			set_error(r, c->path, e, 1);
 		}
-		goto out;
+		return;
 	}
 	if (snprintf(name, sizeof name, "%s,S=%llu", base,
 	    (unsigned long long)t.size) >= (int)sizeof name) {
 		md_tmp_discard(&t);
-		set_error(r, d.path, ENAMETOOLONG, 1);
-		goto out;
+		set_error(r, c->path, ENAMETOOLONG, 1);
+		return;
 	}
-	if (md_tmp_commit(&t, d.new, name, MD_LINK) < 0) {
-		if (errno != EEXIST) {
-			set_error(r, d.path, errno, 1);
-			goto out;
-		}
-		setr(r, DL_OK, "already delivered: %s/new/%s", d.path, name);
-		goto keep;
-	}
-	setr(r, DL_OK, "%s/new/%s", d.path, name);
-keep:
-	add_pending(m, d.new, msg, idx);
-	d.new = -1;
-out:
-	mdir_close(&d);
+	setr(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
+	add_pending(m, c, &t, name, msg, idx);
 }
 
 enum status
@@ -501,49 +657,70 @@ enum status
 maildir_commit(struct maildir *m)
 {
 	enum status st = ST_OK;
-	struct stat sti, stj;
-	size_t i, j;
+	int pre = 0;
+	size_t i;
 
+	if (m->npend == 0) {
+		m->gen++;
+		return ST_OK;
+	}
+	/* 1. the caller's marks first: a copy may be seen once linked */
+	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
+		pre = errno != 0 ? errno : EIO;
+	/* 2. publish */
 	for (i = 0; i < m->npend; i++) {
-		int done = 0, e = 0;
+		struct pending *p = &m->pend[i];
+		struct dl_rcpt *r = &p->msg->rcpt[p->idx];
 
-		/* one fsync per directory: an earlier entry may have it */
-		if (fstat(m->pend[i].dirfd, &sti) == 0) {
-			for (j = 0; j < i && !done; j++)
-				if (m->pend[j].dirfd >= 0 &&
-				    fstat(m->pend[j].dirfd, &stj) == 0 &&
-				    sti.st_dev == stj.st_dev &&
-				    sti.st_ino == stj.st_ino)
-					done = 1;
+		if (p->t.name[0] == '\0') {
+			p->c->dirty = 1;	/* found: make sure it stays */
+			continue;
 		}
-		if (!done && md_fsync_dir(m->pend[i].dirfd) < 0)
-			e = errno;
-		if (e != 0) {
-			struct dl_rcpt *r = &m->pend[i].msg->rcpt[m->pend[i].idx];
+		if (pre != 0) {
+			md_tmp_discard(&p->t);
+			setr(r, DL_DEFER, "fsync of the spool's progress notes: "
+			    "%s", strerror(pre));
+			st = ST_TEMPFAIL;
+			continue;
+		}
+		if (md_tmp_commit(&p->t, p->c->new, p->name, MD_LINK) < 0) {
+			if (errno != EEXIST) {
+				set_error(r, p->c->path, errno, 1);
+				st = ST_TEMPFAIL;
+				continue;
+			}
+			setr(r, DL_OK, "already delivered: %s/new/%s",
+			    p->c->path, p->name);
+		}
+		p->c->dirty = 1;
+	}
+	/* 3. one fsync per new/ directory */
+	for (i = 0; i < m->npend; i++) {
+		struct mcache *c = m->pend[i].c;
 
-			setr(r, DL_DEFER, "fsync of new/: %s", strerror(e));
+		if (!c->dirty)
+			continue;
+		c->dirty = 0;
+		if (md_fsync_dir(c->new) < 0) {
+			c->sync_err = errno;
+			c->bad = 1;
+		}
+	}
+	for (i = 0; i < m->npend; i++) {
+		struct pending *p = &m->pend[i];
+		struct dl_rcpt *r = &p->msg->rcpt[p->idx];
+
+		if (p->c->bad && r->result == DL_OK) {
+			setr(r, DL_DEFER, "fsync of new/: %s",
+			    strerror(p->c->sync_err));
 			st = ST_TEMPFAIL;
 		}
-	}
-	/* A failed fsync marks only the first user of that directory; mark
-	 * the others too (same dev/ino). */
-	for (i = 0; i < m->npend; i++) {
-		struct dl_rcpt *ri = &m->pend[i].msg->rcpt[m->pend[i].idx];
-
-		if (ri->result != DL_DEFER || fstat(m->pend[i].dirfd, &sti) < 0)
-			continue;
-		for (j = 0; j < m->npend; j++) {
-			struct dl_rcpt *rj = &m->pend[j].msg->rcpt[m->pend[j].idx];
-
-			if (rj->result == DL_OK &&
-			    fstat(m->pend[j].dirfd, &stj) == 0 &&
-			    sti.st_dev == stj.st_dev && sti.st_ino == stj.st_ino) {
-				setr(rj, DL_DEFER, "%s", ri->detail);
-			}
-		}
+		p->c->refs--;
 	}
 	for (i = 0; i < m->npend; i++)
-		close(m->pend[i].dirfd);
+		if (m->pend[i].c->bad)
+			cache_drop(m->pend[i].c);	/* never trust that fd again */
 	m->npend = 0;
+	m->gen++;
 	return st;
 }

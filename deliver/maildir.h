@@ -26,20 +26,34 @@ struct maildir_opts {
 struct maildir;
 
 struct maildir *maildir_new(const struct maildir_opts *opts);
+
+/*
+ * fn(arg) is called by maildir_commit before any copy is linked into a
+ * new/ directory, i.e. before any copy can be seen or made durable: what
+ * the caller must have on disk by then (the spool's progress notes, so
+ * that a rerun knows to search cur/ too) it makes durable there. It
+ * returns 0, or -1 with errno.
+ */
+void maildir_set_prelink(struct maildir *m, int (*fn)(void *), void *arg);
 void maildir_free(struct maildir *m);
 
 /*
  * Deliver msg to every recipient whose result is DL_PENDING, setting
- * result and detail. A DL_OK here is durable only after maildir_commit.
+ * result and detail. A DL_OK here is written and fsynced in tmp/ but is
+ * published (linked) and durable only after maildir_commit, which may
+ * still turn it into DL_DEFER.
  * msg must stay valid (rcpt may grow, by index) until maildir_commit.
  * Returns ST_OK, or ST_TEMPFAIL when something was deferred.
  */
 enum status maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan);
 
 /*
- * fsync every new/ directory linked into since the last commit (once
- * each). A recipient whose directory could not be synced becomes
- * DL_DEFER. Returns ST_OK or ST_TEMPFAIL.
+ * Publish the batch: call the prelink hook (when it fails, no copy is
+ * linked and each becomes DL_DEFER), link each copy written since the
+ * last commit into its new/ (EEXIST: "already delivered"), then fsync
+ * every such new/ directory once. A recipient whose link or directory
+ * fsync failed becomes DL_DEFER. Returns ST_OK or ST_TEMPFAIL. Also
+ * called by maildir_deliver itself when its bounded queues are full.
  */
 enum status maildir_commit(struct maildir *m);
 

@@ -5,9 +5,11 @@
  * Why it is this way:
  * - Each record is acted on as soon as it arrives: under
  *   "mdrop-fetch --interval" the next record may come hours later, so we
- *   never wait for it. Only when no further record is already waiting do
- *   we make the batch durable and answer (group commit, deliver/batch.c):
- *   fsyncs dominate the cost, and a burst of records shares them.
+ *   never wait for it. Only when no further record has come for a short
+ *   moment (at most BATCH_WAIT_MS after the batch's first record) or the
+ *   batch is full do we make it durable and answer (group commit,
+ *   deliver/batch.c): fsyncs dominate the cost, and records flowing in
+ *   one at a time from fetch share them.
  * - The spool file is removed only after every recipient of its record
  *   group is durably done, and per-recipient progress is itself durable
  *   (common/progress.c), so a crash or a deferral never delivers one
@@ -284,8 +286,14 @@ main(int argc, char **argv)
 
 		if (!line_ready(&rd)) {
 			struct pollfd pfd = { .fd = 0, .events = POLLIN };
+			long long age;
+			int pr = poll(&pfd, 1, 0);
 
-			if (poll(&pfd, 1, 0) <= 0) {
+			/* records flowing: give the batch a moment to grow */
+			while (pr == 0 && !stop && (age = batch_age(b)) >= 0 &&
+			    age < BATCH_WAIT_MS)
+				pr = poll(&pfd, 1, (int)(BATCH_WAIT_MS - age));
+			if (pr <= 0) {
 				st = status_worse(st, batch_commit(b));
 				if (st == ST_IOERR)
 					break;	/* stdout is gone */
@@ -334,6 +342,7 @@ main(int argc, char **argv)
 		st = status_worse(st, ST_TEMPFAIL);	/* group in hand: kept */
 	else
 		batch_close(b);
+	batch_final(b);
 	st = status_worse(st, batch_commit(b));
 	batch_free(b);
 	io_reader_free(&rd);

@@ -191,6 +191,29 @@ wait $dpid
 is "$?" 0 "exit 0 at end of input"
 ok "last group acknowledged at EOF" test ! -e "$SP/new/112.M1P1.h"
 
+# --- a Maildir kept open across batches is re-validated ------------------
+for n in 121 122 123; do printf 'S: c%s\n\nx\n' $n >"$SP/new/$n.M1P1.h"; done
+mkfifo "$D/fifo3"
+mdrop-deliver -m "$T" <"$D/fifo3" >"$D/out" 2>"$D/err" &
+dpid=$!
+exec 9>"$D/fifo3"
+waitfor() { i=0; while [ $i -lt 50 ] && ! grep -q "$1" "$D/out"; do sleep 0.1; i=$((i+1)); done; }
+rec "$SP/new/121.M1P1.h" cv@ex.org "" >&9
+waitfor 121.M1P1
+mv "$M/ex.org/cv/Maildir" "$M/ex.org/cv/Maildir.old"
+mkdir -p "$D/elsewhere2"; ln -s "$D/elsewhere2" "$M/ex.org/cv/Maildir"
+rec "$SP/new/122.M1P1.h" cv@ex.org "" >&9
+waitfor 122.M1P1
+rm "$M/ex.org/cv/Maildir"
+rec "$SP/new/123.M1P1.h" cv@ex.org "" >&9
+waitfor 123.M1P1
+exec 9>&-
+wait $dpid
+grep -q '122.M1P1.h	cv@ex.org	fail	.*not a directory' "$D/out" && pass "Maildir replaced by a symlink between batches: refused" || fail "symlink between batches refused" "$(cat "$D/out")"
+is "$(nfiles "$D/elsewhere2") $(nfiles "$M/ex.org/cv/Maildir.old/new")" "0 1" "nothing written through the symlink nor into the moved-away Maildir"
+grep -q "123.M1P1.h	cv@ex.org	ok	$M/ex.org/cv/Maildir/new/" "$D/out" && pass "Maildir recreated between batches: delivered into the new one" || fail "recreated Maildir" "$(cat "$D/out")"
+is "$(nfiles "$M/ex.org/cv/Maildir/new")" 1 "the recreated Maildir has the copy"
+
 # --- stdout full: exit 74, delivery state intact --------------------------
 printf 'S: full\n\nx\n' >"$SP/new/113.M1P1.h"
 rec "$SP/new/113.M1P1.h" full@ex.org "" >"$D/in"

@@ -88,12 +88,18 @@ grep -q 'error: read-only-filesystem' "$D/err" && pass "EROFS logged loudly" || 
 clean
 exactly_once "EROFS"
 
-# the progress note cannot be synced: deliveries stand, exit 75
+# the spool's new progress note cannot be made durable (fsync of SPOOL,
+# once per batch, before any copy is linked): nothing is published, every
+# copy deferred, tmp/ cleaned, exit 75
 setup
-faulty fsync 1 ENOSPC 1.M1P1.h.done
-is "$?" 75 "note fsync fails: exit 75"
+faulty fsync 1 ENOSPC /spool
+is "$?" 75 "fsync of the spool (progress notes) fails: exit 75"
+is "$(cut -f3 "$D/out" | tr '\n' ' ')" "defer defer defer " "spool fsync fails: every copy deferred"
+grep -q 'a@ex.org	defer	fsync of the spool' "$D/out" && pass "spool fsync fails: detail says so" || fail "spool fsync: detail" "$(cat "$D/out")"
+is "$(nfiles "$M/ex.org")" 0 "spool fsync fails: nothing linked into new/, nothing left in tmp/"
+ok "spool fsync fails: message stays in SPOOL/new" test -f "$P"
 clean
-exactly_once "note fsync"
+exactly_once "spool fsync"
 
 # ENOSPC creating the Maildir (a new recipient)
 setup

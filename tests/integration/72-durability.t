@@ -8,7 +8,9 @@
 #     after that (F4);
 #   - every spool unlink by deliver comes after the fsync of each
 #     recipient's Maildir file, its link into new/ and the fsync of new/
-#     (D1-D3).
+#     (D1-D3);
+#   - every link of a Maildir copy comes after its message's progress
+#     note was opened and, when newly created, the spool fsynced (D4).
 # kill -9 keeps the page cache, so only this test catches a missing fsync.
 # Then the checker is proven to fail: on the same trace with each
 # durability step removed or moved (as if the code had lost it), and on
@@ -39,7 +41,7 @@ is "$rc" 0 "strace-check: no violation in the real trace"
 [ "$rc" = 0 ] || diag "$out"
 is "$(printf '%s\n' "$out" | sed -n 's/^checked: //p')" "dele=8 unlink=8 violations=0" \
     "every DELE and every spool unlink was checked"
-for r in F1 F2 F3 F4 D1 D2 D3; do
+for r in F1 F2 F3 F4 D1 D2 D3 D4; do
 	printf '%s\n' "$out" | grep -q "^ok $r [1-9]" && pass "rule $r held at least once" ||
 		fail "rule $r held at least once" "$out"
 done
@@ -93,6 +95,10 @@ DROP='^linkat('
 mutate "deliver unlinking without a link into new/" "$DT" D1 drop
 MOVE='^unlinkat\([0-9]*<[^>]*/spool/new>' AFTER='^linkat\('
 mutate "deliver unlinking the spool file before fsyncing new/" "$DT" D3 hoist
+DROP='^fsync([0-9]*</[^>]*/spool>)'
+mutate "deliver linking before the fsync of the new progress notes" "$DT" D4 drop
+DROP='^openat([0-9]*</[^>]*/spool>, "[^"]*\.done"'
+mutate "deliver linking without a progress note" "$DT" D4 drop
 
 # a hand-written trace: fetch deletes a message it never made durable
 mkdir -p "$REL_DIR/synth"

@@ -28,6 +28,12 @@ mdrop-deliver, for every unlink of SPOOL/new/NAME:
       MD/new/FILE: a link or rename created MD/new/FILE before the unlink;
   D2  the source of that link, MD/tmp/X, was fsynced before the link;
   D3  MD/new was fsynced after the link and before the unlink.
+mdrop-deliver, for every link into a Maildir MD/new/NAME.HASH,S=SIZE (the
+copy of spool message NAME):
+  D4  the progress note SPOOL/NAME.done was opened before the link, and
+      when this process created it (O_CREAT), SPOOL was fsynced between
+      the creation and the link: a rerun after a crash must know to search
+      new/ and cur/ for a copy the user may have moved already.
 Also: a DELE or unlink that cannot be tied to its message is a violation
 (never silently skipped).
 
@@ -338,7 +344,43 @@ def check_deliver(p, rep, results):
                 rep.ok('D3')
             else:
                 rep.violation('D3', 'unlink of %s: %s not fsynced after the link of %s' % (path, os.path.dirname(file), rcpt))
+    check_marks(p, rep, sync)
     return n
+
+
+COPY = re.compile(r'^(.+)\.[0-9a-f]{16},S=[0-9]+$')
+
+
+def check_marks(p, rep, sync):
+    notes = {}		# NAME.done -> [(index, spool dir, created)]
+    for i, name, a, _ in p.events:
+        if name != 'openat' or len(a) < 3:
+            continue
+        f = strarg(a[1])
+        if f is None or not f.endswith(b'.done'):
+            continue
+        f = f.decode('utf-8', 'surrogateescape')
+        notes.setdefault(os.path.basename(f), []).append(
+            (i, os.path.dirname(os.path.join(fdpath(a[0]) or '', f)),
+             'O_CREAT' in a[2]))
+    for ev in p.events:
+        if ev[1] not in ('link', 'linkat'):
+            continue
+        _, dst = target(ev)
+        if os.path.basename(os.path.dirname(dst)) != 'new':
+            continue
+        m = COPY.match(os.path.basename(dst))
+        if not m:
+            continue	# a hashed long name: not tied to a spool name
+        opened = [x for x in notes.get(m.group(1) + '.done', []) if x[0] < ev[0]]
+        if not opened:
+            rep.violation('D4', 'link of %s before the progress note of %s was opened' % (dst, m.group(1)))
+            continue
+        oi, spool, created = opened[-1]
+        if created and not any_between(sync.get(spool, []), oi, ev[0]):
+            rep.violation('D4', 'link of %s: %s not fsynced after creating %s.done' % (dst, spool, m.group(1)))
+            continue
+        rep.ok('D4')
 
 
 def main(argv):

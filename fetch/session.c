@@ -11,7 +11,9 @@
  * QUIT: POP3 then deletes nothing, and the UID notes make the next
  * session DELE (not re-fetch) what is already safe in the spool.
  */
+#define _GNU_SOURCE		/* sync_file_range(2) */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,8 @@
 #define WINDOW		8	/* commands in flight with PIPELINING */
 #define BATCH_MAX	64	/* messages per group commit */
 #define BATCH_BYTES	(64ull << 20)
+#define BATCH_MS	1000	/* a batch older than this is committed */
+#define WBUF		(128u << 10)	/* spool file writes, per call */
 #define CAPA_LINES_MAX	100
 
 struct msg {
@@ -37,6 +41,7 @@ struct msg {
 struct pending {
 	uint32_t n;
 	uint64_t bytes;
+	struct md_tmp t;		/* written, open, not yet fsynced */
 	char name[MD_NAME_MAX];
 };
 
@@ -58,6 +63,9 @@ struct session {
 	struct pending batch[BATCH_MAX];
 	size_t nbatch;
 	uint64_t batch_bytes;
+	long long batch_t0;		/* when the batch's first file came */
+	size_t wlen;
+	char wbuf[WBUF];		/* spool file bytes not yet written */
 	enum status soft;		/* deferred problems: exit 75 later */
 	int commit_failed;		/* never retry a failed fsync */
 	long long t0, last_progress;
@@ -500,7 +508,32 @@ progress(struct session *s, int final)
 	    final ? "\n" : "");
 }
 
-/* Read one RETR reply into a new tmp file. */
+/*
+ * Append to the spool file through s->wbuf, so a message goes to the
+ * disk in WBUF-sized writes rather than one per network read. n == 0:
+ * write out what is buffered (end of message).
+ */
+static int
+spool_write(struct session *s, struct md_tmp *t, const char *p, size_t n)
+{
+	if (n > 0 && s->wlen + n <= sizeof s->wbuf) {
+		memcpy(s->wbuf + s->wlen, p, n);
+		s->wlen += n;
+		if (s->wlen < sizeof s->wbuf)
+			return 0;
+		n = 0;
+	}
+	if (s->wlen > 0 && md_tmp_write(t, s->wbuf, s->wlen) < 0)
+		return -1;
+	s->wlen = 0;
+	if (n >= sizeof s->wbuf)
+		return md_tmp_write(t, p, n);
+	memcpy(s->wbuf, p, n);
+	s->wlen = n;
+	return 0;
+}
+
+/* Read one RETR reply into a new tmp file, left open for commit(). */
 static enum status
 retr_one(struct session *s, uint32_t n)
 {
@@ -533,6 +566,7 @@ retr_one(struct session *s, uint32_t n)
 		return ST_TEMPFAIL;
 	}
 	open = 1;
+	s->wlen = 0;
 	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
 	for (;;) {
 		if ((r = pc_event(&s->pc, &ev, &e, "RETR")) != ST_OK) {
@@ -547,13 +581,19 @@ retr_one(struct session *s, uint32_t n)
 			open = 0;
 			toobig = 1;
 		}
-		if (open && md_tmp_write(&t, e.data, e.len) < 0) {
+		if (open && spool_write(s, &t, e.data, e.len) < 0) {
 			log_error("write-failed", "file=%s/tmp/%s error=%s",
 			    s->sp->path, name, strerror(errno));
 			md_tmp_discard(&t);
 			return ST_TEMPFAIL;
 		}
 		progress(s, 0);
+	}
+	if (open && spool_write(s, &t, NULL, 0) < 0) {
+		log_error("write-failed", "file=%s/tmp/%s error=%s",
+		    s->sp->path, name, strerror(errno));
+		md_tmp_discard(&t);
+		return ST_TEMPFAIL;
 	}
 	if (toobig) {
 		struct msg *m = &s->msgs[n];
@@ -570,31 +610,57 @@ retr_one(struct session *s, uint32_t n)
 		}
 		return ST_OK;
 	}
-	if (md_tmp_sync(&t) < 0) {
-		log_error("write-failed", "file=%s/tmp/%s error=%s",
-		    s->sp->path, name, strerror(errno));
-		md_tmp_discard(&t);
-		return ST_TEMPFAIL;
-	}
+	/* Start the write-back now, while the next message arrives; the
+	 * fsync at commit() then mostly waits for nothing. Advisory: the
+	 * fsync is what counts, and it reports any error. */
+	(void)sync_file_range(t.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (s->nbatch == 0)
+		s->batch_t0 = io_now_ms();
 	s->batch[s->nbatch].n = n;
 	s->batch[s->nbatch].bytes = bytes;
+	s->batch[s->nbatch].t = t;
 	memcpy(s->batch[s->nbatch].name, name, sizeof name);
 	s->nbatch++;
 	s->batch_bytes += bytes;
 	return ST_OK;
 }
 
+/* Close the batch's files that are still open, without fsync: after a
+ * failure they stay in tmp/ and the notes decide at the next start. */
+static void
+batch_close(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nbatch; i++)
+		if (s->batch[i].t.fd >= 0) {
+			close(s->batch[i].t.fd);
+			s->batch[i].t.fd = -1;
+		}
+}
+
 /*
- * Group commit: the batch's files are fsynced in tmp/. Note their UIDs
- * (one fsync), rename them into new/ (one directory fsync), print them,
- * queue their DELEs. On failure the files stay in tmp/: the notes decide
- * at the next start whether they are published or removed.
+ * Group commit: fsync the batch's files in tmp/ (their write-back was
+ * started as each one was complete, so the first fsync's journal commit
+ * covers most of the others). Note their UIDs (one fsync), rename them
+ * into new/ (one directory fsync), print them, queue their DELEs. On
+ * failure the files stay in tmp/: the notes decide at the next start
+ * whether they are published or removed.
  */
 static enum status
 commit(struct session *s)
 {
 	size_t i;
+	int e;
 
+	for (i = 0; i < s->nbatch; i++)
+		if (md_tmp_sync(&s->batch[i].t) < 0) {
+			e = errno;
+			log_error("write-failed", "file=%s/tmp/%s error=%s",
+			    s->sp->path, s->batch[i].name, strerror(e));
+			errno = e;
+			goto fail;
+		}
 	for (i = 0; i < s->nbatch; i++) {
 		struct msg *m = &s->msgs[s->batch[i].n];
 
@@ -646,6 +712,9 @@ commit(struct session *s)
 		    "messages stay for the next run\"");
 	return ST_OK;
 fail:
+	e = errno;
+	batch_close(s);
+	errno = e;
 	s->commit_failed = 1;
 	log_error("commit-failed", "spool=%s error=%s", s->sp->path,
 	    strerror(errno));
@@ -717,7 +786,8 @@ pipeline(struct session *s)
 			if (s->fly[(s->fly_head + i) % WINDOW].kind == 'R')
 				retr_in_flight++;
 		if (s->nbatch > 0 && (s->nbatch >= BATCH_MAX ||
-		    s->batch_bytes >= BATCH_BYTES || retr_in_flight == 0) &&
+		    s->batch_bytes >= BATCH_BYTES || retr_in_flight == 0 ||
+		    io_now_ms() - s->batch_t0 >= BATCH_MS) &&
 		    (r = commit(s)) != ST_OK)
 			return r;
 	}
@@ -805,6 +875,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 		if (commit(s) != ST_OK)
 			log_warn("batch-abandoned", "files=%zu", s->nbatch);
 	}
+	batch_close(s);
 	progress(s, 1);
 	tls_close(&s->pc.tc);
 	left = s->count >= stats->deleted ? s->count - stats->deleted : 0;

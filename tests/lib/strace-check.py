@@ -37,6 +37,19 @@ copy of spool message NAME):
 Also: a DELE or unlink that cannot be tied to its message is a violation
 (never silently skipped).
 
+LMTP mode (strace-check.py --lmtp TRACE_PREFIX RESULTS; also trace
+sendto,recvfrom,pread64): mdrop-deliver talks LMTP, so instead of D1-D3:
+mdrop-deliver, for every unlink of SPOOL/new/NAME:
+  L1  for every "ok" result of NAME (recipient R): an LMTP transaction tied
+      to NAME (L2) has R's RCPT TO answered 2xx and, after the final ".",
+      R's own reply (in RCPT order) 2xx, read from the socket before the
+      unlink; and no reply for R after "." was anything else.
+  L2  the tie: the transaction follows the last open of SPOOL/new/NAME,
+      and its DATA payload (dot-stuffing and CRLF undone) ends with the
+      bytes read from that file (read/pread64). Checked for every
+      transaction whose reply made deliver let go of a message.
+At least one L1 must be checked (exit 1 otherwise).
+
 Prints "ok RULE ..." counts and one "violation RULE: ..." line per
 problem; exit 0 when there is none and at least one DELE and one unlink
 were checked, 1 otherwise, 2 on bad usage.
@@ -383,7 +396,156 @@ def check_marks(p, rep, sync):
         rep.ok('D4')
 
 
+LMTP_REPLY = re.compile(rb'^([0-9]{3})([ -])')
+
+
+def lmtp_transactions(p):
+    """[(spool file, {rcpt: (rcpt reply, final reply, read index)},
+    payload)] from one deliver process's LMTP socket traffic, in order."""
+    txs = []
+    opened = None		# last spool file in new/ opened
+    content = {}		# spool file -> bytes read from it
+    expect = []		# replies due: (kind, rcpt or None)
+    cur = None		# the transaction being built
+    wbuf = b''
+    rbuf = b''
+    data_mode = False
+    payload = b''
+    for i, name, a, _ in p.events:
+        path = fdpath(a[0]) if a else None
+        if path is None:
+            continue
+        if name == 'openat' and len(a) > 1:
+            f = strarg(a[1])
+            if f is not None and not f.endswith(b'.done'):
+                d = os.path.join(path, f.decode('utf-8', 'surrogateescape'))
+                if os.path.basename(os.path.dirname(d)) == 'new' and \
+                        '/Maildir/' not in d:
+                    opened = d
+                    content[d] = b''
+            continue
+        if name in ('read', 'pread64') and '/new/' in path and \
+                '/Maildir/' not in path:
+            got = content.get(path, b'')
+            data = strarg(a[1]) or b''
+            if name == 'pread64' and len(a) > 3 and a[3].isdigit():
+                off = int(a[3])	# a re-read overwrites, never appends
+                got = got[:off].ljust(off, b'\0') + data + \
+                    got[off + len(data):]
+            else:
+                got += data
+            content[path] = got
+            continue
+        if not path.startswith('socket:'):
+            continue
+        data = strarg(a[1]) if len(a) > 1 else None
+        if data is None:
+            continue
+        if name in ('write', 'sendto', 'writev', 'sendmsg'):
+            wbuf += data
+            while True:
+                if data_mode:
+                    k = (b'\r\n' + wbuf).find(b'\r\n.\r\n')
+                    if k < 0:
+                        break
+                    payload += wbuf[:k]
+                    wbuf = wbuf[k + 3:] if k > 0 else wbuf[3:]
+                    data_mode = False
+                    if cur is not None:
+                        cur['payload'] = payload
+                        for r in cur['order']:
+                            if cur['rcpt'][r][0] == '2':
+                                expect.append(('final', r))
+                    payload = b''
+                    continue
+                k = wbuf.find(b'\r\n')
+                if k < 0:
+                    break
+                ln, wbuf = wbuf[:k], wbuf[k + 2:]
+                verb = ln.split(b' ')[0].split(b':')[0].upper()
+                if verb == b'MAIL':
+                    cur = {'file': opened, 'rcpt': {}, 'order': [],
+                           'final': {}, 'payload': None, 'content': content}
+                    txs.append(cur)
+                    expect.append(('mail', None))
+                elif verb == b'RCPT':
+                    m = re.search(rb'<([^>]*)>', ln)
+                    r = m.group(1).decode('utf-8', 'surrogateescape') if m else ''
+                    if cur is not None:
+                        cur['order'].append(r)
+                        cur['rcpt'][r] = '?'
+                    expect.append(('rcpt', r))
+                elif verb == b'DATA':
+                    expect.append(('data', None))
+                    data_mode = True	# undone if the reply is not 354
+                else:
+                    expect.append(('other', None))
+        elif name in ('read', 'recvfrom', 'recvmsg'):
+            rbuf += data
+            while b'\r\n' in rbuf:
+                ln, rbuf = rbuf.split(b'\r\n', 1)
+                m = LMTP_REPLY.match(ln)
+                if m and m.group(2) == b'-':
+                    continue
+                code = m.group(1).decode() if m else 'bad'
+                if not expect:
+                    continue	# the greeting
+                kind, r = expect.pop(0)
+                if kind == 'rcpt' and cur is not None:
+                    cur['rcpt'][r] = code
+                elif kind == 'data' and code != '354':
+                    data_mode = False
+                elif kind == 'final' and cur is not None:
+                    cur['final'].setdefault(r, []).append((code, i))
+    return txs
+
+
+def check_lmtp(p, rep, results):
+    txs = lmtp_transactions(p)
+    n = 0
+    for i, name, a, _ in p.events:
+        if name not in ('unlink', 'unlinkat'):
+            continue
+        if name == 'unlinkat':
+            d, f = fdpath(a[0]) or '', strarg(a[1]).decode('utf-8', 'surrogateescape')
+            path = f if f.startswith('/') else os.path.join(d, f)
+        else:
+            path = strarg(a[0]).decode('utf-8', 'surrogateescape')
+        if os.path.basename(os.path.dirname(path)) != 'new' or '/Maildir/' in path:
+            continue
+        n += 1
+        oks = [r[0] for r in results.get(path, []) if r[1] == 'ok']
+        if not oks:
+            rep.violation('L1', 'unlink of %s: no ok result for it' % path)
+            continue
+        mine = [t for t in txs if t['file'] == path]
+        for t in mine:
+            got = t['content'].get(path, b'')
+            pl = t['payload']
+            if pl is None:
+                continue
+            pl = b'\n'.join(x[1:] if x.startswith(b'.') else x
+                            for x in pl.split(b'\r\n'))
+            if got and pl.rstrip(b'\n').endswith(got.rstrip(b'\n')):
+                rep.ok('L2')
+            elif any(c[1] < i for fs in t['final'].values() for c in fs):
+                rep.violation('L2', 'transaction for %s: its payload is not '
+                              'the file read (%d bytes read)' % (path, len(got)))
+        for r in oks:
+            good = [c for t in mine if t['rcpt'].get(r, '')[:1] == '2'
+                    for c in t['final'].get(r, []) if c[0][:1] == '2' and c[1] < i]
+            if good:
+                rep.ok('L1')
+            else:
+                rep.violation('L1', 'unlink of %s: no 2xx after DATA for %s '
+                              'read before it' % (path, r))
+    return n
+
+
 def main(argv):
+    lmtp = len(argv) > 1 and argv[1] == '--lmtp'
+    if lmtp:
+        argv = argv[:1] + argv[2:]
     if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
@@ -404,6 +566,8 @@ def main(argv):
         p = Proc(path)
         if p.exe == 'mdrop-fetch':
             deles += check_fetch(p, rep)
+        elif p.exe == 'mdrop-deliver' and lmtp:
+            unlinks += check_lmtp(p, rep, results)
         elif p.exe == 'mdrop-deliver':
             unlinks += check_deliver(p, rep, results)
     for k in sorted(rep.counts):
@@ -411,6 +575,8 @@ def main(argv):
     print('checked: dele=%d unlink=%d violations=%d' % (deles, unlinks, len(rep.bad)))
     for b in rep.bad:
         print(b)
+    if lmtp and not rep.counts.get('L1'):
+        return 1
     return 1 if rep.bad or deles == 0 or unlinks == 0 else 0
 
 

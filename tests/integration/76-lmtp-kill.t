@@ -1,0 +1,163 @@
+#!/bin/sh
+# The LMTP side of the reliability proof (HOSTILE.md 63, DESIGN.md "Over
+# LMTP: at least once"): the whole pipeline
+#   mdrop-fetch | mdrop-split | mdrop-deliver -l unix:$LMTP_SOCKET
+# against the private Dovecot.
+#
+# 1. Kill loop: SIGKILLed as a whole process group at seeded random
+#    moments (REL_SEED, default 11; REL_KILLS, default 12, over a
+#    REL_KILL_MESSAGES corpus, default 120), each time restarted where it
+#    stood; then a clean run. Every (message, recipient) is at least once,
+#    byte-exact, in the recipient's Dovecot mailbox, zero lost; the box,
+#    SPOOL/new and SPOOL/tmp are empty. Duplicates are allowed (LMTP's 250
+#    and our bookkeeping cannot be one step) and reported in a diag line.
+# 2. Durability order: one traced run under `strace -f`;
+#    tests/lib/strace-check.py --lmtp proves that every spool unlink by
+#    deliver comes after the 250 reply after DATA for every recipient of
+#    that message (rule L1), in the transaction that carried that file
+#    (L2). Then the checker is proven to fail on the same trace with the
+#    final replies turned into 451, and with the unlink moved before them.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/lib/dovecot.sh"
+REL_LMTP=1
+. "$TOP/tests/fault/driver.sh"
+
+command -v strace >/dev/null || { echo "Bail out! strace missing (make deps)"; exit 1; }
+SEED=${REL_SEED:-11}
+KILLS=${REL_KILLS:-12}
+rel_setup "${REL_KILL_MESSAGES:-120}"
+rel_reset
+
+# --- 1. the kill loop
+awk -v s="$SEED" -v n="$KILLS" 'BEGIN { srand(s)
+	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.8 ? rand() * 0.4 : rand() * 1.5 }' >"$REL_DIR/delays"
+diag "seed $SEED: kills after $(tr '\n' ' ' <"$REL_DIR/delays")s"
+pending() {
+	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +
+	    $(ls "$REL_SPOOL/new" 2>/dev/null | wc -l) ))
+}
+i=0; bad=; hits=0
+while read -r d; do
+	i=$((i + 1))
+	[ "$(pending)" -gt 0 ] && hits=$((hits + 1))
+	rel_spawn "k$i"
+	sleep "$d"
+	kill -9 -"$REL_PGID" 2>/dev/null
+	wait "$REL_PGID" 2>/dev/null
+	n=0
+	while ps -o stat= -g "$REL_PGID" | grep -qv '^Z' && [ $n -lt 50 ]; do
+		sleep 0.1; n=$((n + 1))
+	done
+	for st in fetch split deliver; do
+		[ -f "$REL_RUN/k$i.$st.rc" ] || continue
+		rc=$(cat "$REL_RUN/k$i.$st.rc")
+		case $rc in ''|0|7[45]|137|141) ;;
+		*) bad="$bad k$i:$st=$rc" ;; esac
+	done
+done <"$REL_DIR/delays"
+is "$bad" "" "$KILLS kills: no stage failed with an unexpected exit code"
+diag "after the kills: $(find "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" -type f | wc -l) messages on the server, $(find "$REL_SPOOL/new" -type f | wc -l) in SPOOL/new"
+ok "$hits of $KILLS kills hit a run with work left (at least half)" \
+    test $((hits * 2)) -ge "$KILLS"
+try=0
+while :; do
+	try=$((try + 1))
+	rel_run "clean$try"
+	[ "$RC_FETCH" = 75 ] || [ "$RC_DELIVER" = 75 ] || break
+	[ $try -lt 3 ] || break
+	sleep 1
+done
+is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "clean run after the kills: every stage exits 0 (try $try)"
+if rel_invariant; then
+	pass "LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty"
+else
+	fail "LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty" "$REL_WHY"
+fi
+diag "LMTP kill loop: $REL_SUMMARY"
+dups=$(printf '%s\n' "$REL_SUMMARY" | sed -n 's/.*duplicates=\([0-9]*\).*/\1/p')
+ok "the duplicate count is reported ($dups duplicate deliveries after $KILLS kills)" \
+    sh -c "printf '%s' '$dups' | grep -Eqx '[0-9]+'"
+
+# --- 2. the durability order under strace
+CHECK="python3 $TOP/tests/lib/strace-check.py --lmtp"
+rel_setup 9
+rel_reset
+T=$REL_DIR/trace
+mkdir -p "$T"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -ff -o "$T/tr" -s 65535 -y \
+    -e trace=execve,openat,write,read,pread64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,sendto,recvfrom \
+    sh "$TOP/tests/fault/pipeline.sh" traced 2>"$REL_DIR/strace.err"
+RC_FETCH=$(cat "$REL_RUN/traced.fetch.rc"); RC_SPLIT=$(cat "$REL_RUN/traced.split.rc")
+RC_DELIVER=$(cat "$REL_RUN/traced.deliver.rc")
+is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "traced LMTP pipeline: every stage exits 0"
+rel_invariant && pass "traced LMTP pipeline delivered everything ($REL_SUMMARY)" ||
+	fail "traced LMTP pipeline delivered everything" "$REL_WHY"
+out=$($CHECK "$T/tr" "$REL_RUN/traced.out"); rc=$?
+is "$rc" 0 "strace-check --lmtp: no violation in the real trace"
+[ "$rc" = 0 ] || diag "$out"
+is "$(printf '%s\n' "$out" | sed -n 's/^checked: //p')" "dele=9 unlink=9 violations=0" \
+    "every DELE and every spool unlink was checked"
+# the corpus has 9 messages, one (the 7th) with two recipients: 10 replies
+is "$(printf '%s\n' "$out" | sed -n 's/^ok L1 //p')" 10 "rule L1 held for all 10 (message, recipient) pairs"
+printf '%s\n' "$out" | grep -q '^ok L2 [1-9]' && pass "rule L2 (the tie to the spool file) held" ||
+	fail "rule L2 (the tie to the spool file) held" "$out"
+
+# the checker must fail on bad traces
+DT=$(grep -l '^execve("[^"]*mdrop-deliver"' "$T"/tr.* | head -1)
+mutate() {
+	rm -rf "$T.m" && cp -R "$T" "$T.m"
+	f="$T.m/$(basename "$DT")"
+	"$3" "$f"
+	if cmp -s "$f" "$DT"; then
+		fail "$1: the edit changed the trace" "$3 changed nothing"
+		return
+	fi
+	o=$($CHECK "$T.m/tr" "$REL_RUN/traced.out"); c=$?
+	if [ "$c" = 1 ] && printf '%s\n' "$o" | grep -q "^violation $2: "; then
+		pass "$1: caught as $2"
+	else
+		fail "$1: caught as $2" "exit $c" "$o"
+	fi
+}
+# the replies after "." were 451 (deliver let go of a deferred message)
+final451() { sed -i 's/"250 2\.0\.0 </"451 4.3.0 </' "$1"; }
+mutate "spool unlinked though the final replies were 451" L1 final451
+# every unlink moved before the first final reply (unlink before the 250)
+early() {
+	awk '/^unlinkat?\(/ && /spool\/new/ { u = u $0 "\n"; next } { l[++n] = $0 }
+	    END { for (i = 1; i <= n; i++) { if (!d && l[i] ~ /"250 2\.0\.0 </) { printf "%s", u; d = 1 }
+	    print l[i] } }' "$1" >"$1.new" && mv "$1.new" "$1"
+}
+mutate "spool unlinked before the final 250s arrived" L1 early
+# the payload sent is not the spool file read
+payload() { sed -i 's/X-Rel-Id: 3\\r\\n/X-Rel-Id: 333\\r\\n/' "$1"; }
+mutate "a transaction carried other bytes than its spool file" L2 payload
+# a small hand-written trace: DATA sent, 250 for the RCPT, unlink, then 250
+mkdir -p "$T.h"
+cat >"$T.h/tr.1" <<'TR'
+execve("/x/mdrop-deliver", ["mdrop-deliver"], 0x0 /* 0 vars */) = 0
+openat(5</s/spool/new>, "M1", O_RDONLY) = 7</s/spool/new/M1>
+pread64(7</s/spool/new/M1>, "Subject: x\n\nb\n", 65536, 0) = 14
+recvfrom(9<socket:[1]>, "220 ready\r\n", 4096, 0, NULL, NULL) = 11
+sendto(9<socket:[1]>, "LHLO h\r\n", 8, MSG_NOSIGNAL, NULL, 0) = 8
+recvfrom(9<socket:[1]>, "250 ok\r\n", 4096, 0, NULL, NULL) = 8
+sendto(9<socket:[1]>, "MAIL FROM:<>\r\nRCPT TO:<a@x>\r\nDATA\r\n", 35, MSG_NOSIGNAL, NULL, 0) = 35
+recvfrom(9<socket:[1]>, "250 ok\r\n250 ok\r\n354 go\r\n", 4096, 0, NULL, NULL) = 24
+sendto(9<socket:[1]>, "Subject: x\r\n\r\nb\r\n.\r\n", 20, MSG_NOSIGNAL, NULL, 0) = 20
+unlinkat(5</s/spool/new>, "M1", 0) = 0
+recvfrom(9<socket:[1]>, "250 2.0.0 <a@x> saved\r\n", 4096, 0, NULL, NULL) = 23
+TR
+printf '/s/spool/new/M1\ta@x\tok\t250 2.0.0 <a@x> saved\n' >"$T.h/out"
+o=$($CHECK "$T.h/tr" "$T.h/out"); c=$?
+if [ "$c" = 1 ] && printf '%s\n' "$o" | grep -q '^violation L1: '; then
+	pass "hand-written trace (unlink before the 250 after DATA): caught as L1"
+else
+	fail "hand-written trace (unlink before the 250 after DATA): caught as L1" "exit $c" "$o"
+fi
+sed -i '/^unlinkat/d' "$T.h/tr.1" && echo 'unlinkat(5</s/spool/new>, "M1", 0) = 0' >>"$T.h/tr.1"
+o=$($CHECK "$T.h/tr" "$T.h/out")
+printf '%s\n' "$o" | grep -q '^ok L1 1$' && ! printf '%s\n' "$o" | grep -q '^violation L' &&
+	pass "the same trace in the right order: L1 and L2 hold" ||
+	fail "the same trace in the right order: L1 and L2 hold" "$o"
+done_testing

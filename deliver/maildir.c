@@ -4,11 +4,13 @@
  *
  * Per recipient: expand the template (common/tmpl.c refuses hostile
  * parts), find the Maildir (below), copy prepended header lines + the
- * spool file through a fixed buffer into tmp/, fsync, close. The copies
- * are published in maildir_commit, once per batch (group commit): first
- * the caller's prelink hook (the spool's "delivery begun" notes made
- * durable), then link(2) of each copy to new/BASE,S=SIZE, then one fsync
- * per distinct new/ directory.
+ * spool file through a fixed buffer into tmp/ and start its writeback
+ * (sync_file_range, asynchronous). The copies are made durable and
+ * published in maildir_commit, once per batch (group commit): fsync and
+ * close each copy (their writeback already done, the first fsync commits
+ * the file system journal for most of them), the caller's prelink hook
+ * (the spool's "delivery begun" notes made durable), then link(2) of each
+ * copy to new/BASE,S=SIZE, then one fsync per distinct new/ directory.
  *
  * Finding the Maildir: the first time, open the template's fixed root and
  * walk the per-recipient tail with openat(O_NOFOLLOW|O_DIRECTORY),
@@ -42,8 +44,11 @@
 
 #define COPY_BUF (64 * 1024)
 #define HEAD_SCAN COPY_BUF	/* header bytes searched for Return-Path: */
-#define PENDING_MAX 256		/* copies awaiting their link before a forced commit */
+#define PENDING_MAX 128		/* copies (open fds) awaiting the commit */
 #define CACHE_MAX 32		/* open Maildirs kept (4 fds each) */
+#ifndef SYNC_FILE_RANGE_WRITE	/* <fcntl.h> has it only with _GNU_SOURCE */
+#define SYNC_FILE_RANGE_WRITE 2
+#endif
 
 struct mcache {
 	char path[PATH_MAX];	/* the expanded Maildir path; "" = free slot */
@@ -60,8 +65,8 @@ struct mcache {
 
 struct pending {
 	struct mcache *c;
-	struct md_tmp t;	/* t.name[0] == '\0': nothing to link */
-	char name[MD_NAME_MAX];	/* the name in new/ */
+	struct md_tmp t;	/* the copy in tmp/, fd open until the commit */
+	char name[MD_NAME_MAX];	/* its name in new/; "": a copy found there */
 	struct dl_msg *msg;	/* the recipient msg->rcpt[idx] rides on it */
 	size_t idx;
 };
@@ -614,8 +619,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, c->path, errno, 1);
 		return;
 	}
-	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0 ||
-	    md_tmp_sync(&t) < 0) {
+	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0) {
 		int e = errno;
 
 		md_tmp_discard(&t);
@@ -633,6 +637,9 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, c->path, ENAMETOOLONG, 1);
 		return;
 	}
+	/* start writing it out now; maildir_commit fsyncs it */
+	(void)syscall(SYS_sync_file_range, t.fd, (off_t)0, (off_t)0,
+	    (unsigned int)SYNC_FILE_RANGE_WRITE);
 	setr(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
 	add_pending(m, c, &t, name, msg, idx);
 }
@@ -664,18 +671,30 @@ maildir_commit(struct maildir *m)
 		m->gen++;
 		return ST_OK;
 	}
-	/* 1. the caller's marks first: a copy may be seen once linked */
+	/* 1. the copies durable: fsync, check close (never fsync twice) */
+	for (i = 0; i < m->npend; i++) {
+		struct pending *p = &m->pend[i];
+
+		if (p->t.name[0] != '\0' && md_tmp_sync(&p->t) < 0) {
+			set_error(&p->msg->rcpt[p->idx], p->c->path, errno, 1);
+			md_tmp_discard(&p->t);
+			st = ST_TEMPFAIL;
+		}
+	}
+	/* 2. the caller's marks: a copy may be seen once linked */
 	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
 		pre = errno != 0 ? errno : EIO;
-	/* 2. publish */
+	/* 3. publish */
 	for (i = 0; i < m->npend; i++) {
 		struct pending *p = &m->pend[i];
 		struct dl_rcpt *r = &p->msg->rcpt[p->idx];
 
-		if (p->t.name[0] == '\0') {
+		if (p->name[0] == '\0') {
 			p->c->dirty = 1;	/* found: make sure it stays */
 			continue;
 		}
+		if (p->t.name[0] == '\0')
+			continue;		/* its fsync failed: deferred */
 		if (pre != 0) {
 			md_tmp_discard(&p->t);
 			setr(r, DL_DEFER, "fsync of the spool's progress notes: "
@@ -694,7 +713,7 @@ maildir_commit(struct maildir *m)
 		}
 		p->c->dirty = 1;
 	}
-	/* 3. one fsync per new/ directory */
+	/* 4. one fsync per new/ directory */
 	for (i = 0; i < m->npend; i++) {
 		struct mcache *c = m->pend[i].c;
 

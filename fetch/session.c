@@ -528,7 +528,8 @@ spool_write(struct session *s, struct md_tmp *t, const char *p, size_t n)
 	s->wlen = 0;
 	if (n >= sizeof s->wbuf)
 		return md_tmp_write(t, p, n);
-	memcpy(s->wbuf, p, n);
+	if (n > 0)
+		memcpy(s->wbuf, p, n);
 	s->wlen = n;
 	return 0;
 }

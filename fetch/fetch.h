@@ -134,7 +134,7 @@ struct pconn {
 	struct pop3_parser p;
 	const char *host;	/* for log lines */
 	size_t start, end;
-	char in[16384];
+	char in[65536];		/* one read(2) or SSL_read's worth */
 	char text[POP3_LINE_MAX];	/* text of the last status line */
 	size_t textlen;
 };

@@ -442,9 +442,31 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 	return ST_DATAERR;
 }
 
+/* Append this group's fresh ok/fail results to its note (written at
+ * once, durable after progress_sync). 0, or -1 with errno. */
+static int
+note_results(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->msg.nrcpt; i++) {
+		struct dl_rcpt *r = &g->msg.rcpt[i];
+
+		if (g->fresh[i] != 1 || (r->result != DL_OK &&
+		    r->result != DL_FAIL))
+			continue;
+		if (progress_add(&g->prog, r->result == DL_OK, r->addr,
+		    r->detail) < 0)
+			return -1;
+		g->fresh[i] = 2;	/* noted */
+	}
+	return 0;
+}
+
 static enum status
 deliver_pending(struct batch *b, struct group *g)
 {
+	enum status st;
 	size_t i;
 	int any = 0;
 
@@ -455,7 +477,13 @@ deliver_pending(struct batch *b, struct group *g)
 		return ST_OK;
 	if (b->md != NULL)
 		return maildir_deliver(b->md, &g->msg, g->prog.existed);
-	return lmtp_client_deliver(b->lmtp, &g->msg);
+	st = lmtp_client_deliver(b->lmtp, &g->msg);
+	/* Note each 250 at once, not at the batch's commit: a kill later in
+	 * the batch must not make a rerun send this message again (the note
+	 * survives a killed process; the commit fsyncs it). A failure here
+	 * is tried again, and reported, at the commit. */
+	(void)note_results(g);
+	return st;
 }
 
 enum status
@@ -674,19 +702,7 @@ batch_commit(struct batch *b)
 	for (g = b->head; g != NULL; g = g->next) {
 		if (g->state != G_READY || !note_needed(b, g))
 			continue;
-		int bad = 0;
-
-		for (i = 0; i < g->msg.nrcpt && !bad; i++) {
-			struct dl_rcpt *r = &g->msg.rcpt[i];
-
-			if (g->fresh[i] != 1 || (r->result != DL_OK &&
-			    r->result != DL_FAIL))
-				continue;
-			bad = progress_add(&g->prog, r->result == DL_OK,
-			    r->addr, r->detail) < 0;
-			g->fresh[i] = 2;	/* noted */
-		}
-		if (bad || progress_sync(&g->prog) < 0) {
+		if (note_results(g) < 0 || progress_sync(&g->prog) < 0) {
 			log_warn("progress-note", "path=%s error=\"%s\"",
 			    g->path, strerror(errno));
 			st = status_worse(st, ST_TEMPFAIL);

@@ -58,14 +58,31 @@ on_term(int sig)
 static void
 usage(FILE *f)
 {
-	fputs("usage: mdrop-deliver -m TEMPLATE [--no-create] [--user NAME] "
-	    "[-q|-v]\n"
-	    "       mdrop-deliver -l ENDPOINT [-l ENDPOINT...] [--lhlo NAME] "
-	    "[--lmtp-group]\n"
-	    "                     [--timeout S] [--data-timeout S] "
-	    "[--idle S] [--user NAME] [-q|-v]\n"
-	    "records PATH<TAB>RECIPIENT<TAB>SENDER on stdin; see "
-	    "mdrop-deliver(1)\n", f);
+	fputs("usage: mdrop-deliver -m TEMPLATE [options]   (records on stdin)\n"
+	    "       mdrop-deliver -l ENDPOINT [-l ENDPOINT...] [options]\n"
+	    "  -m, --maildir TEMPLATE   Maildir per recipient, e.g. "
+	    "/srv/mail/%d/%l/Maildir\n"
+	    "                           %l local part (lower case), %d domain,"
+	    "\n"
+	    "                           %a whole address, %% a percent sign\n"
+	    "      --no-create          a missing Maildir is a permanent "
+	    "failure\n"
+	    "  -l, --lmtp ENDPOINT      unix:/path, host:port or [v6]:port; "
+	    "repeatable\n"
+	    "                           (failover, in order)\n"
+	    "      --lhlo NAME          LHLO name (default the host name)\n"
+	    "      --lmtp-group         all recipients of a message in one "
+	    "transaction\n"
+	    "      --timeout SECONDS    connect and each reply (default 60)\n"
+	    "      --data-timeout SECONDS  replies after the data (default 600)"
+	    "\n"
+	    "      --idle SECONDS       QUIT an idle LMTP session (default 30)\n"
+	    "      --user NAME          as root: deliver as this user\n"
+	    "  -q, --quiet              log warnings and errors only\n"
+	    "  -v, --verbose            log debug events too\n"
+	    "      --help, --version\n"
+	    "stdout: PATH<TAB>RECIPIENT<TAB>ok|defer|fail<TAB>detail per record;"
+	    " see mdrop-deliver(1)\n", f);
 }
 
 static int
@@ -222,7 +239,8 @@ main(int argc, char **argv)
 		;	/* fds 0-2 closed: keep them from being reused */
 	if (fd > 2)
 		close(fd);
-	while ((c = getopt_long(argc, argv, "m:l:qv", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:l:qv", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':	tmpl = optarg; break;
 		case 'l':
@@ -246,7 +264,10 @@ main(int argc, char **argv)
 		case 'v':	log_set_level(LOG_DEBUG); break;
 		case 'h':	usage(stdout); return 0;
 		case 'V':	puts("mdrop-deliver " MDROP_VERSION); return 0;
-		default:	usage(stderr); return status_exitcode(ST_USAGE);
+		default:
+			log_bad_option(c, optopt, argv[optind - 1]);
+			usage(stderr);
+			return status_exitcode(ST_USAGE);
 		}
 		if (lo.timeout < 0 || lo.data_timeout < 0 || idle < 0)
 			return status_exitcode(ST_USAGE);

@@ -8,8 +8,10 @@
 #
 # Reproducible: REL_SEED (default 7) picks the moments, REL_KILLS (default
 # 40) how many, REL_KILL_MESSAGES (default 500) the corpus size. A kill
-# lands anywhere from the login to the last fsync: nine tenths
-# of the delays are spread over 0..0.25 s, the rest over 0..3 s, while a clean transfer of the
+# lands anywhere from the login to the last fsync: seven tenths
+# of the delays are spread over 0..0.15 s (login and the first messages:
+# short, so that faster tools do not run out of work before the kills
+# do), two tenths over 0.15..0.6 s, the rest over 0..3 s, while a clean transfer of the
 # corpus takes a few seconds; so each run gets a little further, some
 # reach QUIT (the server deletes), and fetch, split and deliver are each
 # caught in all their phases. At least half the kills must hit a run that
@@ -25,7 +27,7 @@ rel_reset
 
 # the moments, in seconds (three decimals)
 awk -v s="$SEED" -v n="$KILLS" 'BEGIN { srand(s)
-	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.9 ? rand() * 0.25 : rand() * 3 }' >"$REL_DIR/delays"
+	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.7 ? rand() * 0.15 : i < n * 0.9 ? 0.15 + rand() * 0.45 : rand() * 3 }' >"$REL_DIR/delays"
 diag "seed $SEED: kills after $(tr '\n' ' ' <"$REL_DIR/delays")s"
 
 pending() {

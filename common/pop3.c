@@ -220,6 +220,21 @@ next_data(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 		/* One input byte emits at most two output bytes. */
 		if (p->outlen + 2 > sizeof p->out)
 			break;
+		if (p->state == S_MID && c != '\r') {
+			/* Inside a line every byte up to the next CR is data
+			 * (a bare LF too): copy the run at once. */
+			size_t room = sizeof p->out - p->outlen, run = len - i;
+			const char *cr;
+
+			if (run > room)
+				run = room;
+			if ((cr = memchr(in + i, '\r', run)) != NULL)
+				run = (size_t)(cr - (in + i));
+			memcpy(p->out + p->outlen, in + i, run);
+			p->outlen += run;
+			i += run - 1;	/* run >= 1: in[i] is not a CR */
+			continue;
+		}
 		switch (p->state) {
 		case S_BOL:
 			if (c == '.') {

@@ -97,7 +97,8 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
 	int c;
 
 	o->timeout = 60;
-	while ((c = getopt_long(argc, argv, "h:p:u:qv", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h:p:u:qv", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h': o->host = optarg; break;
 		case 'p': o->port = optarg; break;
@@ -156,6 +157,7 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
 			return fflush(stdout) == 0 && !ferror(stdout) ? ST_OK
 			    : ST_IOERR;
 		default:
+			log_bad_option(c, optopt, argv[optind - 1]);
 			return usage(NULL);
 		}
 	}
@@ -188,7 +190,7 @@ print_waiting(struct spool *sp)
 	size_t n, i;
 
 	if (spool_list_new(sp, &names, &n) < 0) {
-		log_error("cannot-list", "dir=%s/new error=%s", sp->path,
+		log_error("cannot-list", "dir=%s/new error=\"%s\"", sp->path,
 		    strerror(errno));
 		return ST_IOERR;
 	}
@@ -248,7 +250,7 @@ main(int argc, char **argv)
 	if (spool_open(&sp, o.spool, 1) < 0) {
 		char qp[LOG_QUOTE_MAX];
 
-		log_error("cannot-open", "spool=%s error=%s%s",
+		log_error("cannot-open", "spool=%s error=\"%s%s\"",
 		    log_quote(qp, sizeof qp, o.spool), strerror(errno),
 		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
 		    : "");
@@ -268,7 +270,7 @@ main(int argc, char **argv)
 			break;
 		st = fetch_session(&o, &sp, &stats);
 		if (out_flush(1) < 0 || out_broken()) {
-			log_error("stdout-failed", "error=%s", strerror(errno));
+			log_error("stdout-failed", "error=\"%s\"", strerror(errno));
 			all = ST_IOERR;
 			break;
 		}

@@ -76,7 +76,7 @@ secret_load(struct fetch_opts *o, const char *file)
 		FILE *f = fopen(file, "re");
 
 		if (f == NULL || (o->password = first_line(f)) == NULL) {
-			log_error("cannot-read", "file=%s error=%s",
+			log_error("cannot-read", "file=%s error=\"%s\"",
 			    log_quote(qf, sizeof qf, file),
 			    f == NULL ? strerror(errno) : "empty");
 			if (f != NULL)
@@ -222,7 +222,7 @@ secret_command(const char *cmd, int timeout_s, char **out)
 	envp[0] = NULL;
 	buf = malloc(LINE_CAP);
 	if (buf == NULL || build_env(envp) < 0 || pipe(p) < 0) {
-		log_error("password-command-failed", "command=%s error=%s",
+		log_error("password-command-failed", "command=%s error=\"%s\"",
 		    log_quote(qc, sizeof qc, cmd), strerror(errno));
 		free_env(envp);
 		free(buf);
@@ -237,7 +237,7 @@ secret_command(const char *cmd, int timeout_s, char **out)
 	close(p[1]);
 	free_env(envp);
 	if (pid < 0) {
-		log_error("password-command-failed", "command=%s error=%s",
+		log_error("password-command-failed", "command=%s error=\"%s\"",
 		    log_quote(qc, sizeof qc, cmd), strerror(errno));
 		close(p[0]);
 		free(buf);

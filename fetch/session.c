@@ -482,7 +482,7 @@ plan(struct session *s)
 		s->retr[s->nretr++] = i;
 	}
 	if (s->have_uidl && notes_rewrite(&s->notes) < 0) {
-		log_error("write-failed", "file=%s/%s error=%s", s->sp->path,
+		log_error("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
 		    s->notes.file, strerror(errno));
 		return ST_TEMPFAIL;
 	}
@@ -562,7 +562,7 @@ retr_one(struct session *s, uint32_t n)
 	len = strlen(name);
 	memcpy(name + len, ",F", 3);	/* marks fetch's own tmp files */
 	if (md_tmp_open_named(&t, s->sp->tmpfd, name) < 0) {
-		log_error("write-failed", "file=%s/tmp/%s error=%s",
+		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
 		    s->sp->path, name, strerror(errno));
 		return ST_TEMPFAIL;
 	}
@@ -583,7 +583,7 @@ retr_one(struct session *s, uint32_t n)
 			toobig = 1;
 		}
 		if (open && spool_write(s, &t, e.data, e.len) < 0) {
-			log_error("write-failed", "file=%s/tmp/%s error=%s",
+			log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
 			    s->sp->path, name, strerror(errno));
 			md_tmp_discard(&t);
 			return ST_TEMPFAIL;
@@ -591,7 +591,7 @@ retr_one(struct session *s, uint32_t n)
 		progress(s, 0);
 	}
 	if (open && spool_write(s, &t, NULL, 0) < 0) {
-		log_error("write-failed", "file=%s/tmp/%s error=%s",
+		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
 		    s->sp->path, name, strerror(errno));
 		md_tmp_discard(&t);
 		return ST_TEMPFAIL;
@@ -657,7 +657,7 @@ commit(struct session *s)
 	for (i = 0; i < s->nbatch; i++)
 		if (md_tmp_sync(&s->batch[i].t) < 0) {
 			e = errno;
-			log_error("write-failed", "file=%s/tmp/%s error=%s",
+			log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
 			    s->sp->path, s->batch[i].name, strerror(e));
 			errno = e;
 			goto fail;
@@ -717,7 +717,7 @@ fail:
 	batch_close(s);
 	errno = e;
 	s->commit_failed = 1;
-	log_error("commit-failed", "spool=%s error=%s", s->sp->path,
+	log_error("commit-failed", "spool=%s error=\"%s\"", s->sp->path,
 	    strerror(errno));
 	return ST_TEMPFAIL;
 }
@@ -825,7 +825,7 @@ quit(struct session *s)
 	}
 	s->stats->deleted += deleted;
 	if (deleted > 0 && s->have_uidl && notes_rewrite(&s->notes) < 0)
-		log_warn("write-failed", "file=%s/%s error=%s", s->sp->path,
+		log_warn("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
 		    s->notes.file, strerror(errno));
 	return ST_OK;
 }
@@ -850,7 +850,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	pop3_parser_init(&s->pc.p);
 	memset(stats, 0, sizeof *stats);
 	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
-		log_error("cannot-open", "file=%s/uidl error=%s", sp->path,
+		log_error("cannot-open", "file=%s/uidl error=\"%s\"", sp->path,
 		    strerror(errno));
 		free(s);
 		return ST_IOERR;

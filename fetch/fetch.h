@@ -137,7 +137,14 @@ struct pconn {
 	char in[65536];		/* one read(2) or SSL_read's worth */
 	char text[POP3_LINE_MAX];	/* text of the last status line */
 	size_t textlen;
+	long long waited_ms;	/* time blocked in reads, this rate window */
+	size_t window_bytes;	/* bytes read in this rate window */
 };
+
+/* Within one reply, a server must send at least this much per --timeout
+ * spent waiting for it, or the session is cut: an idle timeout alone
+ * never ends a reply that trickles a byte at a time (HOSTILE.md 1). */
+#define PC_MIN_BYTES_PER_TIMEOUT 1024
 
 /* Send one command line (CRLF added). */
 enum status pc_send(struct pconn *pc, const char *cmd, const char *logname);

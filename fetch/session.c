@@ -99,6 +99,24 @@ pc_send(struct pconn *pc, const char *cmd, const char *logname)
 	return ST_OK;
 }
 
+/* Account one read that waited ms for n bytes; 1 when the server has
+ * sent under PC_MIN_BYTES_PER_TIMEOUT in a --timeout worth of waiting
+ * within one reply (the window restarts with each status line and at the
+ * end of each multi-line reply). */
+static int
+too_slow(struct pconn *pc, long long ms, size_t n)
+{
+	pc->waited_ms += ms;
+	pc->window_bytes += n;
+	if (pc->waited_ms < pc->tc.timeout_ms)
+		return 0;
+	if (pc->window_bytes < PC_MIN_BYTES_PER_TIMEOUT)
+		return 1;
+	pc->waited_ms = 0;
+	pc->window_bytes = 0;
+	return 0;
+}
+
 /* Next parser event other than MORE, reading as needed. */
 static enum status
 pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
@@ -110,7 +128,16 @@ pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
 		size_t used;
 
 		if (pc->start == pc->end) {
+			long long t0 = io_now_ms();
 			ssize_t r = tls_read(&pc->tc, pc->in, sizeof pc->in);
+
+			if (r > 0 && too_slow(pc, io_now_ms() - t0, (size_t)r)) {
+				log_error("too-slow", "host=%s during=%s "
+				    "reason=\"under %d bytes in %d s of waiting\"",
+				    pc->host, what, PC_MIN_BYTES_PER_TIMEOUT,
+				    pc->tc.timeout_ms / 1000);
+				return ST_TEMPFAIL;
+			}
 
 			if (r == 0) {
 				log_error("connection-closed",
@@ -131,6 +158,8 @@ pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
 		pc->start += used;
 		if (*ev == POP3_EV_MORE)
 			continue;
+		if (*ev == POP3_EV_STATUS || *ev == POP3_EV_END)
+			pc->waited_ms = 0, pc->window_bytes = 0; /* reply done */
 		if (*ev == POP3_EV_ERROR) {
 			log_error("protocol-error", "host=%s during=%s reason=%s",
 			    pc->host, what, log_quote(qe, sizeof qe, e->error));

@@ -133,6 +133,20 @@ ok "stall: no DELE" log_lacks $C "DELE"
 ok "stall: nothing spooled, tmp/ empty" spool_is $C
 stop_fake
 
+# 5b. a reply that trickles a byte a second is never idle but never ends
+# (HOSTILE 1, total timeout): at least 1 KiB per --timeout, or exit 75.
+new_case trickle
+printf 'Subject: t\r\n\r\ntrickled body\r\nline\r\n' > $C/msgs/1.msg
+start_fake $C --opt trickle-retr=1
+t0=$(date +%s)
+exit_is 75 "trickling RETR is cut off" fetch $C --timeout 2
+t1=$(date +%s)
+ok "trickle: gave up within 12 s" test $((t1 - t0)) -lt 12
+ok "trickle: says why" grep -q 'too-slow' $C/err
+ok "trickle: no DELE" log_lacks $C "DELE"
+ok "trickle: nothing spooled, tmp/ empty" spool_is $C
+stop_fake
+
 # 6. bad, duplicate and long UIDs (HOSTILE 12-14): fetched, never DELEd.
 new_case uids
 for n in 1 2 3 4 5 6 7; do printf 'Subject: %s\r\n\r\nu\r\n' $n > $C/msgs/$n.msg; done

@@ -27,6 +27,8 @@ Scenario options (--opt, repeatable):
                     (a garbage APOP challenge); APOP then always fails
   cut-retr=N        RETR N: send half the message, then close
   stall-retr=N      RETR N: send half the message, then go silent
+  trickle-retr=N    RETR N: send half the message, then one byte a second
+                    (for at most 60 s): never idle, never done
   retr-err=N        RETR N: -ERR
   quit-err          QUIT: -ERR (nothing deleted)
   pass-err=TEXT     PASS / AUTH / APOP: "-ERR TEXT"
@@ -392,6 +394,15 @@ def session(conn, a, msgs, ctx):
             if o.get("cut-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
                 conn.sock.close()
+                return
+            if o.get("trickle-retr") == str(n):
+                conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
+                for _ in range(60):
+                    time.sleep(1)
+                    try:
+                        conn.send(b"x")
+                    except OSError:
+                        return
                 return
             if o.get("stall-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])

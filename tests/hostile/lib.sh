@@ -21,7 +21,7 @@
 #   fake_pop3 OPTS...    start tests/lib/fake_pop3.py on $H/msgs (X.msg,
 #                        X.uid, X.size); FAKE_PORT; stopped at exit
 #   fetch_fake OPTS...   mdrop-fetch --tls none against it into $H/spool
-#                        (--timeout 2), under t
+#                        (--timeout 5: tight enough for stall cases, loose enough for a loaded CI machine), under t
 #   pop3_sent REGEX      the fake POP3 server received a line matching REGEX
 #   fake_lmtp OPTS...    start tests/lib/fake_lmtp.py; LMTP_EP (host:port),
 #                        records in $H/lmtp; stopped at exit
@@ -92,7 +92,7 @@ fake_pop3() {
 }
 fetch_fake() {
 	t mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
-	    --timeout 2 "$@" "$H/spool"
+	    --timeout "${REL_FETCH_TIMEOUT:-5}" "$@" "$H/spool"
 }
 pop3_sent() { grep -Eq -- "^C: $1" "$H/pop3.log"; }
 fake_lmtp() {

@@ -523,7 +523,7 @@ plan(struct session *s)
 static void
 progress(struct session *s, int final)
 {
-	long long now = io_now_ms(), secs;
+	long long now = io_now_ms(), secs, eta;
 	double rate;
 
 	if (!s->progress || (!final && now - s->last_progress < 500))
@@ -531,10 +531,14 @@ progress(struct session *s, int final)
 	s->last_progress = now;
 	secs = (now - s->t0) / 1000;
 	rate = (double)s->stats->bytes / ((double)(now - s->t0) / 1000 + 0.001);
+	/* ETA from the message rate so far: LIST sizes are only advisory */
+	eta = s->stats->fetched == 0 || s->stats->fetched >= s->nretr ? 0 :
+	    (long long)((double)(now - s->t0) / 1000 *
+	    (double)(s->nretr - s->stats->fetched) / (double)s->stats->fetched);
 	fprintf(stderr, "\rmdrop-fetch: %llu/%zu messages %llu bytes "
-	    "%.0f KB/s %llds%s", (unsigned long long)s->stats->fetched,
+	    "%.0f KB/s %llds ETA %llds%s", (unsigned long long)s->stats->fetched,
 	    s->nretr, (unsigned long long)s->stats->bytes, rate / 1024, secs,
-	    final ? "\n" : "");
+	    eta, final ? "\n" : "");
 }
 
 /*

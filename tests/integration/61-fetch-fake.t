@@ -121,6 +121,20 @@ ok "rerun: message 1 DELEd without RETR" sh -c 'grep -qx "C: DELE 1" '"$C"'/log 
 ok "rerun: every message exactly once" spool_is $C 1 2 3
 stop_fake
 
+# 4b. progress (issue 6): one updating line on a terminal, never otherwise.
+new_case progress
+for n in 1 2 3; do printf 'Subject: %s\r\n\r\np\r\n' $n > $C/msgs/$n.msg; done
+start_fake $C
+script -qec "mdrop-fetch --tls none -h 127.0.0.1 -p $FAKE_PORT -u drop --timeout 3 $C/spool 2>&1 >/dev/null" /dev/null > $C/tty.out
+ok "progress on a terminal: messages, bytes, rate, ETA" \
+    grep -Eq 'mdrop-fetch: 3/3 messages [0-9]+ bytes [0-9]+ KB/s [0-9]+s ETA [0-9]+s' $C/tty.out
+stop_fake
+rm -rf $C/spool
+start_fake $C
+exit_is 0 "progress: same session with stderr not a terminal" fetch $C
+ok "no progress line when stderr is not a terminal" sh -c '! grep -q "messages.*KB/s" '"$C"'/err'
+stop_fake
+
 # 5. multi-line reply never terminated (HOSTILE 1): timeout, exit 75.
 new_case stall
 printf 'Subject: s\r\n\r\nstalled body\r\nline\r\n' > $C/msgs/1.msg

@@ -135,6 +135,25 @@ exit_is 0 "progress: same session with stderr not a terminal" fetch $C
 ok "no progress line when stderr is not a terminal" sh -c '! grep -q "messages.*KB/s" '"$C"'/err'
 stop_fake
 
+# 4c. slow consumer (HOSTILE 68): with a reader that does not read, the
+# session still ends (QUIT) and the paths come out when the pipe drains.
+new_case slowreader
+python3 -c '
+import sys
+for n in range(1, 1201):
+    open("%s/msgs/%d.msg" % (sys.argv[1], n), "w").write("Subject: %d\r\n\r\nx\r\n" % n)
+' $C
+start_fake $C --opt pipelining
+mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 3 \
+    --max-messages 1200 $C/spool 2>$C/err |
+    { sleep 6; grep -qx "C: QUIT" $C/log && : > $C/quit-first; cat > $C/out; }
+ok "slow reader: more paths than a pipe holds" test "$(wc -c < $C/out)" -gt 65536
+ok "slow reader: the session ended (QUIT) before the reader read anything" \
+    test -e $C/quit-first
+is "$(wc -l < $C/out)" 1200 "slow reader: every path printed once the pipe drained"
+ok "slow reader: no error" sh -c '! grep -q "error:" '"$C"'/err'
+stop_fake
+
 # 5. multi-line reply never terminated (HOSTILE 1): timeout, exit 75.
 new_case stall
 printf 'Subject: s\r\n\r\nstalled body\r\nline\r\n' > $C/msgs/1.msg

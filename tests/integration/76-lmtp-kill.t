@@ -6,7 +6,7 @@
 #
 # 1. Kill loop: SIGKILLed as a whole process group at seeded random
 #    moments (REL_SEED, default 11; REL_KILLS, default 12, over a
-#    REL_KILL_MESSAGES corpus, default 120), each time restarted where it
+#    REL_KILL_MESSAGES corpus, default 200), each time restarted where it
 #    stood; then a clean run. Every (message, recipient) is at least once,
 #    byte-exact, in the recipient's Dovecot mailbox, zero lost; the box,
 #    SPOOL/new and SPOOL/tmp are empty. Duplicates are allowed (LMTP's 250
@@ -25,12 +25,12 @@ REL_LMTP=1
 command -v strace >/dev/null || { echo "Bail out! strace missing (make deps)"; exit 1; }
 SEED=${REL_SEED:-11}
 KILLS=${REL_KILLS:-12}
-rel_setup "${REL_KILL_MESSAGES:-120}"
+rel_setup "${REL_KILL_MESSAGES:-200}"
 rel_reset
 
 # --- 1. the kill loop
 awk -v s="$SEED" -v n="$KILLS" 'BEGIN { srand(s)
-	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.8 ? rand() * 0.4 : rand() * 1.5 }' >"$REL_DIR/delays"
+	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.8 ? rand() * 0.2 : rand() * 1.0 }' >"$REL_DIR/delays"
 diag "seed $SEED: kills after $(tr '\n' ' ' <"$REL_DIR/delays")s"
 pending() {
 	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +

@@ -2,26 +2,10 @@
 # mdrop-fetch against the scripted fake POP3 server (tests/lib/fake_pop3.py):
 # hostile servers, cut connections, bad UIDs, refusals. HOSTILE.md 1-27.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/lib/fake_pop3.sh"
 
-FAKE=$TOP/tests/lib/fake_pop3.py
 export MDROP_PASSWORD=secret
 
-# start_fake DIR [fake options...]: serve DIR/msgs; sets FAKE_PORT, FAKE_PID.
-start_fake() {
-	_d=$1; shift
-	rm -f "$_d/port"
-	: > "$_d/log"
-	python3 "$FAKE" --port-file "$_d/port" --log "$_d/log" \
-	    --msgdir "$_d/msgs" "$@" 2>>"$_d/fake.err" &
-	FAKE_PID=$!
-	at_exit "kill $FAKE_PID"
-	_i=0
-	while [ ! -s "$_d/port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	FAKE_PORT=$(cat "$_d/port")
-}
-stop_fake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; }
 
 # fetch DIR [options...]: run mdrop-fetch on DIR/spool; output in DIR/out,
 # DIR/err; returns its exit code.

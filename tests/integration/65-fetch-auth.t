@@ -5,6 +5,7 @@
 # SCRAM-SHA-256-PLUS channel binding and hostile SCRAM servers against the
 # scripted fake (tests/lib/fake_pop3.py), which checks the exact bytes.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/lib/fake_pop3.sh"
 . "$(dirname "$0")/../lib/dovecot.sh"
 dovecot_start || { echo "Bail out! $DOVECOT_ERROR"; exit 1; }
 unset MDROP_PASSWORD
@@ -89,7 +90,6 @@ exit_is 64 "--password-file and --password-command" dfetch --password-file "$DOV
 dovecot_stop
 
 # ---- the fake POP3 server ----
-FAKE=$TOP/tests/lib/fake_pop3.py
 CERT=$TESTDIR/cert.pem KEY=$TESTDIR/key.pem
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout $KEY -out $CERT -days 2 -subj /CN=fake.test \
@@ -97,22 +97,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 FP=$(openssl x509 -in $CERT -noout -fingerprint -sha256 | sed 's/.*=//')
 TOKEN='ya29.A0ARrdaM-tok_en~x+y/z=='
 
-# start_fake DIR [fake options...]; FAKE_PORT, FAKE_PID.
-start_fake() {
-	_d=$1; shift
-	rm -f "$_d/port"
-	: > "$_d/log"
-	python3 "$FAKE" --port-file "$_d/port" --log "$_d/log" \
-	    --msgdir "$_d/msgs" "$@" 2>>"$_d/fake.err" &
-	FAKE_PID=$!
-	at_exit "kill $FAKE_PID"
-	_i=0
-	while [ ! -s "$_d/port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	FAKE_PORT=$(cat "$_d/port")
-}
-stop_fake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; }
 # ffetch DIR [options...]: plaintext unless options say otherwise.
 ffetch() {
 	_d=$1; shift

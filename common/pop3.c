@@ -428,35 +428,17 @@ pop3_capa_line(const char *line, size_t len, unsigned *caps)
 		{ "AUTH-RESP-CODE", POP3_CAP_AUTH_RESP_CODE },
 		{ "SASL", POP3_CAP_SASL },
 	};
-	static const struct { const char *name; unsigned bit; } mech[] = {
-		{ "PLAIN", POP3_SASL_PLAIN },
-		{ "SCRAM-SHA-256", POP3_SASL_SCRAM_SHA_256 },
-		{ "OAUTHBEARER", POP3_SASL_OAUTHBEARER },
-		{ "XOAUTH2", POP3_SASL_XOAUTH2 },
-	};
 	size_t pos = 0, start, i;
-	int first = 1, sasl = 0;
 
-	while (pos < len) {
-		while (pos < len && line[pos] == ' ')
-			pos++;
-		start = pos;
-		while (pos < len && line[pos] != ' ')
-			pos++;
-		if (pos == start)
-			break;
-		if (first) {
-			for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
-				if (word_is(line + start, pos - start, tab[i].name))
-					*caps |= tab[i].bit;
-			sasl = word_is(line + start, pos - start, "SASL");
-			first = 0;
-		} else if (sasl) {
-			for (i = 0; i < sizeof mech / sizeof mech[0]; i++)
-				if (word_is(line + start, pos - start, mech[i].name))
-					*caps |= mech[i].bit;
-		}
-	}
+	/* only the first word names a capability */
+	while (pos < len && line[pos] == ' ')
+		pos++;
+	start = pos;
+	while (pos < len && line[pos] != ' ')
+		pos++;
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (word_is(line + start, pos - start, tab[i].name))
+			*caps |= tab[i].bit;
 }
 
 int

@@ -150,12 +150,9 @@ int pop3_parse_uidl(const char *line, size_t len, uint32_t *msgno,
 #define POP3_CAP_RESP_CODES	0x0020
 #define POP3_CAP_AUTH_RESP_CODE	0x0040
 #define POP3_CAP_SASL		0x0080
-#define POP3_SASL_PLAIN		0x0100
-#define POP3_SASL_SCRAM_SHA_256	0x0200
-#define POP3_SASL_OAUTHBEARER	0x0400
-#define POP3_SASL_XOAUTH2	0x0800
 
-/* OR the capabilities named by one CAPA line into *caps. */
+/* OR the capabilities named by one CAPA line into *caps. The mechanisms
+ * of a SASL line are read by sasl_capa_line() (common/sasl.h). */
 void pop3_capa_line(const char *line, size_t len, unsigned *caps);
 
 /*

@@ -42,6 +42,28 @@ fail(struct pop3_parser *p, struct pop3_event *e, const char *why)
 	return POP3_EV_ERROR;
 }
 
+/*
+ * Store one byte (not CR) of a status or listing line: 0, or the rule it
+ * breaks, as an index into status_err / listing_err.
+ */
+static const char *const status_err[] = { NULL, "bare LF in status line",
+    "NUL in status line", "status line too long" };
+static const char *const listing_err[] = { NULL, "bare LF in listing",
+    "NUL in listing", "listing line too long" };
+
+static int
+line_byte(struct pop3_parser *p, char c)
+{
+	if (c == '\n')
+		return 1;
+	if (c == '\0')
+		return 2;
+	if (p->linelen >= POP3_LINE_MAX - 2)
+		return 3;
+	p->line[p->linelen++] = c;
+	return 0;
+}
+
 static int
 lower(int c)
 {
@@ -117,6 +139,7 @@ next_status(struct pop3_parser *p, const char *in, size_t len, size_t *used,
     struct pop3_event *e)
 {
 	size_t i;
+	int bad;
 
 	for (i = 0; i < len; i++) {
 		char c = in[i];
@@ -135,13 +158,8 @@ next_status(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 			p->state = S_CR;
 			continue;
 		}
-		if (c == '\n')
-			return fail(p, e, "bare LF in status line");
-		if (c == '\0')
-			return fail(p, e, "NUL in status line");
-		if (p->linelen >= POP3_LINE_MAX - 2)
-			return fail(p, e, "status line too long");
-		p->line[p->linelen++] = c;
+		if ((bad = line_byte(p, c)) != 0)
+			return fail(p, e, status_err[bad]);
 	}
 	*used = len;
 	return POP3_EV_MORE;
@@ -154,6 +172,7 @@ next_lines(struct pop3_parser *p, const char *in, size_t len, size_t *used,
     struct pop3_event *e)
 {
 	size_t i;
+	int bad;
 
 	p->linelen = (p->state == S_BOL) ? 0 : p->linelen;
 	for (i = 0; i < len; i++) {
@@ -194,13 +213,8 @@ next_lines(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 			p->state = S_CR;
 			continue;
 		}
-		if (c == '\n')
-			return fail(p, e, "bare LF in listing");
-		if (c == '\0')
-			return fail(p, e, "NUL in listing");
-		if (p->linelen >= POP3_LINE_MAX - 2)
-			return fail(p, e, "listing line too long");
-		p->line[p->linelen++] = c;
+		if ((bad = line_byte(p, c)) != 0)
+			return fail(p, e, listing_err[bad]);
 		p->state = S_MID;
 	}
 	*used = len;

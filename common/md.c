@@ -126,6 +126,38 @@ md_tmp_open(struct md_tmp *t, int tmpdirfd)
 }
 
 int
+md_tmp_link(struct md_tmp *t, int tmpdirfd, int fd, uint64_t size)
+{
+	char proc[64], name[MD_NAME_MAX];
+	int tries;
+
+	t->fd = -1;
+	t->name[0] = '\0';
+	t->dirfd = tmpdirfd;
+	t->size = 0;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	for (tries = 0;; tries++) {
+		if (md_uniq_name(name, sizeof name) < 0)
+			return -1;
+		if (linkat(AT_FDCWD, proc, tmpdirfd, name,
+		    AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST || tries == 4)
+			return -1;
+	}
+	if ((t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		int e = errno;
+
+		unlinkat(tmpdirfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	memcpy(t->name, name, strlen(name) + 1);
+	t->size = size;
+	return 0;
+}
+
+int
 md_tmp_write(struct md_tmp *t, const void *buf, size_t n)
 {
 	if (io_write_all(t->fd, buf, n) < 0)

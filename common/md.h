@@ -46,6 +46,16 @@ int md_tmp_open(struct md_tmp *t, int tmpdirfd);
  * a no-op and never removes the file that was in the way. */
 int md_tmp_open_named(struct md_tmp *t, int tmpdirfd, const char *name);
 
+/*
+ * Give the complete file open as fd (size bytes) a fresh unique name in
+ * tmpdirfd: a hard link, no copy. The link is made through
+ * /proc/self/fd/N, so it is exactly the file fd holds, whatever its name
+ * is by now. t then holds a duplicate of fd: md_tmp_sync fsyncs it (cheap
+ * when the file is durable already). Returns 0, or -1 with errno (EXDEV,
+ * EMLINK, EPERM, ENOENT without /proc, ...): the caller copies instead.
+ */
+int md_tmp_link(struct md_tmp *t, int tmpdirfd, int fd, uint64_t size);
+
 /* Append bytes (io_write_all); counts size. */
 int md_tmp_write(struct md_tmp *t, const void *buf, size_t n);
 

@@ -5,7 +5,10 @@
  * Per recipient: expand the template (common/tmpl.c refuses hostile
  * parts), find the Maildir (below), copy prepended header lines + the
  * spool file through a fixed buffer into tmp/ and start its writeback
- * (sync_file_range, asynchronous). The copies are made durable and
+ * (sync_file_range, asynchronous). When there is nothing to prepend (the
+ * ISP's block already has our Return-Path: and Delivered-To: lines, as in
+ * a multidrop box) and the message has one recipient, tmp/ gets a hard
+ * link to the spool file instead (may_link): no byte is written twice. The copies are made durable and
  * published in maildir_commit, once per batch (group commit): fsync and
  * close each copy (their writeback already done, the first fsync commits
  * the file system journal for most of them), the caller's prelink hook
@@ -477,15 +480,29 @@ add_pending(struct maildir *m, struct mcache *c, const struct md_tmp *t,
 }
 
 /*
- * Is there a Return-Path: header line above the first Received: (the
- * ISP's final-delivery block)? buf holds the first len bytes of the
- * message; all when whole != 0. Only those bytes are looked at: a
- * header longer than the buffer counts as having none beyond it.
+ * Is there a header line FIELD (with the colon) above the first
+ * Received: (the ISP's final-delivery block), and when value is not NULL,
+ * one whose value is exactly the address value (blanks around it aside;
+ * case ignored in the domain only, as in the record)? buf holds the first len bytes of the message; all when
+ * whole != 0. Only those bytes are looked at: a header longer than the
+ * buffer counts as having none beyond it.
  */
+/* Is the n bytes at v the address addr, its domain compared without case? */
 static int
-has_return_path(const char *buf, size_t len, int whole)
+same_address(const char *v, size_t n, const char *addr)
 {
-	size_t i = 0;
+	const char *at = strrchr(addr, '@');
+	size_t local = at != NULL ? (size_t)(at - addr) : strlen(addr);
+
+	return n == strlen(addr) && memcmp(v, addr, local) == 0 &&
+	    strncasecmp(v + local, addr + local, n - local) == 0;
+}
+
+static int
+isp_block_has(const char *buf, size_t len, int whole, const char *field,
+    const char *value)
+{
+	size_t i = 0, flen = strlen(field);
 
 	while (i < len) {
 		const char *line = buf + i, *nl = memchr(line, '\n', len - i);
@@ -496,8 +513,19 @@ has_return_path(const char *buf, size_t len, int whole)
 		if (llen == 0 || (llen >= 9 &&
 		    strncasecmp(line, "Received:", 9) == 0))
 			return 0;	/* end of header, or the ISP's hops */
-		if (llen >= 12 && strncasecmp(line, "Return-Path:", 12) == 0)
-			return 1;
+		if (llen >= flen && strncasecmp(line, field, flen) == 0) {
+			const char *v = line + flen, *end = line + llen;
+
+			if (value == NULL)
+				return 1;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t' ||
+			    end[-1] == '\r'))
+				end--;
+			if (same_address(v, (size_t)(end - v), value))
+				return 1;
+		}
 		i += llen + 1;
 	}
 	return 0;
@@ -512,9 +540,8 @@ static int
 prepend_lines(struct maildir *m, const struct dl_msg *msg, const char *rcpt,
     char *out, size_t n, size_t *got)
 {
-	size_t linelen, have = 0;
-	int len = 0, dtlen;
-	char *nl;
+	size_t have = 0;
+	int len = 0, dtlen, whole;
 
 	while (have < HEAD_SCAN) {
 		ssize_t r = pread(msg->fd, m->buf + have, HEAD_SCAN - have,
@@ -529,18 +556,17 @@ prepend_lines(struct maildir *m, const struct dl_msg *msg, const char *rcpt,
 		have += (size_t)r;
 	}
 	*got = have;
-	if (!has_return_path(m->buf, have, have < HEAD_SCAN))
+	whole = have < HEAD_SCAN;
+	if (!isp_block_has(m->buf, have, whole, "Return-Path:", NULL))
 		len = snprintf(out, n, "Return-Path: <%s>\n", msg->sender);
 	if (len < 0 || (size_t)len >= n)
 		goto toolong;
+	/* the ISP's block already says whose copy this is: add nothing */
+	if (isp_block_has(m->buf, have, whole, "Delivered-To:", rcpt))
+		return len;
 	dtlen = snprintf(out + len, n - (size_t)len, "Delivered-To: %s\n", rcpt);
 	if (dtlen < 0 || (size_t)dtlen >= n - (size_t)len)
 		goto toolong;
-	/* the topmost line is already exactly ours: do not add a second */
-	nl = memchr(m->buf, '\n', have);
-	linelen = nl != NULL ? (size_t)(nl - m->buf) + 1 : have;
-	if (linelen == (size_t)dtlen && memcmp(m->buf, out + len, linelen) == 0)
-		dtlen = 0;
 	return len + dtlen;
 toolong:
 	errno = ENAMETOOLONG;
@@ -580,6 +606,23 @@ copy_message(struct maildir *m, const struct dl_msg *msg, struct md_tmp *t,
 	return 0;
 }
 
+/*
+ * May the Maildir file be the spool file itself (a hard link, no copy)?
+ * Only when the message goes to this one recipient (so the inode is never
+ * shared by a delivered copy and a spool file that stays behind, or by
+ * two users' copies), the spool file is ours (the copy would otherwise
+ * belong to the spool's owner) and on the Maildir's file system.
+ */
+static int
+may_link(const struct dl_msg *msg, const struct mcache *c)
+{
+	struct stat st;
+
+	return msg->nrcpt == 1 && fstat(msg->fd, &st) == 0 &&
+	    st.st_uid == geteuid() && st.st_dev == c->dev[1] &&
+	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == msg->size;
+}
+
 static void
 deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 {
@@ -588,7 +631,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 	struct mcache *c;
 	struct md_tmp t;
 	size_t got;
-	int headlen, inew = 0, icur = 0;
+	int headlen, linked, inew = 0, icur = 0;
 
 	if (maildir_base(base, sizeof base, msg->name, r->addr) < 0) {
 		set_error(r, "name", errno, 1);
@@ -615,11 +658,14 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, msg->path, errno, 1);
 		return;
 	}
-	if (md_tmp_open(&t, c->tmp) < 0) {
+	linked = headlen == 0 && may_link(msg, c) &&
+	    md_tmp_link(&t, c->tmp, msg->fd, msg->size) == 0;
+	if (!linked && md_tmp_open(&t, c->tmp) < 0) {
 		set_error(r, c->path, errno, 1);
 		return;
 	}
-	if (copy_message(m, msg, &t, head, (size_t)headlen, got) < 0) {
+	if (!linked && copy_message(m, msg, &t, head, (size_t)headlen,
+	    got) < 0) {
 		int e = errno;
 
 		md_tmp_discard(&t);
@@ -637,9 +683,10 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, c->path, ENAMETOOLONG, 1);
 		return;
 	}
-	/* start writing it out now; maildir_commit fsyncs it */
-	(void)syscall(SYS_sync_file_range, t.fd, (off_t)0, (off_t)0,
-	    (unsigned int)SYNC_FILE_RANGE_WRITE);
+	/* start writing a copy out now; maildir_commit fsyncs it */
+	if (!linked)
+		(void)syscall(SYS_sync_file_range, t.fd, (off_t)0, (off_t)0,
+		    (unsigned int)SYNC_FILE_RANGE_WRITE);
 	setr(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
 	add_pending(m, c, &t, name, msg, idx);
 }

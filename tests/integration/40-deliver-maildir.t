@@ -263,6 +263,51 @@ else
 	for i in 1 2 3 4 5 6; do pass "# skip privilege tests need root and user nobody"; done
 fi
 
+# --- the ISP's block names the recipient: no copy, a hard link ------------
+printf 'Return-Path: <s@x.org>\nDelivered-To: hl@ex.org\nReceived: from a\nX: hl\n\nb\n' >"$SP/new/130.M1P1.h"
+cp "$SP/new/130.M1P1.h" "$D/want"
+ino=$(stat -c %i "$SP/new/130.M1P1.h")
+rec "$SP/new/130.M1P1.h" hl@ex.org s@x.org >"$D/in"
+deliver <"$D/in"
+f=$(ls "$M/ex.org/hl/Maildir/new/")
+is_file_bytes "$M/ex.org/hl/Maildir/new/$f" "$D/want" "ISP block has Delivered-To: hl@ex.org: nothing added"
+is "$(stat -c '%i %h' "$M/ex.org/hl/Maildir/new/$f")" "$ino 1" "the Maildir file is the spool file (same inode, its spool name gone)"
+is "$(nfiles "$M/ex.org/hl/Maildir/tmp")" 0 "hard link: tmp/ is empty"
+exit_is 0 "hard link: rerun" deliver <"$D/in"
+grep -q 'ok	already delivered' "$D/out" && pass "hard link: rerun says already delivered" ||
+	fail "hard link: rerun says already delivered" "$(cat "$D/out")"
+# two recipients: each gets a file of its own (never one inode for two)
+printf 'Return-Path: <s@x.org>\nDelivered-To: h1@ex.org\nX: two\n\nb\n' >"$SP/new/131.M1P1.h"
+cp "$SP/new/131.M1P1.h" "$D/orig"
+{ rec "$SP/new/131.M1P1.h" h1@ex.org s@x.org; rec "$SP/new/131.M1P1.h" h2@ex.org s@x.org; } | deliver
+f1=$(ls "$M"/ex.org/h1/Maildir/new/*); f2=$(ls "$M"/ex.org/h2/Maildir/new/*)
+is_file_bytes "$f1" "$D/orig" "two recipients: h1's copy, nothing added"
+{ printf 'Delivered-To: h2@ex.org\n'; cat "$D/orig"; } >"$D/want"
+is_file_bytes "$f2" "$D/want" "two recipients: h2's copy says whose it is"
+is "$(stat -c %h "$f1" "$f2" | tr '\n' ' ')" "1 1 " "two recipients: two files, no shared inode"
+# the local part must match exactly, the domain without case
+printf 'Delivered-To: HL2@EX.ORG\nDelivered-To: hl3@EX.ORG\nReturn-Path: <>\nX: case\n\nb\n' >"$SP/new/132.M1P1.h"
+cp "$SP/new/132.M1P1.h" "$D/orig"
+cp "$D/orig" "$SP/new/133.M1P1.h"
+{ rec "$SP/new/132.M1P1.h" hl2@ex.org ""; rec "$SP/new/133.M1P1.h" hl3@ex.org ""; } | deliver
+{ printf 'Delivered-To: hl2@ex.org\n'; cat "$D/orig"; } >"$D/want"
+is_file_bytes "$(ls "$M"/ex.org/hl2/Maildir/new/*)" "$D/want" "Delivered-To: HL2@...: another local part, added"
+is_file_bytes "$(ls "$M"/ex.org/hl3/Maildir/new/*)" "$D/orig" "Delivered-To: hl3@EX.ORG: the same address, nothing added"
+# Maildirs on another file system: copied, same bytes
+X=/dev/shm/mdrop-test.$$
+if mkdir -p "$X" 2>/dev/null && [ "$(stat -c %d "$X")" != "$(stat -c %d "$SP/new")" ]; then
+	at_exit "rm -rf '$X'"
+	printf 'Delivered-To: xd@ex.org\nReturn-Path: <>\nX: xdev\n\nb\n' >"$SP/new/134.M1P1.h"
+	cp "$SP/new/134.M1P1.h" "$D/orig"
+	rec "$SP/new/134.M1P1.h" xd@ex.org "" | mdrop-deliver -m "$X/%l" >"$D/out" 2>"$D/err"
+	is "$?" 0 "Maildir on another file system: delivered"
+	is_file_bytes "$(ls "$X"/xd/new/*)" "$D/orig" "another file system: a copy, same bytes"
+	ok "another file system: spool file removed" test ! -e "$SP/new/134.M1P1.h"
+else
+	rmdir "$X" 2>/dev/null
+	for i in 1 2 3; do pass "# skip no second file system at /dev/shm"; done
+fi
+
 # --- usage ----------------------------------------------------------------
 exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"

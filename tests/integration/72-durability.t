@@ -48,6 +48,11 @@ done
 
 FT=$(grep -l '^execve("[^"]*mdrop-fetch"' "$T"/tr.* | head -1)
 DT=$(grep -l '^execve("[^"]*mdrop-deliver"' "$T"/tr.* | head -1)
+# Messages whose ISP block names their one recipient are hard-linked, not
+# copied (and rule D2 above then held for the spool file's own fsync).
+n=$(grep -c '^linkat(AT_FDCWD[^,]*, "/proc/self/fd/[0-9]*", [0-9]*</[^>]*/Maildir/tmp>' "$DT")
+[ "$n" -ge 4 ] && pass "deliver hard-linked spool files into Maildir tmp/ ($n)" ||
+	fail "deliver hard-linked spool files into Maildir tmp/" "$n links"
 # mutate NAME FILE RULE EDIT: the trace with FILE changed by the function
 # EDIT (it gets the copy's path) must make the checker report RULE
 mutate() {
@@ -91,9 +96,12 @@ DROP='^fsync([0-9]*</[^>]*/Maildir/new>)'
 mutate "deliver without the fsync of Maildir/new" "$DT" D3 drop
 DROP='^fsync([0-9]*</[^>]*/Maildir/tmp/[^>]*>)'
 mutate "deliver without the fsync of the Maildir files" "$DT" D2 drop
+# a Maildir file that is the spool file itself (hard link): its fsync
+DROP='^fsync([0-9]*</[^>]*/spool/new/[^>]*>)'
+mutate "deliver linking a spool file without fsyncing it" "$DT" D2 drop
 DROP='^linkat('
 mutate "deliver unlinking without a link into new/" "$DT" D1 drop
-MOVE='^unlinkat\([0-9]*<[^>]*/spool/new>' AFTER='^linkat\('
+MOVE='^unlinkat\([0-9]*<[^>]*/spool/new>' AFTER='^linkat\(.*/Maildir/new>'
 mutate "deliver unlinking the spool file before fsyncing new/" "$DT" D3 hoist
 DROP='^fsync([0-9]*</[^>]*/spool>)'
 mutate "deliver linking before the fsync of the new progress notes" "$DT" D4 drop

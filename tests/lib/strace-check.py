@@ -26,7 +26,9 @@ mdrop-fetch, for every "DELE n" written to the POP3 socket:
 mdrop-deliver, for every unlink of SPOOL/new/NAME:
   D1  for every "ok" result of NAME whose detail is a Maildir file
       MD/new/FILE: a link or rename created MD/new/FILE before the unlink;
-  D2  the source of that link, MD/tmp/X, was fsynced before the link;
+  D2  the source of that link, MD/tmp/X, was fsynced before the link
+      (when MD/tmp/X is a hard link to the spool file, made from
+      /proc/self/fd/N: that file, by its spool path);
   D3  MD/new was fsynced after the link and before the unlink.
 mdrop-deliver, for every link into a Maildir MD/new/NAME.HASH,S=SIZE (the
 copy of spool message NAME):
@@ -59,7 +61,7 @@ import os
 import re
 import sys
 
-LINE = re.compile(r'^(\w+)\((.*)\)\s+= (-?\d+|\?)')
+LINE = re.compile(r'^(\w+)\((.*)\)\s+= (-?\d+|\?)(?:<([^>]*)>)?')
 FD = re.compile(r'(-?\d+|AT_FDCWD)<([^>]*)>')
 
 
@@ -141,6 +143,7 @@ def strarg(arg):
 class Proc:
     def __init__(self, path):
         self.events = []	# (index, name, args, ret)
+        self.retpath = {}	# index -> path of the fd an openat returned
         self.exe = ''
         with open(path, encoding='utf-8', errors='surrogateescape') as f:
             for raw in f:
@@ -152,6 +155,8 @@ class Proc:
                     self.exe = os.path.basename(strarg(split_args(a)[0]).decode())
                 if ret.startswith('-') or ret == '?':
                     continue	# failed calls prove nothing
+                if m.group(4) is not None:
+                    self.retpath[len(self.events)] = m.group(4)
                 self.events.append((len(self.events), name, split_args(a), ret))
 
 
@@ -318,13 +323,29 @@ def check_fetch(p, rep):
     return len(dele)
 
 
+PROC_FD = re.compile(r'^/proc/self/fd/([0-9]+)$')
+
+
+def proc_fd_path(p, i, src):
+    """A link source "/proc/self/fd/N" at event i: the path of the file
+    fd N held (from the last openat that returned N before i), else src."""
+    m = PROC_FD.match(src)
+    if not m:
+        return src
+    for j in range(i - 1, -1, -1):
+        _, name, _, ret = p.events[j]
+        if name == 'openat' and ret == m.group(1) and j in p.retpath:
+            return p.retpath[j]
+    return src
+
+
 def check_deliver(p, rep, results):
     sync = fsyncs(p)
     links = {}
     for ev in p.events:
         if ev[1] in ('link', 'linkat', 'rename', 'renameat', 'renameat2'):
             s, d = target(ev)
-            links.setdefault(d, []).append((ev[0], s))
+            links.setdefault(d, []).append((ev[0], proc_fd_path(p, ev[0], s)))
     n = 0
     for i, name, a, _ in p.events:
         if name not in ('unlink', 'unlinkat'):
@@ -349,6 +370,11 @@ def check_deliver(p, rep, results):
                 continue
             rep.ok('D1')
             li, src = lk[-1]
+            # a copy that is the spool file itself (hard link, no copy):
+            # that file must have been fsynced before the link into new/
+            made = [x for x in links.get(src, []) if x[0] < li]
+            if made and made[-1][1] != src and '/Maildir/' not in made[-1][1]:
+                src = made[-1][1]
             if any(x < li for x in sync.get(src, [])):
                 rep.ok('D2')
             else:

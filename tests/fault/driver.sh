@@ -83,6 +83,48 @@ rel_spawn() {
 	REL_PGID=$!
 }
 
+# rel_pending: messages not yet delivered (on the server or in SPOOL/new).
+rel_pending() {
+	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +
+	    $(ls "$REL_SPOOL/new" 2>/dev/null | wc -l) ))
+}
+
+# rel_kill_run TAG DELAY: a pipeline run killed with SIGKILL (the whole
+# process group) after DELAY seconds; returns once every process of it is
+# gone. A stage that ended by itself before the kill must not have failed
+# for any other reason than its neighbour's death or a transient lock:
+# such exits are added to $REL_BAD as "TAG:STAGE=RC".
+rel_kill_run() {
+	rel_spawn "$1"
+	sleep "$2"
+	kill -9 -"$REL_PGID" 2>/dev/null
+	wait "$REL_PGID" 2>/dev/null
+	_n=0
+	while ps -o stat= -g "$REL_PGID" | grep -qv '^Z' && [ $_n -lt 50 ]; do
+		sleep 0.1; _n=$((_n + 1))
+	done
+	for _st in fetch split deliver; do
+		[ -f "$REL_RUN/$1.$_st.rc" ] || continue
+		_rc=$(cat "$REL_RUN/$1.$_st.rc")
+		case $_rc in ''|0|7[45]|137|141) ;;	# '': killed before the echo
+		*) REL_BAD="$REL_BAD $1:$_st=$_rc" ;; esac
+	done
+}
+
+# rel_strace DIR SYSCALLS: one pipeline run "traced" under
+# `strace -f -ff -y` into DIR/tr.PID, tracing SYSCALLS (comma-separated),
+# for tests/lib/strace-check.py; sets RC_FETCH, RC_SPLIT, RC_DELIVER.
+rel_strace() {
+	mkdir -p "$1"
+	# LeakSanitizer cannot run under ptrace (the ASan run of the suite)
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -ff -o "$1/tr" -s 65535 -y -e trace="$2" \
+	    sh "$TOP/tests/fault/pipeline.sh" traced 2>"$REL_DIR/strace.err"
+	RC_FETCH=$(cat "$REL_RUN/traced.fetch.rc")
+	RC_SPLIT=$(cat "$REL_RUN/traced.split.rc")
+	RC_DELIVER=$(cat "$REL_RUN/traced.deliver.rc")
+}
+
 rel_invariant() {
 	REL_WHY=
 	_part=

@@ -30,37 +30,17 @@ awk -v s="$SEED" -v n="$KILLS" 'BEGIN { srand(s)
 	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.7 ? rand() * 0.15 : i < n * 0.9 ? 0.15 + rand() * 0.45 : rand() * 3 }' >"$REL_DIR/delays"
 diag "seed $SEED: kills after $(tr '\n' ' ' <"$REL_DIR/delays")s"
 
-pending() {
-	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +
-	    $(ls "$REL_SPOOL/new" 2>/dev/null | wc -l) ))
-}
-i=0; finished=0; bad=; hits=0
+i=0; finished=0; REL_BAD=; hits=0
 while read -r d; do
 	i=$((i + 1))
-	[ "$(pending)" -gt 0 ] && hits=$((hits + 1))
-	rel_spawn "k$i"
-	sleep "$d"
-	kill -9 -"$REL_PGID" 2>/dev/null
-	wait "$REL_PGID" 2>/dev/null
-	# every process of the group must be gone before the next run
-	n=0
-	while ps -o stat= -g "$REL_PGID" | grep -qv '^Z' && [ $n -lt 50 ]; do
-		sleep 0.1; n=$((n + 1))
-	done
-	# a stage that ended by itself before the kill must not have failed
-	# for any other reason than its neighbour's death or a transient lock
-	for st in fetch split deliver; do
-		[ -f "$REL_RUN/k$i.$st.rc" ] || continue
-		rc=$(cat "$REL_RUN/k$i.$st.rc")
-		case $rc in ''|0|7[45]|137|141) ;;	# '': killed before the echo
-		*) bad="$bad k$i:$st=$rc" ;; esac
-	done
+	[ "$(rel_pending)" -gt 0 ] && hits=$((hits + 1))
+	rel_kill_run "k$i" "$d"
 	if [ "$(cat "$REL_RUN/k$i.deliver.rc" 2>/dev/null)" = 0 ] &&
 	   [ "$(cat "$REL_RUN/k$i.fetch.rc" 2>/dev/null)" = 0 ]; then
 		finished=$((finished + 1))
 	fi
 done <"$REL_DIR/delays"
-is "$bad" "" "$KILLS kills: no stage failed with an unexpected exit code"
+is "$REL_BAD" "" "$KILLS kills: no stage failed with an unexpected exit code"
 left=$(find "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" -type f | wc -l)
 diag "after the kills: $left messages still on the server, $(find "$REL_SPOOL/new" -type f | wc -l) in SPOOL/new, $finished runs completed before their kill"
 ok "$hits of $KILLS kills hit a run with work left (at least half)" \

@@ -24,14 +24,7 @@ CHECK="python3 $TOP/tests/lib/strace-check.py"
 rel_setup 8
 rel_reset
 T=$REL_DIR/trace
-mkdir -p "$T"
-# LeakSanitizer cannot run under ptrace (the ASan run of the suite)
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-    strace -f -ff -o "$T/tr" -s 65535 -y \
-    -e trace=execve,openat,write,read,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat \
-    sh "$TOP/tests/fault/pipeline.sh" traced 2>"$REL_DIR/strace.err"
-RC_FETCH=$(cat "$REL_RUN/traced.fetch.rc"); RC_SPLIT=$(cat "$REL_RUN/traced.split.rc")
-RC_DELIVER=$(cat "$REL_RUN/traced.deliver.rc")
+rel_strace "$T" execve,openat,write,read,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
 is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "traced pipeline: every stage exits 0"
 rel_invariant && pass "traced pipeline delivered everything ($REL_SUMMARY)" ||
 	fail "traced pipeline delivered everything" "$REL_WHY"

@@ -32,30 +32,13 @@ rel_reset
 awk -v s="$SEED" -v n="$KILLS" 'BEGIN { srand(s)
 	for (i = 0; i < n; i++) printf "%.3f\n", i < n * 0.8 ? rand() * 0.2 : rand() * 1.0 }' >"$REL_DIR/delays"
 diag "seed $SEED: kills after $(tr '\n' ' ' <"$REL_DIR/delays")s"
-pending() {
-	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +
-	    $(ls "$REL_SPOOL/new" 2>/dev/null | wc -l) ))
-}
-i=0; bad=; hits=0
+i=0; REL_BAD=; hits=0
 while read -r d; do
 	i=$((i + 1))
-	[ "$(pending)" -gt 0 ] && hits=$((hits + 1))
-	rel_spawn "k$i"
-	sleep "$d"
-	kill -9 -"$REL_PGID" 2>/dev/null
-	wait "$REL_PGID" 2>/dev/null
-	n=0
-	while ps -o stat= -g "$REL_PGID" | grep -qv '^Z' && [ $n -lt 50 ]; do
-		sleep 0.1; n=$((n + 1))
-	done
-	for st in fetch split deliver; do
-		[ -f "$REL_RUN/k$i.$st.rc" ] || continue
-		rc=$(cat "$REL_RUN/k$i.$st.rc")
-		case $rc in ''|0|7[45]|137|141) ;;
-		*) bad="$bad k$i:$st=$rc" ;; esac
-	done
+	[ "$(rel_pending)" -gt 0 ] && hits=$((hits + 1))
+	rel_kill_run "k$i" "$d"
 done <"$REL_DIR/delays"
-is "$bad" "" "$KILLS kills: no stage failed with an unexpected exit code"
+is "$REL_BAD" "" "$KILLS kills: no stage failed with an unexpected exit code"
 diag "after the kills: $(find "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" -type f | wc -l) messages on the server, $(find "$REL_SPOOL/new" -type f | wc -l) in SPOOL/new"
 ok "$hits of $KILLS kills hit a run with work left (at least half)" \
     test $((hits * 2)) -ge "$KILLS"
@@ -86,13 +69,7 @@ CHECK="python3 $TOP/tests/lib/strace-check.py --lmtp"
 rel_setup 9
 rel_reset
 T=$REL_DIR/trace
-mkdir -p "$T"
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-    strace -f -ff -o "$T/tr" -s 65535 -y \
-    -e trace=execve,openat,write,read,pread64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,sendto,recvfrom \
-    sh "$TOP/tests/fault/pipeline.sh" traced 2>"$REL_DIR/strace.err"
-RC_FETCH=$(cat "$REL_RUN/traced.fetch.rc"); RC_SPLIT=$(cat "$REL_RUN/traced.split.rc")
-RC_DELIVER=$(cat "$REL_RUN/traced.deliver.rc")
+rel_strace "$T" execve,openat,write,read,pread64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,sendto,recvfrom
 is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "traced LMTP pipeline: every stage exits 0"
 rel_invariant && pass "traced LMTP pipeline delivered everything ($REL_SUMMARY)" ||
 	fail "traced LMTP pipeline delivered everything" "$REL_WHY"

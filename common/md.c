@@ -108,8 +108,11 @@ md_tmp_open_named(struct md_tmp *t, int tmpdirfd, const char *name)
 	return 0;
 }
 
-int
-md_tmp_open(struct md_tmp *t, int tmpdirfd)
+/* Give t a fresh unique name in tmpdirfd made by make(t, name, arg),
+ * which fails with EEXIST when the name is taken: up to five names. */
+static int
+tmp_uniq(struct md_tmp *t, int tmpdirfd,
+    int (*make)(struct md_tmp *, int, const char *, void *), void *arg)
 {
 	char name[MD_NAME_MAX];
 	int tries;
@@ -117,7 +120,7 @@ md_tmp_open(struct md_tmp *t, int tmpdirfd)
 	for (tries = 0; tries < 5; tries++) {
 		if (md_uniq_name(name, sizeof name) < 0)
 			return -1;
-		if (md_tmp_open_named(t, tmpdirfd, name) == 0)
+		if (make(t, tmpdirfd, name, arg) == 0)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
@@ -125,26 +128,38 @@ md_tmp_open(struct md_tmp *t, int tmpdirfd)
 	return -1;
 }
 
-int
-md_tmp_link(struct md_tmp *t, int tmpdirfd, int fd, uint64_t size)
+static int
+open_named(struct md_tmp *t, int tmpdirfd, const char *name, void *unused)
 {
-	char proc[64], name[MD_NAME_MAX];
-	int tries;
+	(void)unused;
+	return md_tmp_open_named(t, tmpdirfd, name);
+}
+
+int
+md_tmp_open(struct md_tmp *t, int tmpdirfd)
+{
+	return tmp_uniq(t, tmpdirfd, open_named, NULL);
+}
+
+/* md_tmp_link's make: link the file open as *fd under name, then hold a
+ * duplicate of *fd in t. */
+static int
+link_named(struct md_tmp *t, int tmpdirfd, const char *name, void *arg)
+{
+	int fd = *(const int *)arg;
+	char proc[64];
 
 	t->fd = -1;
 	t->name[0] = '\0';
 	t->dirfd = tmpdirfd;
 	t->size = 0;
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	for (tries = 0;; tries++) {
-		if (md_uniq_name(name, sizeof name) < 0)
-			return -1;
-		if (linkat(AT_FDCWD, proc, tmpdirfd, name,
-		    AT_SYMLINK_FOLLOW) == 0)
-			break;
-		if (errno != EEXIST || tries == 4)
-			return -1;
+	if (strlen(name) >= sizeof t->name) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, tmpdirfd, name, AT_SYMLINK_FOLLOW) < 0)
+		return -1;
 	if ((t->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		int e = errno;
 
@@ -153,6 +168,14 @@ md_tmp_link(struct md_tmp *t, int tmpdirfd, int fd, uint64_t size)
 		return -1;
 	}
 	memcpy(t->name, name, strlen(name) + 1);
+	return 0;
+}
+
+int
+md_tmp_link(struct md_tmp *t, int tmpdirfd, int fd, uint64_t size)
+{
+	if (tmp_uniq(t, tmpdirfd, link_named, &fd) < 0)
+		return -1;
 	t->size = size;
 	return 0;
 }

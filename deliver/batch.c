@@ -253,6 +253,8 @@ group_open(struct batch *b, struct group *g)
 		return;
 	}
 	g->msg.size = (uint64_t)st.st_size;
+	g->msg.uid = st.st_uid;
+	g->msg.dev = st.st_dev;
 	if (progress_open(&g->prog, g->sr->sp.dirfd, name) < 0) {
 		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "progress note: %s",
 		    strerror(errno));

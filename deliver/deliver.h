@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/status.h"
 
@@ -26,6 +27,8 @@ struct dl_msg {
 	const char *name;	/* spool file name (last component) */
 	int fd;			/* spool file, read-only; backends use pread() */
 	uint64_t size;		/* its size in bytes */
+	uid_t uid;		/* its owner */
+	dev_t dev;		/* its file system */
 	const char *sender;	/* envelope sender, "" for the null sender */
 	struct dl_rcpt *rcpt;
 	size_t nrcpt;

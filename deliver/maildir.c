@@ -8,8 +8,8 @@
  * (sync_file_range, asynchronous). When there is nothing to prepend (the
  * ISP's block already has our Return-Path: and Delivered-To: lines, as in
  * a multidrop box) and the message has one recipient, tmp/ gets a hard
- * link to the spool file instead (may_link): no byte is written twice. The copies are made durable and
- * published in maildir_commit, once per batch (group commit): fsync and
+ * link to the spool file instead (may_link): no byte is written twice.
+ * The copies are made durable and published in maildir_commit, once per batch (group commit): fsync and
  * close each copy (their writeback already done, the first fsync commits
  * the file system journal for most of them), the caller's prelink hook
  * (the spool's "delivery begun" notes made durable), then link(2) of each
@@ -82,6 +82,7 @@ struct maildir {
 	size_t npend;
 	struct mcache cache[CACHE_MAX];
 	unsigned long gen, clock;
+	uid_t euid;		/* who we deliver as (owner of every copy) */
 	char buf[COPY_BUF];
 };
 
@@ -105,6 +106,7 @@ maildir_new(const struct maildir_opts *opts)
 	if (m != NULL) {
 		m->o = *opts;
 		m->gen = 1;
+		m->euid = geteuid();
 	}
 	return m;
 }
@@ -479,14 +481,6 @@ add_pending(struct maildir *m, struct mcache *c, const struct md_tmp *t,
 	p->idx = idx;
 }
 
-/*
- * Is there a header line FIELD (with the colon) above the first
- * Received: (the ISP's final-delivery block), and when value is not NULL,
- * one whose value is exactly the address value (blanks around it aside;
- * case ignored in the domain only, as in the record)? buf holds the first len bytes of the message; all when
- * whole != 0. Only those bytes are looked at: a header longer than the
- * buffer counts as having none beyond it.
- */
 /* Is the n bytes at v the address addr, its domain compared without case? */
 static int
 same_address(const char *v, size_t n, const char *addr)
@@ -498,6 +492,15 @@ same_address(const char *v, size_t n, const char *addr)
 	    strncasecmp(v + local, addr + local, n - local) == 0;
 }
 
+/*
+ * Is there a header line FIELD (with the colon) above the first
+ * Received: (the ISP's final-delivery block), and when value is not NULL,
+ * one whose value is exactly the address value (blanks around it aside;
+ * case ignored in the domain only, as in the record)? buf holds the first
+ * len bytes of the message; all when whole != 0. Only those bytes are
+ * looked at: a header longer than the buffer counts as having none
+ * beyond it.
+ */
 static int
 isp_block_has(const char *buf, size_t len, int whole, const char *field,
     const char *value)
@@ -614,13 +617,10 @@ copy_message(struct maildir *m, const struct dl_msg *msg, struct md_tmp *t,
  * belong to the spool's owner) and on the Maildir's file system.
  */
 static int
-may_link(const struct dl_msg *msg, const struct mcache *c)
+may_link(const struct maildir *m, const struct dl_msg *msg,
+    const struct mcache *c)
 {
-	struct stat st;
-
-	return msg->nrcpt == 1 && fstat(msg->fd, &st) == 0 &&
-	    st.st_uid == geteuid() && st.st_dev == c->dev[1] &&
-	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == msg->size;
+	return msg->nrcpt == 1 && msg->uid == m->euid && msg->dev == c->dev[1];
 }
 
 static void
@@ -658,7 +658,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, msg->path, errno, 1);
 		return;
 	}
-	linked = headlen == 0 && may_link(msg, c) &&
+	linked = headlen == 0 && may_link(m, msg, c) &&
 	    md_tmp_link(&t, c->tmp, msg->fd, msg->size) == 0;
 	if (!linked && md_tmp_open(&t, c->tmp) < 0) {
 		set_error(r, c->path, errno, 1);

@@ -125,6 +125,24 @@ rel_strace() {
 	RC_DELIVER=$(cat "$REL_RUN/traced.deliver.rc")
 }
 
+# rel_mutate NAME FILE RULE EDIT: the trace in $T with FILE changed by
+# the function EDIT (it gets the copy's path) must make $CHECK report RULE.
+rel_mutate() {
+	rm -rf "$T.m" && cp -R "$T" "$T.m"
+	_f="$T.m/$(basename "$2")"
+	"$4" "$_f"
+	if cmp -s "$_f" "$2"; then
+		fail "$1: the edit changed the trace" "$4 changed nothing"
+		return
+	fi
+	_o=$($CHECK "$T.m/tr" "$REL_RUN/traced.out"); _c=$?
+	if [ "$_c" = 1 ] && printf '%s\n' "$_o" | grep -q "^violation $3: "; then
+		pass "$1: caught as $3"
+	else
+		fail "$1: caught as $3" "exit $_c" "$_o"
+	fi
+}
+
 rel_invariant() {
 	REL_WHY=
 	_part=

@@ -46,23 +46,6 @@ DT=$(grep -l '^execve("[^"]*mdrop-deliver"' "$T"/tr.* | head -1)
 n=$(grep -c '^linkat(AT_FDCWD[^,]*, "/proc/self/fd/[0-9]*", [0-9]*</[^>]*/Maildir/tmp>' "$DT")
 [ "$n" -ge 4 ] && pass "deliver hard-linked spool files into Maildir tmp/ ($n)" ||
 	fail "deliver hard-linked spool files into Maildir tmp/" "$n links"
-# mutate NAME FILE RULE EDIT: the trace with FILE changed by the function
-# EDIT (it gets the copy's path) must make the checker report RULE
-mutate() {
-	rm -rf "$T.m" && cp -R "$T" "$T.m"
-	f="$T.m/$(basename "$2")"
-	"$4" "$f"
-	if cmp -s "$f" "$2"; then
-		fail "$1: the edit changed the trace" "$4 changed nothing"
-		return
-	fi
-	o=$($CHECK "$T.m/tr" "$REL_RUN/traced.out"); c=$?
-	if [ "$c" = 1 ] && printf '%s\n' "$o" | grep -q "^violation $3: "; then
-		pass "$1: caught as $3"
-	else
-		fail "$1: caught as $3" "exit $c" "$o"
-	fi
-}
 # drop REGEX FILE: delete the matching lines
 drop() { grep -v -- "$DROP" "$1" >"$1.new"; mv "$1.new" "$1"; }
 # hoist FILE: move the lines matching $MOVE to just after the first line
@@ -74,32 +57,32 @@ hoist() {
 	mv "$1.new" "$1"
 }
 DROP='^fsync([0-9]*</[^>]*/spool/new>)'
-mutate "fetch without the fsync of SPOOL/new" "$FT" F3 drop
+rel_mutate "fetch without the fsync of SPOOL/new" "$FT" F3 drop
 DROP='^fsync([0-9]*</[^>]*/spool/tmp/[^>]*,F>)'
-mutate "fetch without the fsync of the spool files" "$FT" F2 drop
+rel_mutate "fetch without the fsync of the spool files" "$FT" F2 drop
 DROP='^fsync([0-9]*</[^>]*/spool/uidl\.[0-9a-f]*>)'
-mutate "fetch without the fsync of the UID notes" "$FT" F1 drop
+rel_mutate "fetch without the fsync of the UID notes" "$FT" F1 drop
 DROP='^renameat([0-9]*</[^>]*/spool/tmp>'
-mutate "fetch without the renames into new/" "$FT" F3 drop
+rel_mutate "fetch without the renames into new/" "$FT" F3 drop
 MOVE='^write\([0-9]*<socket:[^>]*>, "DELE ' AFTER='^write\([0-9]*<socket:[^>]*>, "LIST'
-mutate "fetch sending DELE right after LIST" "$FT" F1 hoist
+rel_mutate "fetch sending DELE right after LIST" "$FT" F1 hoist
 MOVE='^write\(1<' AFTER='^renameat\([0-9]*<[^>]*/spool/tmp>'
-mutate "fetch printing paths before the fsync of new/" "$FT" F4 hoist
+rel_mutate "fetch printing paths before the fsync of new/" "$FT" F4 hoist
 DROP='^fsync([0-9]*</[^>]*/Maildir/new>)'
-mutate "deliver without the fsync of Maildir/new" "$DT" D3 drop
+rel_mutate "deliver without the fsync of Maildir/new" "$DT" D3 drop
 DROP='^fsync([0-9]*</[^>]*/Maildir/tmp/[^>]*>)'
-mutate "deliver without the fsync of the Maildir files" "$DT" D2 drop
+rel_mutate "deliver without the fsync of the Maildir files" "$DT" D2 drop
 # a Maildir file that is the spool file itself (hard link): its fsync
 DROP='^fsync([0-9]*</[^>]*/spool/new/[^>]*>)'
-mutate "deliver linking a spool file without fsyncing it" "$DT" D2 drop
+rel_mutate "deliver linking a spool file without fsyncing it" "$DT" D2 drop
 DROP='^linkat('
-mutate "deliver unlinking without a link into new/" "$DT" D1 drop
+rel_mutate "deliver unlinking without a link into new/" "$DT" D1 drop
 MOVE='^unlinkat\([0-9]*<[^>]*/spool/new>' AFTER='^linkat\(.*/Maildir/new>'
-mutate "deliver unlinking the spool file before fsyncing new/" "$DT" D3 hoist
+rel_mutate "deliver unlinking the spool file before fsyncing new/" "$DT" D3 hoist
 DROP='^fsync([0-9]*</[^>]*/spool>)'
-mutate "deliver linking before the fsync of the new progress notes" "$DT" D4 drop
+rel_mutate "deliver linking before the fsync of the new progress notes" "$DT" D4 drop
 DROP='^openat([0-9]*</[^>]*/spool>, "[^"]*\.done"'
-mutate "deliver linking without a progress note" "$DT" D4 drop
+rel_mutate "deliver linking without a progress note" "$DT" D4 drop
 
 # a hand-written trace: fetch deletes a message it never made durable
 mkdir -p "$REL_DIR/synth"

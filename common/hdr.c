@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hdr.h"
 
@@ -308,6 +309,33 @@ hdr_name_valid(const char *s)
 			return 0;
 	}
 	return n > 0 && n <= 76;
+}
+
+int
+hdr_not_envelope(const char *s)
+{
+	/* the RFC 5322 originator, destination, identification,
+	 * informational and trace fields, and the common list, MIME and
+	 * reply-routing ones: all written or chosen by the sender */
+	static const char *const names[] = {
+		"to", "cc", "bcc", "from", "sender", "reply-to", "received",
+		"return-path", "message-id", "in-reply-to", "references",
+		"subject", "comments", "keywords", "date", "mime-version",
+		"apparently-to", "mail-followup-to", "mail-reply-to",
+		"errors-to", "return-receipt-to", "disposition-notification-to",
+		"followup-to", "newsgroups"
+	};
+	static const char *const prefixes[] = { "resent-", "list-",
+	    "content-" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return 1;
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncasecmp(s, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
 }
 
 void

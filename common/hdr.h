@@ -92,6 +92,15 @@ int hdr_name_is(const struct hdr_field *f, const char *name);
 int hdr_name_valid(const char *s);
 
 /*
+ * 1 when header name s (any case) is one that names people, routes or
+ * the message itself rather than the envelope recipient: To, Cc, Bcc,
+ * Resent-*, From, Sender, Reply-To, Received, Return-Path, Message-ID,
+ * Subject and the like. mdrop-split refuses such a -H (rule 1 of
+ * DESIGN.md: To:/Cc: never decide where mail goes).
+ */
+int hdr_not_envelope(const char *s);
+
+/*
  * Envelope pick: fed every field of one message in order, it finds the
  * configured occurrence of the envelope header inside the trusted zone,
  * and the topmost Return-Path.

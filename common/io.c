@@ -170,6 +170,26 @@ io_getline(struct io_reader *r, struct io_line *line)
 }
 
 int
+io_line_ready(const struct io_reader *r)
+{
+	return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start)
+	    != NULL;
+}
+
+int
+io_peek_line(const struct io_reader *r, const char **data, size_t *len)
+{
+	const char *p = r->buf + r->start;
+	const char *nl = memchr(p, '\n', r->end - r->start);
+
+	if (nl == NULL)
+		return 0;
+	*data = p;
+	*len = (size_t)(nl - p) + 1;
+	return 1;
+}
+
+int
 io_getchunk(struct io_reader *r, struct io_line *chunk)
 {
 	if (r->end == r->start) {

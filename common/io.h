@@ -1,5 +1,6 @@
 /*
- * io: the only place that calls read(2) and write(2) on data streams.
+ * io: full writes, EINTR-safe reads and a bounded line reader for data
+ * streams (files, pipes, sockets, TLS).
  *
  * io_write_all() retries EINTR and short writes. io_reader is a buffered
  * line reader with a hard line-length cap: a line longer than the buffer
@@ -73,6 +74,16 @@ void io_reader_free(struct io_reader *r);
  * A line without a final LF before EOF comes back with has_lf == 0.
  */
 int io_getline(struct io_reader *r, struct io_line *line);
+
+/* 1 when io_getline will not block: a whole line is buffered, or the
+ * input has ended. */
+int io_line_ready(const struct io_reader *r);
+
+/*
+ * The next whole line if it is already buffered (not consumed): 1 with
+ * data and len (LF included), else 0. For a look ahead that never blocks.
+ */
+int io_peek_line(const struct io_reader *r, const char **data, size_t *len);
 
 /*
  * Up to n buffered-or-fresh bytes, ignoring line structure (for copying

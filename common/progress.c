@@ -121,6 +121,18 @@ progress_get(const struct progress *p, const char *rcpt, char *detail,
 }
 
 int
+progress_any_fail(const struct progress *p)
+{
+	size_t i;
+
+	for (i = 0; p->buf != NULL && i + 5 <= p->len; i++)
+		if ((i == 0 || p->buf[i - 1] == '\n') &&
+		    memcmp(p->buf + i, "fail\t", 5) == 0)
+			return 1;
+	return 0;
+}
+
+int
 progress_add(struct progress *p, int ok, const char *rcpt, const char *detail)
 {
 	char line[1024];

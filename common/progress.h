@@ -54,6 +54,10 @@ int progress_open(struct progress *p, int spooldirfd, const char *name);
 enum progress_state progress_get(const struct progress *p, const char *rcpt,
     char *detail, size_t n);
 
+/* 1 when the loaded note holds a "fail" line (some recipient failed for
+ * good in an earlier run). */
+int progress_any_fail(const struct progress *p);
+
 /* Append a line (not yet durable). ok != 0: "ok", else "fail". Control
  * characters in detail become spaces. */
 int progress_add(struct progress *p, int ok, const char *rcpt,

@@ -43,13 +43,13 @@ rec_parse(char *line, size_t len, struct rec *r)
 			return REC_CONTROL;
 		}
 	}
-	if (nfield != 3)
+	if (nfield == 2)
 		return REC_FIELDS;
-	if (field[0][0] == '\0' || field[1][0] == '\0')
+	if (field[0][0] == '\0' || (nfield == 3 && field[1][0] == '\0'))
 		return REC_EMPTY_FIELD;
 	r->path = field[0];
-	r->rcpt = field[1];
-	r->sender = field[2];
+	r->rcpt = nfield == 3 ? field[1] : NULL;
+	r->sender = nfield == 3 ? field[2] : NULL;
 	return REC_OK;
 }
 
@@ -80,4 +80,60 @@ rec_format(char *buf, size_t n, const char *path, const char *rcpt,
 	if (len < 0 || (size_t)len >= n || len > REC_LINE_MAX)
 		return -1;
 	return len;
+}
+
+int
+rec_format_end(char *buf, size_t n, const char *path)
+{
+	int len;
+
+	if (path[0] == '\0' || !rec_field_ok(path))
+		return -1;
+	len = snprintf(buf, n, "%s\n", path);
+	if (len < 0 || (size_t)len >= n || len > REC_LINE_MAX)
+		return -1;
+	return len;
+}
+
+const char *
+result_word(enum result_kind k)
+{
+	switch (k) {
+	case RESULT_OK:		return "ok";
+	case RESULT_DEFER:	return "defer";
+	case RESULT_FAIL:	return "fail";
+	}
+	return "defer";
+}
+
+int
+result_format(char *buf, size_t n, const char *path, const char *rcpt,
+    enum result_kind k, const char *detail)
+{
+	const char *word = result_word(k);
+	size_t lp = strlen(path), lr = strlen(rcpt), lw = strlen(word);
+	size_t o, i;
+
+	if (lp == 0 || lr == 0 || !rec_field_ok(path) || !rec_field_ok(rcpt))
+		return -1;
+	/* three TABs, the LF and the NUL */
+	if (n < lp + lr + lw + 5)
+		return -1;
+	memcpy(buf, path, lp);
+	o = lp;
+	buf[o++] = '\t';
+	memcpy(buf + o, rcpt, lr);
+	o += lr;
+	buf[o++] = '\t';
+	memcpy(buf + o, word, lw);
+	o += lw;
+	buf[o++] = '\t';
+	for (i = 0; detail != NULL && detail[i] != '\0' && o + 2 < n; i++) {
+		unsigned char c = (unsigned char)detail[i];
+
+		buf[o++] = control(c) ? ' ' : (char)c;
+	}
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	return (int)o;
 }

@@ -2,14 +2,16 @@
  * batch.h: the record groups of mdrop-deliver between delivery and
  * acknowledgement (group commit).
  *
- * Consecutive records for one PATH form a group (one spool message). A
- * record is delivered as soon as it arrives; what was delivered becomes
- * durable, is noted in the spool's progress note and is reported on
- * stdout only in batch_commit(), which main calls whenever no further
- * record is waiting (or the batch is full). A group is closed by a record
- * for another PATH or by end of input; once closed and committed, its
- * spool file is removed (all recipients ok), moved to SPOOL/failed with a
- * .why (none pending, some failed) or kept (something deferred).
+ * The records of one spool file form a group, ended by the file's end
+ * line (DESIGN.md "Record format"). A record is delivered as soon as it
+ * arrives; what was delivered becomes durable, is noted in the spool's
+ * progress note and is reported on stdout only in batch_commit(), which
+ * main calls whenever no further line is waiting (or the batch is full).
+ * A group is complete at its end line or when a line for another file
+ * arrives; once complete and committed, its spool file is removed (all
+ * recipients ok), moved to SPOOL/failed with a .why (none pending, some
+ * failed) or kept (something deferred, or the group tainted). A group
+ * still open when input ends is incomplete: kept, its deliveries noted.
  */
 #ifndef MDROP_DELIVER_BATCH_H
 #define MDROP_DELIVER_BATCH_H
@@ -31,21 +33,29 @@ struct batch *batch_new(struct maildir *md, struct lmtp_client *lmtp,
 void batch_free(struct batch *b);
 
 /*
- * One parsed record. more != 0: the next record (already read) is for
- * the same PATH, so an LMTP delivery may wait for it. Returns the status
- * this record adds to the run (ST_OK, ST_TEMPFAIL, ST_DATAERR, ...).
+ * One parsed record. more != 0: the next line (already read) is a record
+ * for the same PATH, so an LMTP delivery may wait for it. Returns the
+ * status this record adds to the run (ST_OK, ST_TEMPFAIL, ST_DATAERR, ...).
  */
 enum status batch_record(struct batch *b, const char *path, const char *rcpt,
     const char *sender, int more);
 
-/*
- * A broken record line whose PATH field (up to the first TAB) is path
- * (len bytes): the message it names is never removed in this run.
- */
-void batch_taint(struct batch *b, const char *path, size_t len);
+/* The end line of path's group: it is complete. */
+enum status batch_end(struct batch *b, const char *path);
 
-/* End of input: the group in hand is complete. */
-void batch_close(struct batch *b);
+/*
+ * A broken or cut line: the group in hand is tainted (its file stays in
+ * this run) but not complete; when the line had a TAB, path (len bytes,
+ * up to it) names a group that is tainted too. len 0: no such PATH.
+ */
+void batch_broken(struct batch *b, const char *path, size_t len);
+
+/*
+ * Input ended (or we stop): a group in hand whose end line did not come
+ * is incomplete and kept; logged as group-incomplete. Returns ST_TEMPFAIL
+ * when there was one, else ST_OK.
+ */
+enum status batch_input_end(struct batch *b);
 
 /* Groups in the batch (main commits at BATCH_GROUPS). */
 size_t batch_groups(const struct batch *b);

@@ -25,9 +25,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +38,12 @@
 #include "common/rec.h"
 #include "common/status.h"
 #include "common/tmpl.h"
+#include "common/tool.h"
 #include "deliver/batch.h"
 #include "deliver/deliver.h"
 #include "deliver/maildir.h"
 
 #define MAX_ENDPOINTS 16
-
-static volatile sig_atomic_t stop;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void
 usage(FILE *f)
@@ -163,42 +153,70 @@ drop_root(const char *user, const char *tmpl)
 	return ST_OK;
 }
 
-/* A whole line is buffered, or input ended: reading will not block. */
-static int
-line_ready(const struct io_reader *r)
-{
-	return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start)
-	    != NULL;
-}
-
-/* Is the next buffered record for the same PATH? */
+/* Is the next buffered line a record for the same PATH? */
 static int
 next_same_path(const struct io_reader *r, const char *path)
 {
-	size_t avail = r->end - r->start, len = strlen(path);
-	const char *p = r->buf + r->start;
+	size_t n, len = strlen(path);
+	const char *p;
 
-	return memchr(p, '\n', avail) != NULL && avail > len &&
+	return io_peek_line(r, &p, &n) && n > len &&
 	    memcmp(p, path, len) == 0 && p[len] == '\t';
 }
 
-/* Wait for input; with LMTP, QUIT the session after idle seconds. */
-static void
-wait_input(struct lmtp_client *lmtp, int idle)
+/*
+ * No whole line is buffered: give a flowing batch a moment to grow, else
+ * commit it and wait for input (QUIT an idle LMTP session after idle
+ * seconds). Returns 1 when there is input, 0 when we must stop (a stop
+ * signal, or stdout is gone).
+ */
+static int
+wait_for_line(struct batch *b, struct lmtp_client *lmtp, int idle,
+    enum status *st)
 {
-	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-	int timeout = lmtp != NULL ? idle * 1000 : -1;
+	long long age;
+	int r = tool_wait_input(0, 0);
 
-	while (!stop) {
-		int r = poll(&pfd, 1, timeout);
-
-		if (r > 0 || (r < 0 && errno != EINTR))
-			return;
-		if (r == 0) {
-			lmtp_client_quit(lmtp);
-			timeout = -1;
-		}
+	while (r == 0 && (age = batch_age(b)) >= 0 && age < BATCH_WAIT_MS)
+		r = tool_wait_input(0, (int)(BATCH_WAIT_MS - age));
+	if (r != 0)
+		return r > 0;
+	*st = status_worse(*st, batch_commit(b));
+	if (*st == ST_IOERR)
+		return 0;	/* stdout is gone */
+	r = tool_wait_input(0, lmtp != NULL ? idle * 1000 : -1);
+	if (r == 0) {
+		lmtp_client_quit(lmtp);
+		r = tool_wait_input(0, -1);
 	}
+	return r > 0;
+}
+
+/* One whole line (or the first piece of one too long) into the batch. */
+static enum status
+take_line(struct batch *b, const struct io_reader *rd,
+    const struct io_line *l, unsigned long lineno)
+{
+	char line[REC_LINE_MAX + 1];
+	enum rec_error e = REC_TOO_LONG;
+	const char *tab;
+	struct rec r;
+
+	if (l->complete && l->len <= REC_LINE_MAX) {
+		memcpy(line, l->data, l->len);
+		e = rec_parse(line, l->len, &r);
+	}
+	if (e == REC_OK && r.rcpt == NULL)
+		return batch_end(b, r.path);
+	if (e == REC_OK)
+		return batch_record(b, r.path, r.rcpt, r.sender,
+		    next_same_path(rd, r.path));
+	/* never close the group in hand on a line we cannot read */
+	tab = memchr(l->data, '\t', l->len);
+	batch_broken(b, l->data, tab != NULL ? (size_t)(tab - l->data) : 0);
+	log_error("bad-record", "line=%lu reason=%s", lineno,
+	    rec_error_name(e));
+	return ST_DATAERR;
 }
 
 int
@@ -225,14 +243,12 @@ main(int argc, char **argv)
 	struct maildir_opts mo = { .create = 1 };
 	struct maildir *md = NULL;
 	struct lmtp_client *lmtp = NULL;
-	struct sigaction sa;
 	struct io_reader rd;
 	struct batch *b;
 	enum status st = ST_OK;
 	unsigned long lineno = 0;
 	size_t rootlen;
 	int c, idle = 30, fd;
-	char line[REC_LINE_MAX + 1];
 
 	log_init("mdrop-deliver");
 	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
@@ -282,12 +298,7 @@ main(int argc, char **argv)
 		log_error("usage", "reason=bad-template template=%s", tmpl);
 		return status_exitcode(ST_USAGE);
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_term;	/* no SA_RESTART: poll() returns */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	tool_catch_stop();	/* a stop waits for the line in hand */
 	if ((st = drop_root(user, tmpl)) != ST_OK)
 		return status_exitcode(st);
 	mo.tmpl = tmpl;
@@ -295,36 +306,18 @@ main(int argc, char **argv)
 	if ((tmpl != NULL && (md = maildir_new(&mo)) == NULL) ||
 	    (tmpl == NULL && (lmtp = lmtp_client_new(&lo)) == NULL) ||
 	    (b = batch_new(md, lmtp, stdout)) == NULL ||
-	    io_reader_fd(&rd, 0, REC_LINE_MAX + 1) < 0) {
+	    io_reader_init(&rd, tool_pull_stdin, NULL, REC_LINE_MAX + 1) < 0) {
 		log_error("out-of-memory", NULL);
 		return status_exitcode(ST_TEMPFAIL);
 	}
-	while (!stop) {
+	while (!tool_stopping()) {
 		struct io_line l;
-		struct rec r;
-		enum rec_error e;
 		int got;
 
-		if (!line_ready(&rd)) {
-			struct pollfd pfd = { .fd = 0, .events = POLLIN };
-			long long age;
-			int pr = poll(&pfd, 1, 0);
-
-			/* records flowing: give the batch a moment to grow */
-			while (pr == 0 && !stop && (age = batch_age(b)) >= 0 &&
-			    age < BATCH_WAIT_MS)
-				pr = poll(&pfd, 1, (int)(BATCH_WAIT_MS - age));
-			if (pr <= 0) {
-				st = status_worse(st, batch_commit(b));
-				if (st == ST_IOERR)
-					break;	/* stdout is gone */
-				wait_input(lmtp, idle);
-				if (stop)
-					break;
-			}
-		}
+		if (!io_line_ready(&rd) && !wait_for_line(b, lmtp, idle, &st))
+			break;
 		if ((got = io_getline(&rd, &l)) <= 0) {
-			if (got < 0) {
+			if (got < 0 && errno != EINTR) {
 				log_error("read", "file=stdin error=\"%s\"",
 				    strerror(errno));
 				st = status_worse(st, ST_IOERR);
@@ -332,37 +325,15 @@ main(int argc, char **argv)
 			break;
 		}
 		lineno++;
-		if (!l.complete) {	/* over REC_LINE_MAX: skip the rest */
-			const char *tab = memchr(l.data, '\t', l.len);
-
-			if (tab != NULL)
-				batch_taint(b, l.data, (size_t)(tab - l.data));
-			while ((got = io_getline(&rd, &l)) > 0 && !l.complete)
-				;
-			log_error("bad-record", "line=%lu reason=too-long", lineno);
-			st = status_worse(st, ST_DATAERR);
-			continue;
-		}
-		memcpy(line, l.data, l.len);
-		if ((e = rec_parse(line, l.len, &r)) != REC_OK) {
-			const char *tab = memchr(l.data, '\t', l.len);
-
-			if (tab != NULL)
-				batch_taint(b, l.data, (size_t)(tab - l.data));
-			log_error("bad-record", "line=%lu reason=%s", lineno,
-			    rec_error_name(e));
-			st = status_worse(st, ST_DATAERR);
-			continue;
-		}
-		st = status_worse(st, batch_record(b, r.path, r.rcpt, r.sender,
-		    next_same_path(&rd, r.path)));
+		st = status_worse(st, take_line(b, &rd, &l, lineno));
+		while (!l.complete && (got = io_getline(&rd, &l)) > 0)
+			;	/* the rest of a line too long */
 		if (batch_groups(b) >= BATCH_GROUPS)
 			st = status_worse(st, batch_commit(b));
 	}
-	if (stop)
-		st = status_worse(st, ST_TEMPFAIL);	/* group in hand: kept */
-	else
-		batch_close(b);
+	if (tool_stopping())
+		st = status_worse(st, ST_TEMPFAIL);	/* unread lines wait */
+	st = status_worse(st, batch_input_end(b));
 	batch_final(b);
 	st = status_worse(st, batch_commit(b));
 	batch_free(b);

@@ -15,13 +15,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/io.h"
 #include "common/log.h"
+#include "common/tool.h"
 #include "split/split.h"
 
 #define PATH_LINE_MAX 4096
@@ -99,6 +99,16 @@ stdout_ok(void)
 	return 1;
 }
 
+/* The next line of stdin into l (rc: io_getline's return); 0 at the
+ * end, or when a stop signal came while we waited for it. */
+static int
+next_path(struct io_reader *rd, int *rc, struct io_line *l)
+{
+	if (!io_line_ready(rd) && tool_wait_input(0, -1) < 0)
+		return 0;
+	return (*rc = io_getline(rd, l)) == 1;
+}
+
 static enum status
 one(struct split_config *c, struct survey *sv, const char *path)
 {
@@ -119,7 +129,7 @@ main(int argc, char **argv)
 	struct addr fa;
 
 	log_init("mdrop-split");
-	signal(SIGPIPE, SIG_IGN);	/* EPIPE on stdout is an error, exit 74 */
+	tool_catch_stop();	/* a group is finished before we stop */
 	memset(&c, 0, sizeof c);
 	c.header = "Delivered-To";
 	c.occurrence = 1;
@@ -131,6 +141,14 @@ main(int argc, char **argv)
 		case 'H':
 			if (!hdr_name_valid(optarg))
 				return usage("bad header name");
+			if (hdr_not_envelope(optarg)) {
+				char q[LOG_QUOTE_MAX];
+
+				log_error("usage", "reason=not-an-envelope-header"
+				    " header=%s", log_quote(q, sizeof q, optarg));
+				fputs(usage_text, stderr);
+				return status_exitcode(ST_USAGE);
+			}
 			c.header = optarg;
 			break;
 		case 'n':
@@ -208,7 +226,8 @@ main(int argc, char **argv)
 		return status_exitcode(ST_SOFTWARE);
 
 	if (optind < argc) {
-		for (; optind < argc && r != ST_IOERR; optind++) {
+		for (; optind < argc && r != ST_IOERR && !tool_stopping();
+		    optind++) {
 			r = one(&c, sv, argv[optind]);
 			st = status_worse(st, r);
 		}
@@ -216,11 +235,11 @@ main(int argc, char **argv)
 		struct io_reader rd;
 		struct io_line l;
 		char path[PATH_LINE_MAX + 1];
-		int rc;
+		int rc = 0;
 
 		if (io_reader_fd(&rd, 0, PATH_LINE_MAX + 1) < 0)
 			return status_exitcode(ST_SOFTWARE);
-		while (r != ST_IOERR && (rc = io_getline(&rd, &l)) == 1) {
+		while (r != ST_IOERR && next_path(&rd, &rc, &l)) {
 			size_t n = l.len - (size_t)l.has_lf;
 
 			if (!l.complete) {
@@ -255,6 +274,10 @@ main(int argc, char **argv)
 		survey_free(sv);
 	}
 	route_free_aliases(&c);
+	if (tool_stopping()) {	/* paths not read yet stay in the spool */
+		log_info("stopped", "reason=signal");
+		st = status_worse(st, ST_TEMPFAIL);
+	}
 	if (!stdout_ok())
 		st = status_worse(st, ST_IOERR);
 	return status_exitcode(st);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,15 +36,20 @@ split_read_header(const char *path, size_t cap, split_field_fn fn, void *ctx,
 	int fd, rc = 1;
 
 	*too_large = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	/* a FIFO or device at a spool path must not block or be read:
+	 * O_NONBLOCK for the open, then only a regular file is taken */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
-		fd = -1;
-		errno = EISDIR;
+		log_error("open", "path=%s error=\"not a regular file\"",
+		    log_quote(qp, sizeof qp, path));
+		return ST_NOINPUT;
 	}
 	if (fd < 0) {
 		log_error("open", "path=%s error=\"%s\"",
-		    log_quote(qp, sizeof qp, path), strerror(errno));
+		    log_quote(qp, sizeof qp, path), errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
 		return ST_NOINPUT;
 	}
 	if (io_reader_fd(&r, fd, READ_CHUNK) < 0) {
@@ -231,8 +237,8 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 			fprintf(ex, "  address %s -> %s%s%s\n",
 			    log_quote(qa, sizeof qa, one), rcpts[n],
 			    how[0] ? " by " : "", how);
-		for (i = 0; i < n; i++)
-			if (strcmp(rcpts[i], rcpts[n]) == 0)
+		for (i = 0; i < n; i++)	/* one copy per user: Bob@ = bob@ */
+			if (strcasecmp(rcpts[i], rcpts[n]) == 0)
 				break;
 		if (i == n)
 			n++;
@@ -242,11 +248,104 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 	return n;
 }
 
+/* A group's lines, built whole before one write(2). */
+struct gbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+gbuf_add(struct gbuf *g, const char *line, int len)
+{
+	if (len < 0) {		/* the line could not be formatted */
+		errno = E2BIG;
+		return -1;
+	}
+	if (g->cap - g->len < (size_t)len) {
+		size_t ncap = g->cap ? g->cap : 4096;
+		char *np;
+
+		while (ncap - g->len < (size_t)len)
+			ncap *= 2;
+		if ((np = realloc(g->p, ncap)) == NULL)
+			return -1;
+		g->p = np;
+		g->cap = ncap;
+	}
+	memcpy(g->p + g->len, line, (size_t)len);
+	g->len += (size_t)len;
+	return 0;
+}
+
+/* Records for rcpts[0..n), then the end line; -1 when one cannot be. */
+static int
+build_group(struct gbuf *g, const char *path, char (*rcpts)[ADDR_MAX + 1],
+    size_t n, const char *sender)
+{
+	char line[REC_LINE_MAX + 2], qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
+	size_t i;
+
+	g->len = 0;
+	for (i = 0; i < n; i++) {
+		int len = rec_format(line, sizeof line, path, rcpts[i], sender);
+
+		if (len < 0) {
+			log_error("bad-record", "path=%s rcpt=%s reason=%s",
+			    log_quote(qp, sizeof qp, path),
+			    log_quote(qr, sizeof qr, rcpts[i]),
+			    "record-too-long");
+			errno = E2BIG;
+			return -1;
+		}
+		if (gbuf_add(g, line, len) < 0)
+			return -1;
+		log_debug("record", "path=%s rcpt=%s",
+		    log_quote(qp, sizeof qp, path),
+		    log_quote(qr, sizeof qr, rcpts[i]));
+	}
+	return gbuf_add(g, line, rec_format_end(line, sizeof line, path));
+}
+
+/*
+ * Write one message's group with one write(2) where the pipe allows, so
+ * a reader sees a half group only if we die inside that call. A
+ * recipient whose record cannot be written sends the whole message to
+ * the fallback rather than skipping that recipient.
+ */
+static enum status
+write_group(const struct split_config *c, const char *path,
+    char (*rcpts)[ADDR_MAX + 1], size_t n, const char *sender, FILE *out)
+{
+	char qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
+	struct gbuf g = { NULL, 0, 0 };
+	enum status st = ST_OK;
+
+	if (build_group(&g, path, rcpts, n, sender) < 0) {
+		log_warn("fallback", "path=%s reason=record-not-written rcpt=%s",
+		    log_quote(qp, sizeof qp, path),
+		    log_quote(qr, sizeof qr, c->fallback));
+		strcpy(rcpts[0], c->fallback);
+		if (build_group(&g, path, rcpts, 1, sender) < 0 &&
+		    build_group(&g, path, rcpts, 1, "") < 0) {
+			log_error("no-record", "path=%s reason=%s",
+			    log_quote(qp, sizeof qp, path), errno == ENOMEM ?
+			    "out-of-memory" : "path-too-long");
+			free(g.p);
+			return errno == ENOMEM ? ST_SOFTWARE : ST_DATAERR;
+		}
+	}
+	if (fflush(out) != 0 || io_write_all(fileno(out), g.p, g.len) < 0) {
+		log_error("write", "file=stdout error=\"%s\"", strerror(errno));
+		st = ST_IOERR;
+	}
+	free(g.p);
+	return st;
+}
+
 enum status
 split_message(const struct split_config *c, const char *path, FILE *out)
 {
 	char qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX], sender[ADDR_MAX + 1];
-	char line[REC_LINE_MAX + 2];
 	char (*rcpts)[ADDR_MAX + 1];
 	const char *reason = NULL, *detail = "";
 	struct msg m;
@@ -301,25 +400,14 @@ split_message(const struct split_config *c, const char *path, FILE *out)
 			    c->fallback, reason, detail[0] ? " detail=" : "",
 			    detail);
 	}
-	if (ex != NULL)
+	if (ex != NULL) {
 		fprintf(ex, "  sender: %s\n", sender[0] ? sender : "(none)");
-	for (i = 0; i < n; i++) {
-		if (ex != NULL) {
+		for (i = 0; i < n; i++)
 			fprintf(ex, "  recipient: %s\n", rcpts[i]);
-			continue;
-		}
-		if (rec_format(line, sizeof line, path, rcpts[i], sender) < 0) {
-			log_error("bad-record", "path=%s rcpt=%s", qp,
-			    log_quote(qr, sizeof qr, rcpts[i]));
-			st = ST_DATAERR;
-			continue;
-		}
-		log_debug("record", "path=%s rcpt=%s", qp,
-		    log_quote(qr, sizeof qr, rcpts[i]));
-		fputs(line, out);
-	}
-	if (ex != NULL)
 		fputc('\n', ex);
+	} else {
+		st = write_group(c, path, rcpts, n, sender, out);
+	}
 out:
 	hdr_pick_free(&m.pick);
 	free(rcpts);

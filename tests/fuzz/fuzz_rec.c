@@ -1,9 +1,12 @@
 /*
  * libFuzzer harness for common/rec: rec_parse on an exactly-sized copy
- * (so ASan sees any read past the line). A line it accepts must hold only
- * allowed fields and be reproduced byte for byte by rec_format; a refusal
- * must give the documented reason. Then rec_format is fed three fields cut
- * from the input: whatever it writes, rec_parse must accept unchanged.
+ * (so ASan sees any read past the line). A line it accepts (a record or an
+ * end line) must hold only allowed fields and be reproduced byte for byte
+ * by rec_format or rec_format_end; a refusal must give the documented
+ * reason. The input is also read as a stream cut at every byte: the cut
+ * piece is always "truncated", so a writer that dies anywhere is seen.
+ * Then rec_format is fed three fields cut from the input: whatever it
+ * writes, rec_parse must accept unchanged.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,14 +35,16 @@ check_parse(const uint8_t *data, size_t size)
 		if (e != REC_TRUNCATED)
 			abort();
 	} else if (e == REC_OK) {
-		if (r.path[0] == '\0' || r.rcpt[0] == '\0' ||
-		    !rec_field_ok(r.path) || !rec_field_ok(r.rcpt) ||
-		    !rec_field_ok(r.sender))
+		if (r.path[0] == '\0' || !rec_field_ok(r.path) ||
+		    (r.rcpt == NULL) != (r.sender == NULL) ||
+		    (r.rcpt != NULL && (r.rcpt[0] == '\0' ||
+		    !rec_field_ok(r.rcpt) || !rec_field_ok(r.sender))))
 			abort();
 		again = malloc(size + 1);
 		if (again == NULL)
 			abort();
-		len = rec_format(again, size + 1, r.path, r.rcpt, r.sender);
+		len = r.rcpt == NULL ? rec_format_end(again, size + 1, r.path) :
+		    rec_format(again, size + 1, r.path, r.rcpt, r.sender);
 		if (len < 0 || (size_t)len != size ||
 		    memcmp(again, data, size) != 0)
 			abort();
@@ -50,6 +55,42 @@ check_parse(const uint8_t *data, size_t size)
 	if (strcmp(rec_error_name(e), "unknown") == 0)
 		abort();
 	free(line);
+}
+
+/* The verdict on the line at data[0..len) (a fresh copy each time). */
+static enum rec_error
+verdict(const uint8_t *data, size_t len)
+{
+	char *line = malloc(len ? len : 1);
+	struct rec r;
+	enum rec_error e;
+
+	if (line == NULL)
+		abort();
+	memcpy(line, data, len);
+	e = rec_parse(line, len, &r);
+	free(line);
+	return e;
+}
+
+/* Cut the input at every byte: the piece after the last LF before the
+ * cut (the writer died there) is never taken for a line. */
+static void
+check_stream(const uint8_t *data, size_t size)
+{
+	size_t cut, start = 0;
+
+	if (size > 4096)	/* quadratic: keep each run fast */
+		return;
+	for (cut = 0; cut <= size; cut++) {
+		if (cut > 0 && data[cut - 1] == '\n') {
+			start = cut;
+			continue;
+		}
+		if (cut > start && verdict(data + start, cut - start) !=
+		    (cut - start > REC_LINE_MAX ? REC_TOO_LONG : REC_TRUNCATED))
+			abort();
+	}
 }
 
 static void
@@ -96,6 +137,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_parse(data, size);
+	check_stream(data, size);
 	check_format(data, size);
 	return 0;
 }

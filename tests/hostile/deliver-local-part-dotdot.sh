@@ -3,7 +3,7 @@
 # expect: deliver refuses any expansion that leaves the mail root: nothing written outside it; the message is kept in SPOOL/failed with a .why (HOSTILE 35)
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h)
-rec "$p" ../../../escape@example.org >"$H/in"
+{ rec "$p" ../../../escape@example.org; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65 67 75 78

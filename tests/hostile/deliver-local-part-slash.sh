@@ -3,7 +3,7 @@
 # expect: never a path outside the mail root; refused; the message kept in SPOOL/failed
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h)
-{ rec "$p" "a/../../b@example.org"; rec "$p" "/abs@example.org"; } >"$H/in"
+{ rec "$p" "a/../../b@example.org"; rec "$p" "/abs@example.org"; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65 67 75 78

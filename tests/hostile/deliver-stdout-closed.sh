@@ -3,7 +3,7 @@
 # expect: exit 74 or 75 with an error line; what was delivered is durable and not delivered twice on a rerun (HOSTILE 67)
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h)
-rec "$p" alice@example.org >"$H/in"
+{ rec "$p" alice@example.org; endrec "$p"; } >"$H/in"
 timeout 20 mdrop-deliver -m "$H/mail/%d/%l/Maildir" <"$H/in" >/dev/full 2>"$H/err"
 RC=$?
 want_rc 74 75

@@ -7,7 +7,7 @@ mkdir -p "$H/target/tmp" "$H/target/new" "$H/target/cur" "$H/mail/example.org/al
     "$H/target2" "$H/mail/example.org/bob/Maildir/tmp" "$H/mail/example.org/bob/Maildir/cur"
 ln -s "$H/target" "$H/mail/example.org/alice/Maildir"
 ln -s "$H/target2" "$H/mail/example.org/bob/Maildir/new"
-{ rec "$p" alice@example.org; rec "$p" bob@example.org; } >"$H/in"
+{ rec "$p" alice@example.org; rec "$p" bob@example.org; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 67 75 78

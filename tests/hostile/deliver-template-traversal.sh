@@ -3,7 +3,7 @@
 # expect: refused; nothing written outside the mail root; the message kept in SPOOL/failed
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h)
-{ rec "$p" "x@.."; rec "$p" "x@."; } >"$H/in"
+{ rec "$p" "x@.."; rec "$p" "x@."; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65 67 75 78

@@ -6,7 +6,7 @@
 i=1
 while [ $i -le 30 ]; do
 	p=$(printf 'Subject: %d\n\nb\n' $i | spool_msg "$i.M1P1.h")
-	rec "$p" alice@example.org >>"$H/in"; rec "$p" bob@example.org >>"$H/in"
+	rec "$p" alice@example.org >>"$H/in"; rec "$p" bob@example.org >>"$H/in"; endrec "$p" >>"$H/in"
 	i=$((i + 1))
 done
 mark

@@ -18,6 +18,11 @@
 #   want_no_crash        RC < 124 (no signal, no timeout)
 #   spool_msg NAME       stdin becomes $H/spool/new/NAME; prints its path
 #   rec PATH RCPT [SENDER]  one record line
+#   endrec PATH          the end line of PATH's group (DESIGN.md)
+#   recs                 the record lines split wrote to $H/out; a group not
+#                        ended by its end line, a stray end line or any other
+#                        line shows up as an extra "UNENDED/STRAY-END/BAD"
+#                        line, so every comparison with recs fails then
 #   fake_pop3 OPTS...    start tests/lib/fake_pop3.py on $H/msgs (X.msg,
 #                        X.uid, X.size); FAKE_PORT; stopped at exit
 #   fetch_fake OPTS...   mdrop-fetch --tls none against it into $H/spool
@@ -77,6 +82,16 @@ spool_msg() {
 	echo "$H/spool/new/$1"
 }
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-s@remote.test}"; }
+endrec() { printf '%s\n' "$1"; }
+recs() {
+	awk -F'\t' '
+	NF == 3 { if (open != "" && $1 != open) print "UNENDED " open
+		open = $1; print; next }
+	NF == 1 && $1 != "" { if ($1 != open) print "STRAY-END " $1
+		open = ""; next }
+	{ print "BAD " $0 }
+	END { if (open != "") print "UNENDED " open }' "$H/out"
+}
 
 _wait_file() {
 	_i=0
@@ -105,7 +120,7 @@ fake_lmtp() {
 }
 mark() { sleep 0.01; : >"$H/.mark"; }
 outside_clean() {
-	_bad=$(find "$H" -newer "$H/.mark" ! -type d \
+	_bad=$(find "$H" -newer "$H/.mark" ! -type d ! -type p \
 	    ! -path "$H/mail/*" ! -path "$H/spool/*" ! -path "$H/lmtp/*" \
 	    ! -name out ! -name err ! -name '*.log' ! -name '*.err' \
 	    ! -name '*.port' ! -name '*.ready' ! -name in ! -name '.mark' | head -5)
@@ -151,7 +166,7 @@ want_no_dele() {
 # group: the same message), records in $H/in; then deliver over LMTP
 lmtp_three() {
 	LP=$(printf 'Subject: lmtp\n\nbody\n' | spool_msg 1.M1P1.h)
-	{ rec "$LP" alice@example.org; rec "$LP" bob@example.org; rec "$LP" carol@example.org; } >"$H/in"
+	{ rec "$LP" alice@example.org; rec "$LP" bob@example.org; rec "$LP" carol@example.org; endrec "$LP"; } >"$H/in"
 }
 deliver_lmtp() { t sh -c "mdrop-deliver -l '$LMTP_EP' $* <'$H/in'"; }
 # results: "rcpt:state ..." from deliver's stdout

@@ -3,7 +3,7 @@
 # expect: every line end sent as CRLF, then dot-stuffed: the server receives exactly one message, the whole body, and no second MAIL (HOSTILE 55)
 . "$(dirname "$0")/lib.sh"
 LP=$(printf 'Subject: smuggle\n\nhi\n.\nMAIL FROM:<evil@x>\nRCPT TO:<bob@example.org>\nDATA\nowned\n.\r.\rend\n' | spool_msg 1.M1P1.h)
-rec "$LP" alice@example.org >"$H/in"
+{ rec "$LP" alice@example.org; endrec "$LP"; } >"$H/in"
 fake_lmtp
 deliver_lmtp
 want_rc 0

@@ -3,7 +3,7 @@
 # expect: refused as bad records (exit 65); the spool file stays; nothing delivered
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h)
-{ printf '%s\talice\r@example.org\ts@x\n' "$p"; printf '%s\talice@example.org\ts\000@x\n' "$p"; } >"$H/in"
+{ printf '%s\talice\r@example.org\ts@x\n' "$p"; printf '%s\talice@example.org\ts\000@x\n' "$p"; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 printf 'x\n' | spool_msg 1.M1P1.h >/dev/null
 printf 'precious\n' >"$H/spool/precious"
-rec "$H/spool/new/../precious" alice@example.org >"$H/in"
+{ rec "$H/spool/new/../precious" alice@example.org; endrec "$H/spool/new/../precious"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65 66

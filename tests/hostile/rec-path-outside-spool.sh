@@ -3,7 +3,7 @@
 # expect: refused (exit 65) with the path named; the file is neither delivered nor removed
 . "$(dirname "$0")/lib.sh"
 printf 'precious\n' >"$H/precious"
-rec "$H/precious" alice@example.org >"$H/in"
+{ rec "$H/precious" alice@example.org; endrec "$H/precious"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65 66

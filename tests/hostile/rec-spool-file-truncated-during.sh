@@ -3,7 +3,7 @@
 # expect: no crash; delivered as the empty message it is, or deferred; never a half copy
 . "$(dirname "$0")/lib.sh"
 p=$(printf '' | spool_msg 1.M1P1.h)
-rec "$p" alice@example.org >"$H/in"
+{ rec "$p" alice@example.org; endrec "$p"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_no_crash

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h); q=$(printf 'c\n' | spool_msg 3.M1P1.h)
 mkdir -p "$H/spool/new"
-{ rec "$p" alice@example.org; rec "$H/spool/new/2.M1P1.h" bob@example.org; rec "$q" carol@example.org; } >"$H/in"
+{ rec "$p" alice@example.org; endrec "$p"; rec "$H/spool/new/2.M1P1.h" bob@example.org; endrec "$H/spool/new/2.M1P1.h"; rec "$q" carol@example.org; endrec "$q"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65

@@ -3,7 +3,7 @@
 # expect: each reported with its line number, exit 65; the files stay; a good record after them is still delivered
 . "$(dirname "$0")/lib.sh"
 p=$(printf 'a\n' | spool_msg 1.M1P1.h); q=$(printf 'b\n' | spool_msg 2.M1P1.h)
-{ printf '%s\talice@example.org\n' "$p"; printf '%s\talice@example.org\ts@x\textra\n' "$p"; rec "$q" bob@example.org; } >"$H/in"
+{ printf '%s\talice@example.org\n' "$p"; printf '%s\talice@example.org\ts@x\textra\n' "$p"; rec "$q" bob@example.org; endrec "$q"; } >"$H/in"
 mark
 t sh -c "mdrop-deliver -m '$H/mail/%d/%l/Maildir' <'$H/in'"
 want_rc 65

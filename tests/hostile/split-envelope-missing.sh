@@ -5,6 +5,6 @@
 p=$(printf 'To: alice@example.org\nCc: bob@example.org\n\nbody\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org -f fb@example.org "$p"
 want_rc 0
-want "only the fallback" test "$(cut -f2 "$H/out")" = fb@example.org
+want "only the fallback" test "$(recs | cut -f2)" = fb@example.org
 want_err "reason=no-envelope-header"
 finish

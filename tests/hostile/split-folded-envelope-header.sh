@@ -5,5 +5,5 @@
 p=$(printf 'Delivered-To:\n  \t carol@example.org\n   \nReceived: x\n\nb\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org "$p"
 want_rc 0
-want "carol" test "$(cut -f2 "$H/out")" = carol@example.org
+want "carol" test "$(recs | cut -f2)" = carol@example.org
 finish

@@ -8,6 +8,6 @@ r=$(printf 'Delivered-To: dave@example.org' | spool_msg 3.M1P1.h)
 t mdrop-split -d example.org "$p" "$q" "$r"
 want_no_crash
 want_rc 0
-want "three records" test "$(wc -l <"$H/out")" = 3
-want "empty and bodyless to fallback" test "$(head -2 "$H/out" | cut -f2 | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
+want "three records" test "$(recs | wc -l)" = 3
+want "empty and bodyless to fallback" test "$(recs | head -2 | cut -f2 | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
 finish

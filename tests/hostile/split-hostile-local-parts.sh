@@ -10,5 +10,5 @@ done
 t mdrop-split -d example.org "$H"/spool/new/*
 want_no_crash
 want_rc 0
-want "five records of three fields" test "$(awk -F'\t' 'NF == 3' "$H/out" | wc -l)" = 5
+want "five records of three fields" test "$(recs | awk -F'\t' 'NF == 3' | wc -l)" = 5
 finish

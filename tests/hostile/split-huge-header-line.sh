@@ -6,5 +6,5 @@ p=$({ printf 'X-Big: '; head -c 1048576 /dev/zero | tr '\0' a; printf '\nDeliver
 REL_CASE_TIMEOUT=10 t mdrop-split -d example.org "$p"
 want_no_crash
 want_rc 0 65
-want "one record for this file" test "$(cut -f1 "$H/out" | sort -u)" = "$p"
+want "one record for this file" test "$(recs | cut -f1 | sort -u)" = "$p"
 finish

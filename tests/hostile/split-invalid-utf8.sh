@@ -6,5 +6,5 @@ p=$(printf 'Delivered-To: al\377ice@example.org\n\nb\n' | spool_msg 1.M1P1.h)
 q=$(printf 'Delivered-To: alice@ex\342\200\256ample.org\n\nb\n' | spool_msg 2.M1P1.h)
 t mdrop-split -d example.org "$p" "$q"
 want_rc 0
-want "both to the fallback" test "$(cut -f2 "$H/out" | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
+want "both to the fallback" test "$(recs | cut -f2 | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
 finish

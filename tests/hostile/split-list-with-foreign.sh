@@ -5,6 +5,6 @@
 p=$(printf 'Delivered-To: bob@example.org, eve@elsewhere.test\n\nb\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org "$p"
 want_rc 0
-want "only bob" test "$(cut -f2 "$H/out")" = bob@example.org
+want "only bob" test "$(recs | cut -f2)" = bob@example.org
 want_err "elsewhere"
 finish

@@ -8,5 +8,5 @@ p=$(printf 'Delivered-To: %s@example.org\n\nb\n' "$l" | spool_msg 1.M1P1.h)
 q=$(printf 'Delivered-To: x@%s.example.org\n\nb\n' "$d" | spool_msg 2.M1P1.h)
 t mdrop-split -d example.org "$p" "$q"
 want_rc 0
-want "both to the fallback" test "$(cut -f2 "$H/out" | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
+want "both to the fallback" test "$(recs | cut -f2 | tr '\n' ' ')" = "postmaster@example.org postmaster@example.org "
 finish

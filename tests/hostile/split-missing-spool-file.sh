@@ -8,5 +8,5 @@ printf '%s\n%s\n%s\n' "$p" "$H/spool/new/2.M1P1.h" "$q" >"$H/paths"
 t sh -c "mdrop-split -d example.org <'$H/paths'"
 want_rc 66
 want_err "2\.M1P1\.h"
-want "bob and carol still routed" test "$(cut -f2 "$H/out" | tr '\n' ' ')" = "bob@example.org carol@example.org "
+want "bob and carol still routed" test "$(recs | cut -f2 | tr '\n' ' ')" = "bob@example.org carol@example.org "
 finish

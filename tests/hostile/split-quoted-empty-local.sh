@@ -5,6 +5,6 @@
 p=$(printf 'Delivered-To: ""@example.org\n\nb\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org "$p"
 want_rc 0
-want "fallback" test "$(cut -f2 "$H/out")" = postmaster@example.org
+want "fallback" test "$(recs | cut -f2)" = postmaster@example.org
 want_err "fallback .*reason=bad-address"
 finish

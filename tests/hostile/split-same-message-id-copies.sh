@@ -6,5 +6,5 @@ p=$(printf 'Delivered-To: alice@example.org\nMessage-ID: <same@x>\n\nb\n' | spoo
 q=$(printf 'Delivered-To: bob@example.org\nMessage-ID: <same@x>\n\nb\n' | spool_msg 2.M1P1.h)
 t mdrop-split -d example.org "$p" "$q"
 want_rc 0
-want "alice then bob" test "$(cut -f2 "$H/out" | tr '\n' ' ')" = "alice@example.org bob@example.org "
+want "alice then bob" test "$(recs | cut -f2 | tr '\n' ' ')" = "alice@example.org bob@example.org "
 finish

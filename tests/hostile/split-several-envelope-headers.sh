@@ -5,7 +5,7 @@
 p=$(printf 'Delivered-To: first@example.org\nDelivered-To: second@example.org\nReceived: x\n\nb\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org -n 2 "$p"
 want_rc 0
-want "second occurrence" test "$(cut -f2 "$H/out")" = second@example.org
+want "second occurrence" test "$(recs | cut -f2)" = second@example.org
 t mdrop-split -d example.org "$p"
-want "default: the first" test "$(cut -f2 "$H/out")" = first@example.org
+want "default: the first" test "$(recs | cut -f2)" = first@example.org
 finish

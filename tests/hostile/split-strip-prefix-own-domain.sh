@@ -6,5 +6,5 @@ p=$(printf 'Delivered-To: example.org-erin@example.org\n\nb\n' | spool_msg 1.M1P
 q=$(printf 'Delivered-To: other.test-erin@example.org\n\nb\n' | spool_msg 2.M1P1.h)
 t mdrop-split -d example.org --strip-prefix %d- "$p" "$q"
 want_rc 0
-want "own prefix stripped, foreign kept" test "$(cut -f2 "$H/out" | tr '\n' ' ')" = "erin@example.org other.test-erin@example.org "
+want "own prefix stripped, foreign kept" test "$(recs | cut -f2 | tr '\n' ' ')" = "erin@example.org other.test-erin@example.org "
 finish

@@ -5,5 +5,5 @@
 p=$(printf 'Delivered-To: Alice@EXAMPLE.ORG\n\nb\n' | spool_msg 1.M1P1.h)
 t mdrop-split -d example.org "$p"
 want_rc 0
-want "Alice@example.org" test "$(cut -f2 "$H/out")" = Alice@example.org
+want "Alice@example.org" test "$(recs | cut -f2)" = Alice@example.org
 finish

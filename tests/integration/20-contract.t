@@ -156,28 +156,35 @@ printf '%s\t%s\t%s\n' \
     $N/m2 postmaster@example.org "" \
     $N/m3 alice@example.org s@y.test \
     $N/m3 bob@example.org s@y.test \
-    $N/m4 postmaster@example.org "" > $T/split1.want
+    $N/m4 postmaster@example.org "" | ends > $T/split1.want
 is_file_bytes $T/split1.out $T/split1.want \
-    "split records: PATH TAB RCPT TAB SENDER, topmost Delivered-To (-H, -n defaults), no brackets, <> empty, consecutive per PATH, fallback postmaster@ first -d"
+    "split records: PATH TAB RCPT TAB SENDER, topmost Delivered-To (-H, -n defaults), no brackets, <> empty, consecutive per PATH then the end line PATH alone, fallback postmaster@ first -d"
 printf '%s\n' $N/m1 $N/m2 $N/m3 $N/m4 | { run split-stdin mdrop-split -d example.org -d other.test; }
 is_file_bytes $T/split-stdin.out $T/split1.want "split reads paths from stdin when given none"
 run split-H mdrop-split -d example.org -H X-Original-To $N/m2
-is "$(cat $T/split-H.out)" "$N/m2${TAB}erin@example.org${TAB}" "split -H X-Original-To"
+is "$(cat $T/split-H.out)" "$N/m2${TAB}erin@example.org${TAB}
+$N/m2" "split -H X-Original-To"
 run split-H2 mdrop-split -d example.org --header x-original-to $N/m2
-is "$(cat $T/split-H2.out)" "$N/m2${TAB}erin@example.org${TAB}" "split --header (any case)"
+is "$(cat $T/split-H2.out)" "$N/m2${TAB}erin@example.org${TAB}
+$N/m2" "split --header (any case)"
 run split-n mdrop-split -d example.org -n 2 --any-position $N/m1
-is "$(cat $T/split-n.out)" "$N/m1${TAB}carol@example.org${TAB}a@x.test" "split -n 2 --any-position"
+is "$(cat $T/split-n.out)" "$N/m1${TAB}carol@example.org${TAB}a@x.test
+$N/m1" "split -n 2 --any-position"
 run split-n2 mdrop-split -d example.org --occurrence=2 --trust-hops=1 $N/m1
-is "$(cat $T/split-n2.out)" "$N/m1${TAB}carol@example.org${TAB}a@x.test" "split --occurrence 2 --trust-hops 1"
+is "$(cat $T/split-n2.out)" "$N/m1${TAB}carol@example.org${TAB}a@x.test
+$N/m1" "split --occurrence 2 --trust-hops 1"
 run split-f mdrop-split -d example.org -f pm@other.test $N/m4
-is "$(cat $T/split-f.out)" "$N/m4${TAB}pm@other.test${TAB}" "split -f ADDRESS"
+is "$(cat $T/split-f.out)" "$N/m4${TAB}pm@other.test${TAB}
+$N/m4" "split -f ADDRESS"
 printf 'bob@example.org carol@example.org\n@example.org dave@example.org\n' > $T/aliases
 run split-a mdrop-split -d example.org -a $T/aliases $N/m3
 is "$(cat $T/split-a.out)" "$N/m3${TAB}dave@example.org${TAB}s@y.test
-$N/m3${TAB}carol@example.org${TAB}s@y.test" "split -a: an address line and the @DOMAIN catch-all"
+$N/m3${TAB}carol@example.org${TAB}s@y.test
+$N/m3" "split -a: an address line and the @DOMAIN catch-all"
 printf 'Delivered-To: example.org-bob@example.org\n\nq\n' > $N/m5
 run split-strip mdrop-split -d example.org --strip-prefix %d- $N/m5
-is "$(cat $T/split-strip.out)" "$N/m5${TAB}bob@example.org${TAB}" "split --strip-prefix %d-"
+is "$(cat $T/split-strip.out)" "$N/m5${TAB}bob@example.org${TAB}
+$N/m5" "split --strip-prefix %d-"
 rm $N/m5
 run split-missing mdrop-split -d example.org $N/nope
 is "$RC" 66 "split: a spool file that cannot be opened, exit 66"
@@ -200,7 +207,7 @@ fourfields() {
 	awk -F'\t' 'NF != 4 || ($3 != "ok" && $3 != "defer" && $3 != "fail") || $4 == "" { bad = 1 } END { exit bad }' "$T/$1.out"
 }
 printf '%s\t%s\t%s\n' $N/m1 bob@example.org a@x.test $N/m1 carol@example.org a@x.test \
-    $N/m3 alice@example.org s@y.test > $T/rec1
+    $N/m3 alice@example.org s@y.test | ends > $T/rec1
 printf '%s\t%s\t' $N/m2 erin@example.org >> $T/rec1	# truncated last record
 run del1 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec1
 is "$RC" 65 "deliver: a truncated last record is bad input data, exit 65"
@@ -224,17 +231,17 @@ Subject: one
 hi" "deliver -m: the message lands in the Maildir of the template (Delivered-To: prepended, see mdrop-deliver(1))"
 grep_ok "deliver reports the truncated record" "^mdrop-deliver: (error|warning): .*truncated" $T/del1.err
 
-printf '%s\t%s\t%s\n' $N/m1 bob@example.org a@x.test > $T/rec2
+printf '%s\t%s\t%s\n%s\n' $N/m1 bob@example.org a@x.test $N/m1 > $T/rec2
 run del2 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec2
 is "$RC" 0 "deliver: spool file gone but that recipient delivered: exit 0"
 is "$(results del2)" "$N/m1${TAB}bob@example.org${TAB}ok" "... reported ok"
 is "$(ls "$MAIL/example.org/bob/Maildir/new" | wc -l)" 1 "... and not delivered again"
-printf '%s\t%s\t%s\n' $N/m1 dave@example.org a@x.test > $T/rec3
+printf '%s\t%s\t%s\n%s\n' $N/m1 dave@example.org a@x.test $N/m1 > $T/rec3
 run del3 mdrop-deliver -m "$MAIL/%d/%l/Maildir" < $T/rec3
 is "$RC" 65 "deliver: spool file gone and recipient not delivered: exit 65"
 is "$(results del3)" "$N/m1${TAB}dave@example.org${TAB}fail" "... reported fail"
 
-printf '%s\t%s\t\n' $N/m4 zed@example.org > $T/rec4
+printf '%s\t%s\t\n%s\n' $N/m4 zed@example.org $N/m4 > $T/rec4
 run del4 mdrop-deliver --no-create -m "$MAIL/%d/%l/Maildir" < $T/rec4
 is "$RC" 67 "deliver: unknown recipient (no Maildir, --no-create): exit 67"
 is "$(results del4)" "$N/m4${TAB}zed@example.org${TAB}fail" "... reported fail"
@@ -245,7 +252,7 @@ printf 'Delivered-To: stranger@foreign.test\nTo: bob@example.org\n\nfour\n' > $T
 is_file_bytes $SP/failed/m4 $T/m4.orig "... and holds the message unchanged"
 
 cp $N/m2 $N/m6
-printf '%s\t%s\t\n' $N/m2 bob@example.org $N/m6 carol@example.org > $T/rec5
+printf '%s\t%s\t\n' $N/m2 bob@example.org $N/m6 carol@example.org | ends > $T/rec5
 run del5 mdrop-deliver -l "127.0.0.1:$(free_port)" --timeout 2 < $T/rec5
 is "$RC" 75 "deliver: LMTP server unavailable: exit 75 at the end"
 is "$(results del5)" "$N/m2${TAB}bob@example.org${TAB}defer
@@ -321,7 +328,7 @@ kill $F6; wait $F6 2>/dev/null
 cat $T/f6.err >> "$ERRLOG"
 
 # The pipeline: LMTP into Dovecot; an unknown recipient is exit 67.
-printf '%s\t%s\t\n' "$(tail -n 1 $T/f2.out)" zed@example.org > $T/rec8
+printf '%s\t%s\t\n%s\n' "$(tail -n 1 $T/f2.out)" zed@example.org "$(tail -n 1 $T/f2.out)" > $T/rec8
 run del8 mdrop-deliver -l "unix:$LMTP_SOCKET" < $T/rec8
 is "$RC" 67 "deliver -l: recipient unknown to the LMTP server, exit 67"
 is "$(results del8)" "$(tail -n 1 $T/f2.out)${TAB}zed@example.org${TAB}fail" "... reported fail"

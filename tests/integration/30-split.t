@@ -16,7 +16,7 @@ split() { mdrop-split "$@" >out 2>err; rc=$?; }
 
 # --- Postfix ISP: Delivered-To above the first Received decides -----------
 split -d example.org "$N/postfix"
-rec "$N/postfix" alice@example.org bob@example.net >want
+rec "$N/postfix" alice@example.org bob@example.net | ends >want
 is_file_bytes out want "postfix: Delivered-To recipient, Return-Path sender"
 is "$rc" 0 "postfix: exit 0"
 
@@ -24,7 +24,7 @@ is "$rc" 0 "postfix: exit 0"
 split -H X-Original-To -d example.org "$N/list" "$N/bcc" "$N/redirect"
 { rec "$N/list" carol@example.org list-bounces@lists.example.com
   rec "$N/bcc" erin@example.org bob@example.net
-  rec "$N/redirect" frank@example.org ""; } >want
+  rec "$N/redirect" frank@example.org ""; } | ends >want
 is_file_bytes out want "list/Bcc/redirect: each to its envelope recipient only"
 is "$rc" 0 "list/Bcc/redirect: exit 0"
 ok "Cc:/To: addresses never get a record" \
@@ -32,44 +32,44 @@ ok "Cc:/To: addresses never get a record" \
 
 # --- forged headers below Received: ignored -> fallback -------------------
 split -d example.org "$N/forged"
-rec "$N/forged" postmaster@example.org spammer@bad.example >want
+rec "$N/forged" postmaster@example.org spammer@bad.example | ends >want
 is_file_bytes out want "forged Delivered-To below Received: ignored (fallback)"
 ok "forged: fallback logged with reason and file" \
 	grep -q "fallback path=$N/forged reason=no-envelope-header" err
 split -H X-Original-To -f admin@example.org -d example.org "$N/forged"
-rec "$N/forged" admin@example.org spammer@bad.example >want
+rec "$N/forged" admin@example.org spammer@bad.example | ends >want
 is_file_bytes out want "forged X-Original-To ignored; -f fallback used"
 split --any-position -d example.org "$N/forged"
-rec "$N/forged" victim@example.org spammer@bad.example >want
+rec "$N/forged" victim@example.org spammer@bad.example | ends >want
 is_file_bytes out want "--any-position lifts the limit (documented as unsafe)"
 
 # --- qmail: -n 2 --trust-hops 1 --strip-prefix %d- ------------------------
 split -n 2 --trust-hops 1 --strip-prefix %d- -d example.org \
 	"$N/qmail" "$N/qmail-other"
 { rec "$N/qmail" alice@example.org bob@example.net
-  rec "$N/qmail-other" other-bob@example.org bob@example.net; } >want
+  rec "$N/qmail-other" other-bob@example.org bob@example.net; } | ends >want
 is_file_bytes out want "qmail: second Delivered-To, own-domain prefix stripped"
 split -d example.org "$N/qmail"
-rec "$N/qmail" postmaster@example.org bob@example.net >want
+rec "$N/qmail" postmaster@example.org bob@example.net | ends >want
 is_file_bytes out want "qmail box without -n 2: foreign box address -> fallback"
 ok "qmail: foreign address logged" \
 	grep -q "foreign-dropped path=$N/qmail address=isp-box@isp.example" err
 split -n 3 --trust-hops 1 -d example.org "$N/qmail"
-rec "$N/qmail" postmaster@example.org bob@example.net >want
+rec "$N/qmail" postmaster@example.org bob@example.net | ends >want
 is_file_bytes out want "-n beyond the trusted occurrences -> fallback"
 ok "occurrence-missing logged" grep -q "reason=occurrence-missing" err
 
 # --- Exim Envelope-to list: one record per local address ------------------
 split -H Envelope-to -d example.org "$N/exim"
 { rec "$N/exim" grace@example.org bob@example.net
-  rec "$N/exim" Heidi@example.org bob@example.net; } >want
+  rec "$N/exim" Heidi@example.org bob@example.net; } | ends >want
 is_file_bytes out want "exim: a record per local address, domain lower-cased"
 ok "exim: foreign list member logged and dropped" \
 	grep -q "foreign-dropped path=$N/exim address=ivan@foreign.example" err
 
 # --- CRLF spool file -----------------------------------------------------
 split -d example.org "$N/crlf"
-rec "$N/crlf" judy@example.org bob@example.net >want
+rec "$N/crlf" judy@example.org bob@example.net | ends >want
 is_file_bytes out want "CRLF header section"
 
 # --- aliases and catch-all ------------------------------------------------
@@ -82,12 +82,12 @@ EOF
 printf 'Delivered-To: info@Example.org\n\nx\n' >"$N/info"
 printf 'Delivered-To: nobody@example.org\n\nx\n' >"$N/nobody"
 { rec "$N/info" alice@example.org ""
-  rec "$N/nobody" catchall@example.org ""; } >want
+  rec "$N/nobody" catchall@example.org ""; } | ends >want
 split -a aliases -d example.org "$N/info" "$N/nobody"
 is_file_bytes out want "aliases: exact line, then the @domain catch-all"
 split -H Envelope-to -a aliases -d example.org "$N/exim"
 { rec "$N/exim" grace.h@example.org bob@example.net
-  rec "$N/exim" catchall@example.org bob@example.net; } >want
+  rec "$N/exim" catchall@example.org bob@example.net; } | ends >want
 is_file_bytes out want "aliases: case-insensitive lookup of a list"
 
 printf 'info@example.org alice@elsewhere.example\n' >bad1
@@ -103,7 +103,7 @@ done
 # --- unreadable path: 66 at the end, the others still routed --------------
 split -d example.org "$N/postfix" "$N/does-not-exist" "$N/crlf"
 { rec "$N/postfix" alice@example.org bob@example.net
-  rec "$N/crlf" judy@example.org bob@example.net; } >want
+  rec "$N/crlf" judy@example.org bob@example.net; } | ends >want
 is_file_bytes out want "missing path: other records printed"
 is "$rc" 66 "missing path: exit 66"
 ok "missing path: error names it" \
@@ -115,7 +115,7 @@ is "$rc" 66 "a directory as path: exit 66"
 printf '%s\n\n%s\n' "$N/postfix" "$N/crlf" | mdrop-split -d example.org \
 	>out 2>err
 { rec "$N/postfix" alice@example.org bob@example.net
-  rec "$N/crlf" judy@example.org bob@example.net; } >want
+  rec "$N/crlf" judy@example.org bob@example.net; } | ends >want
 is_file_bytes out want "paths from stdin, blank lines skipped"
 
 # --- stdout errors --------------------------------------------------------
@@ -135,6 +135,19 @@ split -d example.org -f 'not an address' "$N/postfix"
 is "$rc" 64 "bad -f: 64"
 split -d example.org -n 0 "$N/postfix"
 is "$rc" 64 "-n 0: 64"
+# -H must name an envelope header: rule 1 cannot be broken by an option
+for h in To cc BCC Resent-To From Sender Reply-To Received Return-Path \
+	Message-ID Subject; do
+	split -H "$h" -d example.org "$N/postfix"
+	is "$rc" 64 "-H $h: usage error 64"
+	ok "-H $h: reason logged" \
+	    grep -q "error: usage reason=not-an-envelope-header header=$h" err
+	is "$(wc -c <out)" 0 "-H $h: no record"
+done
+for h in Delivered-To X-Original-To X-Envelope-To Envelope-to; do
+	split -H "$h" -d example.org "$N/postfix"
+	is "$rc" 0 "-H $h: accepted"
+done
 split --help
 is "$rc" 0 "--help: exit 0"
 for o in -H --header -n --occurrence --trust-hops --any-position -d \
@@ -144,6 +157,44 @@ for o in -H --header -n --occurrence --trust-hops --any-position -d \
 done
 split --version
 is "$(cat out)" "mdrop-split 0.1.0" "--version"
+
+# --- one write(2) per group, whatever the number of recipients ------------
+rcpts=$(awk 'BEGIN { for (i = 1; i <= 300; i++) printf "%su%03d@example.org", (i > 1 ? ", " : ""), i }')
+printf 'Delivered-To: %s\n\nbody\n' "$rcpts" >"$N/many"
+printf 'Delivered-To: alice@example.org\n\nbody\n' >"$N/one"
+strace -f -e trace=write -o trace mdrop-split -d example.org "$N/many" "$N/one" >out 2>err
+is "$(grep -c '^[0-9]* *write(1,' trace)" 2 "300 recipients and 1: one write(2) per group"
+is "$(grep -c "	" out)" 301 "301 records"
+is "$(grep -vc "	" out)" 2 "two end lines"
+is "$(sed -n 301p out)" "$N/many" "the end line follows the 300th record"
+
+# --- SIGTERM: the group in hand is finished, then split stops -------------
+mkfifo paths.fifo
+mdrop-split -d example.org <paths.fifo >out 2>err &
+pid=$!
+exec 7>paths.fifo
+printf '%s\n' "$N/postfix" >&7
+_i=0; while [ "$(grep -c . out 2>/dev/null)" -lt 2 ] && [ $_i -lt 400 ]; do sleep 0.05; _i=$((_i + 1)); done
+kill -TERM $pid
+wait $pid; rc=$?
+exec 7>&-
+rec "$N/postfix" alice@example.org bob@example.net | ends >want
+is_file_bytes out want "SIGTERM while waiting: the group written is whole"
+is "$rc" 75 "SIGTERM: exit 75 (paths not read yet stay in the spool)"
+ok "SIGTERM: logged" grep -q "info: stopped reason=signal" err
+
+# --- a FIFO, device or symlink at a spool path: never blocks, never read ---
+mkfifo "$N/fifo"
+ln -s "$N/postfix" "$N/link"
+timeout 10 mdrop-split -d example.org "$N/fifo" /dev/zero "$N/link" "$N/crlf" >out 2>err
+rc=$?
+is "$rc" 66 "FIFO, device, symlink: exit 66, no hang"
+rec "$N/crlf" judy@example.org bob@example.net | ends >want
+is_file_bytes out want "FIFO, device, symlink: no record; the next path still routed"
+ok "FIFO named" grep -q "error: open path=$N/fifo error=\"not a regular file\"" err
+ok "device named" grep -q "error: open path=/dev/zero error=\"not a regular file\"" err
+ok "symlink named" grep -q "error: open path=$N/link error=\"a symbolic link\"" err
+rm -f "$N/fifo" "$N/link"
 
 # --- --explain ------------------------------------------------------------
 split --explain -d example.org "$N/postfix" "$N/forged"

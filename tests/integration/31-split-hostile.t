@@ -17,7 +17,7 @@ route() {
 	[ "${1:-}" = -- ] && shift
 	mdrop-split -d example.org "$@" "$N/$_n" >out 2>err
 	_rc=$?
-	printf '%s\t%s\t%s\n' "$N/$_n" "$_r" "$_s" >want
+	printf '%s\t%s\t%s\n%s\n' "$N/$_n" "$_r" "$_s" "$N/$_n" >want
 	if [ $_rc = 0 ] && cmp -s out want; then pass "$_n -> $_r"
 	else fail "$_n -> $_r" "exit $_rc" "$(cat out err)"; fi
 }
@@ -160,19 +160,24 @@ route foreign $FB; reason foreign foreign-domain
 ok "foreign: address logged" \
 	grep -q "foreign-dropped path=$N/foreign address=alice@example.com" err
 
-# 44: the same recipient twice gets one record
-msg twice 'Envelope-To: alice@example.org, Alice@EXAMPLE.org, alice@example.org\n\n'
+# 44: the same recipient twice gets one record, compared without regard
+# to case (DESIGN.md: Bob@ and bob@ are one copy; the first spelling wins)
+msg twice 'Envelope-To: alice@example.org, Alice@EXAMPLE.org, alice@example.org, ALICE@example.org\n\n'
 mdrop-split -H Envelope-To -d example.org "$N/twice" >out 2>&1
-{ printf '%s\t%s\t\n' "$N/twice" alice@example.org
-  printf '%s\t%s\t\n' "$N/twice" Alice@example.org; } >want
-is_file_bytes out want "duplicate list members: one record each distinct address"
+printf '%s\t%s\t\n%s\n' "$N/twice" alice@example.org "$N/twice" >want
+is_file_bytes out want "duplicate list members: one record, case ignored"
+msg twice2 'Envelope-To: info@example.org, alice@example.org\n\n'
+printf 'info@example.org Alice@example.org\n' >aliases-twice
+mdrop-split -H Envelope-To -a aliases-twice -d example.org "$N/twice2" >out 2>&1
+printf '%s\t%s\t\n%s\n' "$N/twice2" Alice@example.org "$N/twice2" >want
+is_file_bytes out want "an alias and its target in any case: one record"
 
 # 45: same Message-ID on per-recipient copies: each to its own recipient
 msg copy1 'Delivered-To: alice@example.org\nMessage-ID: <same@x>\n\n'
 msg copy2 'Delivered-To: bob@example.org\nMessage-ID: <same@x>\n\n'
 mdrop-split -d example.org "$N/copy1" "$N/copy2" >out 2>err
 { printf '%s\t%s\t\n' "$N/copy1" alice@example.org
-  printf '%s\t%s\t\n' "$N/copy2" bob@example.org; } >want
+  printf '%s\t%s\t\n' "$N/copy2" bob@example.org; } | ends >want
 is_file_bytes out want "same Message-ID: each copy to its own recipient"
 
 # Sender: topmost Return-Path only, <> is empty, junk is empty

@@ -11,8 +11,12 @@ T="$M/%d/%l/Maildir"
 mkdir -p "$SP/new" "$SP/tmp" "$SP/failed" "$M"
 
 rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3"; }
+endrec() { printf '%s\n' "$1"; }
 nfiles() { find "$1" -type f 2>/dev/null | wc -l | tr -d ' '; }
-deliver() { mdrop-deliver -m "$T" "$@" >"$D/out" 2>"$D/err"; }
+# deliver: the records on stdin, each group ended by its end line (ends);
+# deliver_raw: the stream exactly as given (cut and broken cases)
+deliver() { ends | mdrop-deliver -m "$T" "$@" >"$D/out" 2>"$D/err"; }
+deliver_raw() { mdrop-deliver -m "$T" "$@" >"$D/out" 2>"$D/err"; }
 cut_res() { cut -f2,3 "$D/out"; }
 
 # --- byte-exact, one message to three recipients -------------------------
@@ -113,7 +117,7 @@ is "$(cut_res | tr '\t\n' ' ;')" "blocked@ex.org fail;e@ex.org ok;" "blocked Mai
 ok "blocked: message in failed/ with .why" test -f "$SP/failed/104.M1P1.h" -a -f "$SP/failed/104.M1P1.h.why"
 ok ".why lists the ok one too" grep -q '^e@ex.org	ok	' "$SP/failed/104.M1P1.h.why"
 printf 'S: n\n\nx\n' >"$SP/new/105.M1P1.h"
-exit_is 67 "--no-create and no Maildir" sh -c "printf '%s\t%s\t\n' '$SP/new/105.M1P1.h' nobody@ex.org | mdrop-deliver --no-create -m '$T' >'$D/out' 2>'$D/err'"
+exit_is 67 "--no-create and no Maildir" sh -c "printf '%s\t%s\t\n%s\n' '$SP/new/105.M1P1.h' nobody@ex.org '$SP/new/105.M1P1.h' | mdrop-deliver --no-create -m '$T' >'$D/out' 2>'$D/err'"
 grep -q 'fail	.*no such Maildir' "$D/out" && pass "--no-create: fail names it" || fail "--no-create: fail names it" "$(cat "$D/out")"
 ok "--no-create created nothing" test ! -e "$M/ex.org/nobody"
 
@@ -122,16 +126,19 @@ printf 'S: r\n\nx\n' >"$SP/new/106.M1P1.h"
 printf 'S: t\n\nx\n' >"$SP/new/107.M1P1.h"
 ln -s "$SP/new/106.M1P1.h" "$SP/new/108.M1P1.h"
 {
-	printf 'only-one-field\n'
+	printf 'two\tfields\n'
 	rec "$SP/new/106.M1P1.h" f@ex.org ""
 	printf '%s\tg\001@ex.org\t\n' "$SP/new/106.M1P1.h"
+	endrec "$SP/new/106.M1P1.h"
 	rec "$D/elsewhere/106.M1P1.h" f@ex.org ""
+	endrec "$D/elsewhere/106.M1P1.h"
 	rec "$SP/new/108.M1P1.h" f@ex.org ""
+	endrec "$SP/new/108.M1P1.h"
 	rec "$SP/new/107.M1P1.h" t@ex.org ""
 	printf '%s\tu@ex.org' "$SP/new/107.M1P1.h"
 } >"$D/in"
-exit_is 65 "broken records (exit 65)" deliver <"$D/in"
-for n in 1 3 7; do
+exit_is 65 "broken records (exit 65)" deliver_raw <"$D/in"
+for n in 1 3 10; do
 	grep -q "bad-record line=$n " "$D/err" && pass "line $n reported" || fail "line $n reported" "$(cat "$D/err")"
 done
 ok "f delivered despite the broken lines" test "$(nfiles "$M/ex.org/f/Maildir/new")" = 1
@@ -144,7 +151,7 @@ grep -q '108.M1P1.h	f@ex.org	defer	cannot open: a symlink' "$D/out" && pass "sym
 rm -f "$SP/new/108.M1P1.h"
 
 # --- spool file gone ------------------------------------------------------
-exit_is 65 "gone and never delivered (exit 65)" sh -c "printf '%s\t%s\t\n' '$SP/new/199.M1P1.h' zz@ex.org | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+exit_is 65 "gone and never delivered (exit 65)" sh -c "printf '%s\t%s\t\n%s\n' '$SP/new/199.M1P1.h' zz@ex.org '$SP/new/199.M1P1.h' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
 grep -q 'fail	spool file gone' "$D/out" && pass "gone: says so" || fail "gone: says so" "$(cat "$D/out")"
 
 # --- a second deliver on a locked message defers --------------------------
@@ -153,7 +160,7 @@ flock "$SP/new/109.M1P1.h" sleep 3 &
 lockpid=$!
 at_exit "kill $lockpid"
 sleep 0.3
-exit_is 75 "locked message deferred (exit 75)" sh -c "printf '%s\t%s\t\n' '$SP/new/109.M1P1.h' l@ex.org | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+exit_is 75 "locked message deferred (exit 75)" sh -c "printf '%s\t%s\t\n%s\n' '$SP/new/109.M1P1.h' l@ex.org '$SP/new/109.M1P1.h' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
 is "$(cut -f3,4 "$D/out")" "defer	locked" "result: defer locked"
 ok "locked: nothing delivered, file kept" test ! -e "$M/ex.org/l" -a -f "$SP/new/109.M1P1.h"
 kill $lockpid 2>/dev/null; wait $lockpid 2>/dev/null
@@ -186,10 +193,12 @@ ok "its group is still open: the spool file stays" test -f "$SP/new/111.M1P1.h"
 rec "$SP/new/112.M1P1.h" w@ex.org "" >&7
 i=0; while [ $i -lt 50 ] && [ -e "$SP/new/111.M1P1.h" ]; do sleep 0.1; i=$((i+1)); done
 ok "next PATH closes the group: spool file removed" test ! -e "$SP/new/111.M1P1.h"
+endrec "$SP/new/112.M1P1.h" >&7
+i=0; while [ $i -lt 50 ] && [ -e "$SP/new/112.M1P1.h" ]; do sleep 0.1; i=$((i+1)); done
+ok "its end line closes the group at once: spool file removed before EOF" test ! -e "$SP/new/112.M1P1.h"
 exec 7>&-
 wait $dpid
 is "$?" 0 "exit 0 at end of input"
-ok "last group acknowledged at EOF" test ! -e "$SP/new/112.M1P1.h"
 
 # --- a Maildir kept open across batches is re-validated ------------------
 for n in 121 122 123; do printf 'S: c%s\n\nx\n' $n >"$SP/new/$n.M1P1.h"; done
@@ -206,6 +215,7 @@ rec "$SP/new/122.M1P1.h" cv@ex.org "" >&9
 waitfor 122.M1P1
 rm "$M/ex.org/cv/Maildir"
 rec "$SP/new/123.M1P1.h" cv@ex.org "" >&9
+endrec "$SP/new/123.M1P1.h" >&9
 waitfor 123.M1P1
 exec 9>&-
 wait $dpid
@@ -216,7 +226,7 @@ is "$(nfiles "$M/ex.org/cv/Maildir/new")" 1 "the recreated Maildir has the copy"
 
 # --- stdout full: exit 74, delivery state intact --------------------------
 printf 'S: full\n\nx\n' >"$SP/new/113.M1P1.h"
-rec "$SP/new/113.M1P1.h" full@ex.org "" >"$D/in"
+{ rec "$SP/new/113.M1P1.h" full@ex.org ""; endrec "$SP/new/113.M1P1.h"; } >"$D/in"
 mdrop-deliver -m "$T" <"$D/in" >/dev/full 2>"$D/err"
 is "$?" 74 "stdout on /dev/full: exit 74"
 exit_is 0 "rerun" deliver <"$D/in"
@@ -247,15 +257,15 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	printf 'S: own\n\nx\n' >"$R/spool/new/1.M1P1.h"
 	chown -R nobody "$R/mail" "$R/spool"
 	chmod 755 "$D" "$R"
-	rec "$R/spool/new/1.M1P1.h" o@ex.org "" | mdrop-deliver -m "$R/mail/%d/%l/Maildir" >"$D/out" 2>"$D/err"
+	rec "$R/spool/new/1.M1P1.h" o@ex.org "" | ends | mdrop-deliver -m "$R/mail/%d/%l/Maildir" >"$D/out" 2>"$D/err"
 	is "$?" 0 "root: delivered as the mail root's owner"
 	is "$(stat -c %U "$R"/mail/ex.org/o/Maildir/new/* "$R/mail/ex.org/o/Maildir")" "nobody
 nobody" "root: Maildir and file belong to the owner"
 	printf 'S: own2\n\nx\n' >"$R/spool/new/2.M1P1.h"; chown nobody "$R/spool/new/2.M1P1.h"
 	mkdir -p "$R/rootmail"
-	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | mdrop-deliver --user nobody -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
+	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | ends | mdrop-deliver --user nobody -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
 	is "$?" 75 "--user nobody: a root-owned mail root is not writable: defer"
-	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | mdrop-deliver -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
+	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | ends | mdrop-deliver -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
 	is "$?" 0 "root-owned mail root: root stays root"
 	is "$(stat -c %U "$R/rootmail/p/new")" root "root-owned mail root: files belong to root"
 	exit_is 78 "--user unknown" sh -c "printf '' | mdrop-deliver --user no-such-user-xyz -m '$T' 2>/dev/null"
@@ -299,7 +309,7 @@ if mkdir -p "$X" 2>/dev/null && [ "$(stat -c %d "$X")" != "$(stat -c %d "$SP/new
 	at_exit "rm -rf '$X'"
 	printf 'Delivered-To: xd@ex.org\nReturn-Path: <>\nX: xdev\n\nb\n' >"$SP/new/134.M1P1.h"
 	cp "$SP/new/134.M1P1.h" "$D/orig"
-	rec "$SP/new/134.M1P1.h" xd@ex.org "" | mdrop-deliver -m "$X/%l" >"$D/out" 2>"$D/err"
+	rec "$SP/new/134.M1P1.h" xd@ex.org "" | ends | mdrop-deliver -m "$X/%l" >"$D/out" 2>"$D/err"
 	is "$?" 0 "Maildir on another file system: delivered"
 	is_file_bytes "$(ls "$X"/xd/new/*)" "$D/orig" "another file system: a copy, same bytes"
 	ok "another file system: spool file removed" test ! -e "$SP/new/134.M1P1.h"

@@ -21,7 +21,7 @@ setup() {
 	for u in a b c; do mkdir -p "$M/ex.org/$u/Maildir/tmp" "$M/ex.org/$u/Maildir/new" "$M/ex.org/$u/Maildir/cur"; done
 	printf 'Subject: f\n\nbody\n' >"$SP/new/1.M1P1.h"
 	P=$SP/new/1.M1P1.h
-	{ rec "$P" a@ex.org s@y; rec "$P" b@ex.org s@y; rec "$P" c@ex.org s@y; } >"$D/in"
+	{ rec "$P" a@ex.org s@y; rec "$P" b@ex.org s@y; rec "$P" c@ex.org s@y; } | ends >"$D/in"
 }
 # faulty CALL NTH ERRNO PATH: one run with the fault
 faulty() {
@@ -116,7 +116,7 @@ while [ $i -lt 8 ]; do
 	printf 'Subject: %s\n\nx\n' $i >"$SP/new/2$i.M1P1.h"
 	rec "$SP/new/2$i.M1P1.h" a@ex.org ""; rec "$SP/new/2$i.M1P1.h" b@ex.org ""
 	i=$((i + 1))
-done >"$D/in2"
+done | ends >"$D/in2"
 mdrop-deliver -m "$T" <"$D/in2" >"$D/o1" 2>/dev/null &
 p1=$!
 mdrop-deliver -m "$T" <"$D/in2" >"$D/o2" 2>/dev/null &

@@ -26,7 +26,7 @@ setup() {
 	for m in 1 2 3; do printf 'Subject: %s\n\nbody %s\n' $m $m >"$SP/new/$m.M1P1.h"; done
 	for p in $PAIRS; do
 		printf '%s\t%s@ex.org\ts@y\n' "$SP/new/${p%:*}.M1P1.h" "${p#*:}"
-	done >"$D/in"
+	done | ends >"$D/in"
 }
 # the mail client: new/X -> cur/X:2,S
 mua() {
@@ -78,7 +78,7 @@ while [ $i -lt 40 ]; do
 	printf 'Subject: %s\n\nx\n' $i >"$SP/new/$i.M1P1.h"
 	printf '%s\ta@ex.org\t\n%s\tb@ex.org\t\n' "$SP/new/$i.M1P1.h" "$SP/new/$i.M1P1.h"
 	i=$((i + 1))
-done >>"$D/in"
+done | ends >>"$D/in"
 PAIRS="$PAIRS $(i=4; while [ $i -lt 40 ]; do printf '%s:a %s:b ' $i $i; i=$((i+1)); done)"
 for delay in 0.001 0.005 0.01 0.02 0.05; do
 	mdrop-deliver -m "$T" <"$D/in" >/dev/null 2>&1 &

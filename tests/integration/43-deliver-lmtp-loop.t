@@ -27,7 +27,8 @@ cmds() { cat "$1"/rec/conn-*.in | tr -d '\r' | grep -E '^(MAIL|RCPT|QUIT)' | tr 
 start_fake "$D/f1"
 printf 'S: 1\n\nx\n' >"$SP/new/1.M1P1.h"
 printf 'S: 2\n\nx\n' >"$SP/new/2.M1P1.h"
-{ rec "$SP/new/1.M1P1.h" a@x.org s@y; sleep 2; rec "$SP/new/2.M1P1.h" c@x.org ""; } |
+{ rec "$SP/new/1.M1P1.h" a@x.org s@y; echo "$SP/new/1.M1P1.h"; sleep 2
+  rec "$SP/new/2.M1P1.h" c@x.org ""; echo "$SP/new/2.M1P1.h"; } |
     mdrop-deliver -l "unix:$D/f1/sock" --idle 1 >"$D/out" 2>"$D/err"
 is "$?" 0 "idle: exit 0"
 is "$(ls "$D/f1/rec" | grep -c '^conn-')" 2 "idle: QUIT after --idle, then a new session"
@@ -39,7 +40,7 @@ kill $fpid; wait $fpid 2>/dev/null
 # --lmtp-group: records of one PATH read together share a transaction
 start_fake "$D/f2"
 printf 'S: 3\n\nx\n' >"$SP/new/3.M1P1.h"
-{ rec "$SP/new/3.M1P1.h" a@x.org s@y; rec "$SP/new/3.M1P1.h" b@x.org s@y; } >"$D/in"
+{ rec "$SP/new/3.M1P1.h" a@x.org s@y; rec "$SP/new/3.M1P1.h" b@x.org s@y; } | ends >"$D/in"
 mdrop-deliver -l "unix:$D/f2/sock" --lmtp-group <"$D/in" >"$D/out" 2>"$D/err"
 is "$?" 0 "group: exit 0"
 is "$(cmds "$D/f2")" "MAIL FROM:<s@y> RCPT TO:<a@x.org> RCPT TO:<b@x.org> QUIT " "group: one transaction for both"
@@ -48,7 +49,7 @@ kill $fpid; wait $fpid 2>/dev/null
 # a 4xx for one recipient: the other is never sent again on the retry
 start_fake "$D/f3" --final "b@x.org=451 4.3.0 try later"
 printf 'S: 4\n\nx\n' >"$SP/new/4.M1P1.h"
-{ rec "$SP/new/4.M1P1.h" a@x.org ""; rec "$SP/new/4.M1P1.h" b@x.org ""; } >"$D/in"
+{ rec "$SP/new/4.M1P1.h" a@x.org ""; rec "$SP/new/4.M1P1.h" b@x.org ""; } | ends >"$D/in"
 mdrop-deliver -l "unix:$D/f3/sock" <"$D/in" >"$D/out" 2>"$D/err"
 is "$?" 75 "partial: exit 75"
 ok "partial: message stays in new/" test -f "$SP/new/4.M1P1.h"

@@ -35,7 +35,7 @@ new_spool() {
 deliver() {
 	_recs=$1; shift
 	OUT=$TESTDIR/out.$_nfake
-	printf "$_recs" | mdrop-deliver --lhlo t.test --timeout 5 "$@" \
+	printf "$_recs" | ends | mdrop-deliver --lhlo t.test --timeout 5 "$@" \
 	    >"$OUT" 2>"$OUT.err"
 	RC=$?
 }
@@ -208,8 +208,8 @@ new_spool 'Subject: one\n\nbody\n'
 printf 'Subject: two\n\nbody\n' > "$SPOOL/new/m2"
 start_fake --close-after-msg --only-first
 OUT=$TESTDIR/out.idle
-{ printf '%s\ta@example.org\t\n' "$M"; sleep 0.5
-  printf '%s\tb@example.org\t\n' "$SPOOL/new/m2"; } |
+{ printf '%s\ta@example.org\t\n%s\n' "$M" "$M"; sleep 0.5
+  printf '%s\tb@example.org\t\n%s\n' "$SPOOL/new/m2" "$SPOOL/new/m2"; } |
     mdrop-deliver --timeout 5 -l "$EP" >"$OUT" 2>"$OUT.err"
 is "$?" 0 "idle close: exit 0"
 is "$(results)" "a@example.org ok;b@example.org ok;" "idle close: both ok"
@@ -240,7 +240,7 @@ start_fake --rcpt 'u70@example.org=550 5.1.1 Unknown'
 OUT=$TESTDIR/out.many
 i=1; while [ $i -le 100 ]; do
 	printf '%s\tu%d@example.org\t\n' "$M" $i; i=$((i + 1))
-done > "$TESTDIR/many.rec"
+done | ends > "$TESTDIR/many.rec"
 mdrop-deliver --timeout 5 --lmtp-group -l "$EP" <"$TESTDIR/many.rec" \
     >"$OUT" 2>"$OUT.err"
 is "$?" 67 "100 recipients: exit 67"

@@ -18,7 +18,7 @@ deliver() {
 	_recs=$1; shift
 	_n=$((_n + 1))
 	OUT=$TESTDIR/out.$_n
-	printf "$_recs" | mdrop-deliver --timeout 10 "$@" >"$OUT" 2>"$OUT.err"
+	printf "$_recs" | ends | mdrop-deliver --timeout 10 "$@" >"$OUT" 2>"$OUT.err"
 	RC=$?
 }
 results() { cut -f2,3 "$OUT" | tr '\t' ' ' | tr '\n' ';'; }

@@ -35,6 +35,14 @@ _tap_cleanup() {
 trap _tap_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ends: a record stream with the end line "PATH" added after each group
+# (records for one PATH are consecutive: DESIGN.md "Record format"), for
+# tests that write the records they feed or expect by hand
+ends() {
+	awk -F'\t' 'NF >= 3 { if (p != "" && $1 != p) print p; p = $1 }
+	    NF == 1 { p = "" } { print } END { if (p != "") print p }'
+}
+
 plan() { echo "1..$1"; }
 done_testing() { echo "1..$_tap_n"; [ $_tap_fail = 0 ]; }
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }

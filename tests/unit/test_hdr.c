@@ -227,6 +227,27 @@ test_name_case_and_blanks(void **st)
 	assert_false(hdr_name_valid("X Original"));
 	assert_false(hdr_name_valid("A:"));
 	assert_false(hdr_name_valid(""));
+	/* envelope headers are allowed as -H; people's and routes' are not */
+	assert_false(hdr_not_envelope("Delivered-To"));
+	assert_false(hdr_not_envelope("X-Original-To"));
+	assert_false(hdr_not_envelope("X-Envelope-To"));
+	assert_false(hdr_not_envelope("Envelope-to"));
+	assert_false(hdr_not_envelope("X-Delivered-to"));
+	assert_false(hdr_not_envelope("Tox"));
+	assert_true(hdr_not_envelope("To"));
+	assert_true(hdr_not_envelope("tO"));
+	assert_true(hdr_not_envelope("CC"));
+	assert_true(hdr_not_envelope("Bcc"));
+	assert_true(hdr_not_envelope("Resent-To"));
+	assert_true(hdr_not_envelope("resent-cc"));
+	assert_true(hdr_not_envelope("From"));
+	assert_true(hdr_not_envelope("Sender"));
+	assert_true(hdr_not_envelope("Reply-To"));
+	assert_true(hdr_not_envelope("Received"));
+	assert_true(hdr_not_envelope("Return-Path"));
+	assert_true(hdr_not_envelope("Message-ID"));
+	assert_true(hdr_not_envelope("Subject"));
+	assert_true(hdr_not_envelope("List-Post"));
 }
 
 static void

@@ -85,13 +85,44 @@ static void
 test_fields(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_str("\n"), REC_FIELDS);
-	assert_int_equal(parse_str("only-path\n"), REC_FIELDS);
+	assert_int_equal(parse_str("\n"), REC_EMPTY_FIELD);
 	assert_int_equal(parse_str("p\tu@d\n"), REC_FIELDS);
 	assert_int_equal(parse_str("p\tu@d\ts@d\textra\n"), REC_FIELDS);
 	assert_int_equal(parse_str("p\tu@d\ts@d\t\n"), REC_FIELDS);
 	assert_int_equal(parse_str("\t\t\t\n"), REC_FIELDS);
-	assert_int_equal(parse_str("p u@d s@d\n"), REC_FIELDS);
+	/* no TAB at all: an end line, whose PATH may hold spaces */
+	assert_int_equal(parse_str("p u@d s@d\n"), REC_OK);
+}
+
+/* "PATH<LF>" alone ends PATH's group; every prefix of it is truncated. */
+static void
+test_end_line(void **state)
+{
+	const char *line = "/sp//new/1.M2P3\n";
+	size_t len = strlen(line), k;
+	struct rec r;
+	char *c, buf[32];
+
+	(void)state;
+	assert_int_equal(parse(line, len, &r, &c), REC_OK);
+	assert_string_equal(r.path, "/sp//new/1.M2P3");
+	assert_null(r.rcpt);
+	assert_null(r.sender);
+	free(c);
+	for (k = 0; k < len; k++) {
+		assert_int_equal(parse(line, k, &r, &c), REC_TRUNCATED);
+		free(c);
+	}
+	assert_int_equal(parse_str("p q\n"), REC_OK);
+	assert_int_equal(parse_str("p\x01\n"), REC_CONTROL);
+	assert_int_equal(parse_str("p\r\n"), REC_CONTROL);
+	assert_int_equal(parse_str("p\t\n"), REC_FIELDS);
+	assert_int_equal(rec_format_end(buf, sizeof buf, "/s/new/x"), 9);
+	assert_string_equal(buf, "/s/new/x\n");
+	assert_int_equal(rec_format_end(buf, 9, "/s/new/x"), -1);
+	assert_int_equal(rec_format_end(buf, sizeof buf, ""), -1);
+	assert_int_equal(rec_format_end(buf, sizeof buf, "a\tb"), -1);
+	assert_int_equal(rec_format_end(buf, sizeof buf, "a\x7f"), -1);
 }
 
 static void
@@ -239,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_end_line),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_too_long),

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "common/progress.h"
-#include "common/result.h"
+#include "common/rec.h"
 #include "common/tmpl.h"
 
 #define T "/srv/mail/%d/%l/Maildir"

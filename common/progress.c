@@ -3,22 +3,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/io.h"
 #include "common/progress.h"
 
+int
+progress_line_format(char *buf, size_t n, int ok, const char *rcpt,
+    const char *detail)
+{
+	const char *word = ok ? "ok" : "fail";
+	size_t w = strlen(word), r = strlen(rcpt), o, i;
+
+	for (i = 0; i < r; i++)
+		if ((unsigned char)rcpt[i] < 0x20 || rcpt[i] == 0x7f)
+			r = 0;	/* could not be read back: refused */
+	if (r == 0 || w + r + 3 > n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, word, w);
+	o = w;
+	buf[o++] = '\t';
+	memcpy(buf + o, rcpt, r);
+	o += r;
+	buf[o++] = '\t';
+	for (i = 0; detail[i] != '\0' && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)detail[i];
+
+		buf[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	buf[o++] = '\n';
+	return (int)o;
+}
+
+enum progress_state
+progress_line_parse(const char *line, size_t len, const char **rcpt,
+    size_t *rlen, const char **detail, size_t *dlen)
+{
+	enum progress_state kind;
+	const char *p, *tab;
+	size_t kw;
+
+	if (len > 3 && memcmp(line, "ok\t", 3) == 0) {
+		kind = PROGRESS_OK;
+		kw = 3;
+	} else if (len > 5 && memcmp(line, "fail\t", 5) == 0) {
+		kind = PROGRESS_FAIL;
+		kw = 5;
+	} else {
+		return PROGRESS_NONE;
+	}
+	p = line + kw;
+	if ((tab = memchr(p, '\t', len - kw)) == NULL || tab == p)
+		return PROGRESS_NONE;
+	*rcpt = p;
+	*rlen = (size_t)(tab - p);
+	*detail = tab + 1;
+	*dlen = len - kw - *rlen - 1;
+	return kind;
+}
+
 enum progress_state
 progress_find(const char *buf, size_t len, const char *rcpt, char *detail,
     size_t n)
 {
 	enum progress_state st = PROGRESS_NONE;
-	size_t rlen = strlen(rcpt), i = 0;
+	size_t want = strlen(rcpt), i = 0;
 
 	while (i < len) {
-		const char *line = buf + i, *nl, *p;
-		size_t llen, kw;
+		const char *line = buf + i, *nl, *r, *d;
+		size_t llen, rl, dl;
 		enum progress_state kind;
 
 		nl = memchr(line, '\n', len - i);
@@ -26,26 +83,15 @@ progress_find(const char *buf, size_t len, const char *rcpt, char *detail,
 			break;		/* torn last line: ignored */
 		llen = (size_t)(nl - line);
 		i += llen + 1;
-		if (llen > 3 && memcmp(line, "ok\t", 3) == 0) {
-			kind = PROGRESS_OK;
-			kw = 3;
-		} else if (llen > 5 && memcmp(line, "fail\t", 5) == 0) {
-			kind = PROGRESS_FAIL;
-			kw = 5;
-		} else {
+		kind = progress_line_parse(line, llen, &r, &rl, &d, &dl);
+		if (kind == PROGRESS_NONE || rl != want ||
+		    strncasecmp(r, rcpt, rl) != 0)
 			continue;
-		}
-		p = line + kw;
-		if (llen - kw < rlen + 1 || memcmp(p, rcpt, rlen) != 0 ||
-		    p[rlen] != '\t')
-			continue;
-		st = kind;
+		st = kind;		/* a later line wins */
 		if (n > 0) {
-			size_t dl = llen - kw - rlen - 1;
-
 			if (dl >= n)
 				dl = n - 1;
-			memcpy(detail, p + rlen + 1, dl);
+			memcpy(detail, d, dl);
 			detail[dl] = '\0';
 		}
 	}
@@ -135,22 +181,13 @@ progress_any_fail(const struct progress *p)
 int
 progress_add(struct progress *p, int ok, const char *rcpt, const char *detail)
 {
-	char line[1024];
-	size_t i;
+	char line[PROGRESS_LINE_MAX];
 	int len;
 	char *nb;
 
-	len = snprintf(line, sizeof line, "%s\t%s\t", ok ? "ok" : "fail", rcpt);
-	if (len < 0 || (size_t)len >= sizeof line - 1) {
-		errno = ENAMETOOLONG;
+	if ((len = progress_line_format(line, sizeof line, ok, rcpt,
+	    detail)) < 0)
 		return -1;
-	}
-	for (i = 0; detail[i] != '\0' && (size_t)len < sizeof line - 2; i++) {
-		unsigned char c = (unsigned char)detail[i];
-
-		line[len++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
-	line[len++] = '\n';
 	if (p->len + (size_t)len > PROGRESS_MAX) {
 		errno = EFBIG;
 		return -1;

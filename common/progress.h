@@ -14,8 +14,10 @@
  * when delivery of the message begins and removed after the spool file
  * has left SPOOL/new durably.
  *
- * progress_find() is pure; the rest do file I/O on an open spool.
- * Returns are 0 or -1 with errno unless said otherwise; none logs.
+ * progress_line_format(), progress_line_parse() and progress_find() are
+ * pure; the rest do file I/O on an open spool. Returns are 0 or -1 with
+ * errno unless said otherwise; none logs. Recipients are compared without
+ * regard to case, as everywhere between split and deliver.
  */
 #ifndef MDROP_PROGRESS_H
 #define MDROP_PROGRESS_H
@@ -35,6 +37,26 @@ struct progress {
 	size_t len;
 	char name[300];		/* NAME.done */
 };
+
+#define PROGRESS_LINE_MAX 1024	/* one line, LF included */
+
+/*
+ * Format one note line into buf (size n, at least PROGRESS_LINE_MAX):
+ * "ok" or "fail", the recipient, the detail with every control byte made
+ * a space and cut to fit, the LF. Returns its length (no NUL is written),
+ * or -1 (ENAMETOOLONG) when the recipient leaves no room or holds a TAB
+ * or control byte (it could not be read back).
+ */
+int progress_line_format(char *buf, size_t n, int ok, const char *rcpt,
+    const char *detail);
+
+/*
+ * Parse one line (len bytes, its LF not included). Returns PROGRESS_OK or
+ * PROGRESS_FAIL with the recipient and detail as (pointer, length) pairs
+ * into line, or PROGRESS_NONE for a line that is not a note line.
+ */
+enum progress_state progress_line_parse(const char *line, size_t len,
+    const char **rcpt, size_t *rlen, const char **detail, size_t *dlen);
 
 /*
  * Look rcpt up in a note's text (buf, len). Returns its state; for a

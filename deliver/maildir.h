@@ -4,7 +4,8 @@
  * Each (spool message, recipient) gets one deterministic Maildir name,
  *
  *     BASE,S=SIZE     BASE = SPOOLNAME "." 16 hex digits of a hash of
- *                     the recipient (',' in SPOOLNAME written as '_')
+ *                     the recipient, its ASCII letters in lower case
+ *                     (',' in SPOOLNAME written as '_')
  *
  * claimed with link(2) into new/: EEXIST means "already delivered". When
  * an earlier run may have delivered (scan != 0, the spool's progress note

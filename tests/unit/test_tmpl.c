@@ -1,6 +1,5 @@
 /* Unit tests for common/tmpl (Maildir template expansion, hostile local
- * parts), common/result (result lines) and the pure part of
- * common/progress (finding a recipient in a progress note). */
+ * parts) and the result lines of common/rec. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +10,6 @@
 
 #include <cmocka.h>
 
-#include "common/progress.h"
 #include "common/rec.h"
 #include "common/tmpl.h"
 
@@ -162,46 +160,6 @@ test_result(void **state)
 	assert_string_equal(result_word(RESULT_DEFER), "defer");
 }
 
-static void
-test_progress_find(void **state)
-{
-	const char note[] = "ok\ta@x\t/m/a/new/1\n"
-	    "fail\tb@x\tno such Maildir\n"
-	    "ok\tab@x\t/m/ab\n"
-	    "garbage line\n"
-	    "ok\tc@x\ttorn";
-	char d[64];
-	size_t cut;
-
-	(void)state;
-	assert_int_equal(progress_find(note, sizeof note - 1, "a@x", d,
-	    sizeof d), PROGRESS_OK);
-	assert_string_equal(d, "/m/a/new/1");
-	assert_int_equal(progress_find(note, sizeof note - 1, "b@x", d,
-	    sizeof d), PROGRESS_FAIL);
-	assert_string_equal(d, "no such Maildir");
-	assert_int_equal(progress_find(note, sizeof note - 1, "ab@x", d, 4),
-	    PROGRESS_OK);
-	assert_string_equal(d, "/m/");
-	/* a torn last line (crash during the append) does not count */
-	assert_int_equal(progress_find(note, sizeof note - 1, "c@x", NULL, 0),
-	    PROGRESS_NONE);
-	assert_int_equal(progress_find(note, sizeof note - 1, "b", NULL, 0),
-	    PROGRESS_NONE);
-	assert_int_equal(progress_find(note, sizeof note - 1, "x", NULL, 0),
-	    PROGRESS_NONE);
-	/* every prefix: a recipient counts only once its line is whole */
-	for (cut = 0; cut < sizeof note; cut++) {
-		enum progress_state s = progress_find(note, cut, "b@x", NULL, 0);
-
-		assert_int_equal(s, cut >= strlen("ok\ta@x\t/m/a/new/1\n"
-		    "fail\tb@x\tno such Maildir\n") ? PROGRESS_FAIL :
-		    PROGRESS_NONE);
-	}
-	/* a later line wins */
-	assert_int_equal(progress_find("fail\ta\tx\nok\ta\ty\n", 16, "a", d,
-	    sizeof d), PROGRESS_OK);
-}
 
 int
 main(void)
@@ -212,7 +170,6 @@ main(void)
 		cmocka_unit_test(test_expand_room),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_result),
-		cmocka_unit_test(test_progress_find),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,8 +23,8 @@ addr_error_name(enum addr_error e)
 	return "unknown";
 }
 
-static int
-atext(unsigned char c)
+int
+addr_atext(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
@@ -50,13 +50,8 @@ addr_strcaseeq(const char *a, const char *b)
 	return *a == '\0' && *b == '\0';
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0.
- * Refuses overlongs, surrogates, code points over U+10FFFF and the C1
- * controls U+0080..U+009F.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+addr_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned long cp;
 	size_t len, i;
@@ -106,13 +101,14 @@ dot_atom(const char *s, size_t len)
 			after_dot = 1;
 			i++;
 		} else if (c >= 0x80) {
-			size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+			size_t k = addr_utf8_len((const unsigned char *)s + i,
+			    len - i);
 
 			if (k == 0)
 				return ADDR_UTF8;
 			i += k;
 			after_dot = 0;
-		} else if (atext(c)) {
+		} else if (addr_atext(c)) {
 			i++;
 			after_dot = 0;
 		} else {
@@ -302,7 +298,7 @@ skip_cfws(const char *s, size_t len, size_t *i)
 static int
 word_byte(unsigned char c)
 {
-	return atext(c) || c == '.' || c >= 0x80;
+	return addr_atext(c) || c == '.' || c >= 0x80;
 }
 
 /* Is there an angle address in this element (from i, up to ',' or end)? */
@@ -361,7 +357,7 @@ angle(const char *s, size_t len, size_t *pos, size_t i, struct addr *a)
 			i += q;
 		} else if (word_byte((unsigned char)s[i])) {
 			if ((unsigned char)s[i] >= 0x80) {
-				size_t k = utf8_seq((const unsigned char *)s + i,
+				size_t k = addr_utf8_len((const unsigned char *)s + i,
 				    len - i);
 
 				if (k == 0)

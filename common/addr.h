@@ -81,6 +81,16 @@ enum addr_error addr_domain_check(char *domain);
  * not fit. */
 int addr_format(const struct addr *a, char *buf, size_t n);
 
+/* 1 when c is RFC 5322 atext (ASCII letters, digits, !#$%&'*+-/=?^_`{|}~). */
+int addr_atext(unsigned char c);
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes, n > 0),
+ * or 0. 1 for an ASCII byte. Refuses overlongs, surrogates, code points
+ * over U+10FFFF and the C1 controls U+0080..U+009F.
+ */
+size_t addr_utf8_len(const unsigned char *s, size_t n);
+
 /* ASCII case-insensitive equality of two NUL-terminated strings. */
 int addr_strcaseeq(const char *a, const char *b);
 

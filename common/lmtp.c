@@ -2,6 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/addr.h"
 #include "common/lmtp.h"
 
 void
@@ -250,12 +251,175 @@ lmtp_has_8bit(const char *buf, size_t n)
 	return 0;
 }
 
-/* A word that may appear in a command: no control, space, '<' or '>'. */
+/* The UTF-8 sequence at s[0] (a byte >= 0x80, n bytes left): its length,
+ * with *u8 set; 0 when malformed. */
+static size_t
+utf8_at(const char *s, size_t n, int *u8)
+{
+	size_t k = addr_utf8_len((const unsigned char *)s, n);
+
+	*u8 |= k > 0;
+	return k;
+}
+
+/* The Quoted-string at s[0] == '"': its length with both quotes in *end. */
 static int
-word_ok(const char *s, int may_be_empty)
+quoted_string(const char *s, size_t n, size_t *end, int *u8, const char **why)
+{
+	size_t i, k;
+
+	for (i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"') {
+			*end = i + 1;
+			return 0;
+		}
+		if (c == '\\') {
+			/* quoted-pairSMTP: ASCII only, even with SMTPUTF8 */
+			if (++i >= n || (unsigned char)s[i] >= 0x80) {
+				*why = "bad backslash escape in quoted string";
+				return -1;
+			}
+		} else if (c >= 0x80) {
+			if ((k = utf8_at(s + i, n - i, u8)) == 0) {
+				*why = "invalid UTF-8 in address";
+				return -1;
+			}
+			i += k - 1;
+		}
+	}
+	*why = "unterminated quoted string";
+	return -1;
+}
+
+/* A Dot-string of n bytes: atoms of atext or UTF-8 joined by single dots. */
+static int
+dot_string(const char *s, size_t n, int *u8, const char **why)
+{
+	size_t i = 0, k;
+	int after_dot = 1;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' && !after_dot) {
+			after_dot = 1;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			if ((k = utf8_at(s + i, n - i, u8)) == 0) {
+				*why = "invalid UTF-8 in address";
+				return -1;
+			}
+			i += k;
+		} else if (addr_atext(c)) {
+			i++;
+		} else {
+			break;
+		}
+		after_dot = 0;
+	}
+	if (i == n && !after_dot)
+		return 0;
+	*why = n == 0 ? "empty local part" :
+	    "local part is neither a dot-string nor a quoted string";
+	return -1;
+}
+
+/* "[" 1*dcontent "]", dcontent = %d33-90 / %d94-126. */
+static int
+address_literal(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || s[0] != '[' || s[n - 1] != ']')
+		return 0;
+	for (i = 1; i + 1 < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 33 || c > 126 || (c >= '[' && c <= ']'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A Domain of n bytes: LDH labels (UTF-8 letters allowed), or a literal. */
+static int
+domain(const char *s, size_t n, int *u8, const char **why)
+{
+	size_t i = 0, label = 0, k;
+
+	*why = "bad domain";
+	if (address_literal(s, n))
+		return 0;
+	for (;;) {
+		unsigned char c = i < n ? (unsigned char)s[i] : '.';
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return -1;
+			if (i++ >= n)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (c >= 0x80) {
+			if ((k = utf8_at(s + i, n - i, u8)) == 0) {
+				*why = "invalid UTF-8 in address";
+				return -1;
+			}
+			i += k;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
+			i++;
+		} else {
+			return -1;
+		}
+		label++;
+	}
+}
+
+int
+lmtp_addr_check(const char *addr, const char **why)
+{
+	size_t n = strlen(addr), i, at;
+	int u8 = 0, quoted = addr[0] == '"';
+
+	if (n == 0 || n > LMTP_ADDR_MAX) {
+		*why = n == 0 ? "empty address" : "address too long";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f) {
+			*why = "control character in address";
+			return -1;
+		}
+	}
+	if (quoted) {
+		if (quoted_string(addr, n, &at, &u8, why) < 0)
+			return -1;
+	} else {
+		at = strcspn(addr, "@");
+		if (dot_string(addr, at, &u8, why) < 0)
+			return -1;
+	}
+	if (at >= n || addr[at] != '@') {
+		*why = "local part not followed by @domain";
+		return -1;
+	}
+	if (domain(addr + at + 1, n - at - 1, &u8, why) < 0)
+		return -1;
+	return (quoted ? LMTP_ADDR_QUOTED : 0) | (u8 ? LMTP_ADDR_UTF8 : 0);
+}
+
+/* An LHLO name: no control, space, '<' or '>'. */
+static int
+word_ok(const char *s)
 {
 	if (*s == '\0')
-		return may_be_empty;
+		return 0;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -276,7 +440,7 @@ finish_cmd(size_t n, int len)
 int
 lmtp_cmd_lhlo(char *buf, size_t n, const char *name)
 {
-	if (!word_ok(name, 0))
+	if (!word_ok(name))
 		return -1;
 	return finish_cmd(n, snprintf(buf, n, "LHLO %s\r\n", name));
 }
@@ -286,8 +450,9 @@ lmtp_cmd_mail(char *buf, size_t n, const char *sender, int body8bit,
     uint64_t size, int smtputf8)
 {
 	char sz[32] = "";
+	const char *why;
 
-	if (!word_ok(sender, 1))
+	if (*sender != '\0' && lmtp_addr_check(sender, &why) < 0)
 		return -1;
 	if (size > 0)
 		snprintf(sz, sizeof(sz), " SIZE=%llu", (unsigned long long)size);
@@ -299,7 +464,9 @@ lmtp_cmd_mail(char *buf, size_t n, const char *sender, int body8bit,
 int
 lmtp_cmd_rcpt(char *buf, size_t n, const char *addr)
 {
-	if (!word_ok(addr, 0))
+	const char *why;
+
+	if (lmtp_addr_check(addr, &why) < 0)
 		return -1;
 	return finish_cmd(n, snprintf(buf, n, "RCPT TO:<%s>\r\n", addr));
 }
@@ -370,7 +537,7 @@ lmtp_endpoint_parse(const char *s, struct lmtp_endpoint *ep, const char **why)
 	}
 	memcpy(ep->host, s, hl);
 	ep->host[hl] = '\0';
-	if (!word_ok(ep->host, 0)) {
+	if (!word_ok(ep->host)) {
 		*why = "bad host";
 		return -1;
 	}

@@ -103,11 +103,42 @@ size_t lmtp_dot_finish(struct lmtp_dot *d, char *out);
 int lmtp_has_8bit(const char *buf, size_t n);
 
 /*
+ * Addresses in MAIL FROM and RCPT TO (RFC 5321 section 4.1.2, extended by
+ * RFC 6531 section 3.3 for SMTPUTF8):
+ *
+ *     Mailbox    = Local-part "@" ( Domain / address-literal )
+ *     Local-part = Dot-string / Quoted-string
+ *
+ * A Dot-string is atoms of RFC 5322 atext joined by single dots; a
+ * Quoted-string is DQUOTE *( qtext / "\" %d32-126 ) DQUOTE with qtext
+ * %d32-33 / %d35-91 / %d93-126, possibly empty (`""@x`); Domain is LDH
+ * labels (no empty label, no hyphen at either end), or an address-literal
+ * "[" 1*(%d33-90 / %d94-126) "]". Well-formed UTF-8 (addr_utf8_len) may
+ * stand for an atext or qtext byte or a letter of a label: such an
+ * address goes only to a server that announces SMTPUTF8.
+ *
+ * lmtp_addr_check() classifies addr (a record's address, no angle
+ * brackets) and returns a mask of LMTP_ADDR_QUOTED (the local part is a
+ * Quoted-string: it is sent as it came, never re-quoted) and
+ * LMTP_ADDR_UTF8 (it holds UTF-8: only with SMTPUTF8), 0 for a plain
+ * ASCII Dot-string address; or -1 when no command can carry it, with a
+ * static reason in *why: empty, over LMTP_ADDR_MAX octets, a control
+ * character, invalid UTF-8, or outside the grammar above.
+ */
+#define LMTP_ADDR_QUOTED	0x1
+#define LMTP_ADDR_UTF8		0x2
+#define LMTP_ADDR_MAX		1000	/* octets; RFC 5321 says 256 may be all
+					 * a server takes, we leave it to say so */
+int lmtp_addr_check(const char *addr, const char **why);
+
+/*
  * Command builders: write the command with its CRLF and a NUL into buf
  * (size n) and return its length, or -1 when an argument is not allowed
- * (empty name/address, a control character, space, '<' or '>') or n is
- * too small. mail: sender "" gives "MAIL FROM:<>"; body8bit adds
- * " BODY=8BITMIME", size (when non-zero) " SIZE=n", smtputf8 " SMTPUTF8".
+ * (an LHLO name that is empty or holds a control character, space, '<'
+ * or '>'; an address lmtp_addr_check() refuses) or n is too small.
+ * mail: sender "" gives "MAIL FROM:<>"; body8bit adds " BODY=8BITMIME",
+ * size (when non-zero) " SIZE=n", smtputf8 " SMTPUTF8". Whether the
+ * server may get a UTF-8 address is the caller's decision.
  */
 int lmtp_cmd_lhlo(char *buf, size_t n, const char *name);
 int lmtp_cmd_mail(char *buf, size_t n, const char *sender, int body8bit,

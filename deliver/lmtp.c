@@ -20,6 +20,12 @@
  *    through one fixed buffer, encoded by lmtp_dot_encode().
  *  - Every wait is a poll(2) against a CLOCK_MONOTONIC deadline; writes
  *    use send(MSG_NOSIGNAL) on a non-blocking socket.
+ *  - Addresses go out as RFC 5321 allows (lmtp_addr_check): a quoted
+ *    local part as it came, UTF-8 only to a server that announces
+ *    SMTPUTF8. A recipient no command can carry here fails; a sender
+ *    that cannot go out, or that the server refuses with a 5xx, is
+ *    replaced by <> (logged): delivery matters more than the bounce
+ *    address.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,9 +55,14 @@ enum sx {
 	SX_OK = 0,
 	SX_DROP,	/* EOF, timeout, I/O error or 421: session closed,
 			 * recipients without a final reply stay pending */
-	SX_GARBLED	/* protocol error or out of step: session closed,
+	SX_GARBLED,	/* protocol error or out of step: session closed,
 			 * recipients without a 2xx are deferred */
+	SX_SENDER	/* txn only: a 5xx to MAIL FROM with a non-null
+			 * sender; nothing was set, the session is usable */
 };
+
+_Static_assert(CMD_MAX >= LMTP_ADDR_MAX + 80,
+    "CMD_MAX holds MAIL FROM:<address> with all its parameters");
 
 struct lmtp_client {
 	struct lmtp_opts opts;
@@ -416,25 +427,47 @@ send_body(struct lmtp_client *c, const struct dl_msg *msg)
 	return (int)sock_write(c, c->out, o);
 }
 
+/* What the commands of one transaction brought back. */
+struct envelope {
+	size_t na;			/* accepted recipients, in acc[] */
+	int go_data;			/* DATA got 354 */
+	int mail_failed;		/* MAIL got no 2xx: mail_rep */
+	struct lmtp_reply mail_rep;
+};
+
+/* Command number cmd of a transaction (0 MAIL, 1..k RCPT, k+1 DATA) into
+ * buf; its length, or -1 when it does not fit (run_txns checked every
+ * address, so it always does). */
+static int
+txn_cmd(const struct lmtp_client *c, const struct dl_msg *msg,
+    const char *sender, const size_t *idx, size_t k, size_t cmd, int has8bit,
+    int utf8, char *buf)
+{
+	if (cmd == 0)
+		return lmtp_cmd_mail(buf, CMD_MAX, sender, has8bit > 0 &&
+		    (c->caps & LMTP_CAP_8BITMIME), (c->caps & LMTP_CAP_SIZE) ?
+		    msg->size : 0, utf8 && (c->caps & LMTP_CAP_SMTPUTF8));
+	if (cmd <= k)
+		return lmtp_cmd_rcpt(buf, CMD_MAX, msg->rcpt[idx[cmd - 1]].addr);
+	return snprintf(buf, CMD_MAX, "DATA\r\n");
+}
+
 /*
- * One transaction for the recipients idx[0..k) of msg. Recipients that get
- * a final answer have their result set; the others stay DL_PENDING with
- * c->err saying why. SX_OK: the session is still usable. SX_DROP: closed;
- * the pending ones may be tried elsewhere. SX_GARBLED: closed; nothing is
- * left pending.
+ * RSET when needed, then MAIL, the RCPTs and DATA, written in windows of
+ * PIPE_WINDOW (1 without PIPELINING), each window's replies read before
+ * the next is written. Refused recipients get their result; accepted ones
+ * go to acc[]. An enum sx; e says what happened.
  */
 static enum sx
-txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
-    size_t *acc, int has8bit)
+txn_envelope(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
+    const size_t *idx, size_t k, size_t *acc, int has8bit, struct envelope *e)
 {
 	struct lmtp_reply rep;
-	size_t ncmd = k + 2, sent = 0, got, na = 0, i, o;
-	int mail_failed = 0, go_data = 0, utf8 = has_8bit_str(msg->sender);
-	struct lmtp_reply mail_rep;
+	size_t ncmd = k + 2, sent = 0, got, i, o;
+	int utf8 = has_8bit_str(sender);
 	enum sx sx;
 
-	c->body_started = 0;
-	c->txn_reused = c->reused;
+	memset(e, 0, sizeof(*e));
 	if (c->dirty) {
 		if ((sx = sock_write(c, "RSET\r\n", 6)) != SX_OK)
 			return sx;
@@ -449,42 +482,21 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
 	}
 	for (i = 0; i < k; i++)
 		utf8 |= has_8bit_str(msg->rcpt[idx[i]].addr);
-	if (lmtp_cmd_mail(c->out, CMD_MAX, msg->sender, has8bit > 0 &&
-	    (c->caps & LMTP_CAP_8BITMIME), (c->caps & LMTP_CAP_SIZE) ?
-	    msg->size : 0, utf8 && (c->caps & LMTP_CAP_SMTPUTF8)) < 0) {
-		for (i = 0; i < k; i++)
-			set_result(&msg->rcpt[idx[i]], DL_FAIL,
-			    "sender address not usable in LMTP");
-		return SX_OK;
-	}
 	c->reused = 1;
-	/* Commands 0 (MAIL), 1..k (RCPT), k+1 (DATA), written in windows of
-	 * PIPE_WINDOW (1 without PIPELINING), each window's replies read
-	 * before the next is written. */
-	while (sent < ncmd && !mail_failed) {
+	while (sent < ncmd && !e->mail_failed) {
 		size_t win = (c->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1;
 		size_t first = sent;
 
-		if (sent == k + 1 && na == 0)
+		if (sent == k + 1 && e->na == 0)
 			break;		/* no accepted RCPT: no DATA */
 		for (o = 0; sent < ncmd && sent - first < win; sent++) {
-			int n;
+			int n = txn_cmd(c, msg, sender, idx, k, sent, has8bit,
+			    utf8, c->out + o);
 
-			if (sent == 0)
-				n = lmtp_cmd_mail(c->out + o, CMD_MAX,
-				    msg->sender, has8bit > 0 &&
-				    (c->caps & LMTP_CAP_8BITMIME),
-				    (c->caps & LMTP_CAP_SIZE) ? msg->size : 0,
-				    utf8 && (c->caps & LMTP_CAP_SMTPUTF8));
-			else if (sent <= k)
-				n = lmtp_cmd_rcpt(c->out + o, CMD_MAX,
-				    msg->rcpt[idx[sent - 1]].addr);
-			else
-				n = snprintf(c->out + o, CMD_MAX, "DATA\r\n");
-			if (n < 0) {	/* an address no command can carry */
-				set_result(&msg->rcpt[idx[sent - 1]], DL_FAIL,
-				    "address not usable in LMTP");
-				continue;
+			if (n < 0) {
+				seterr(c, "command too long for %s",
+				    ep_name(c, c->ep));
+				return drop(c);	/* no message data sent */
 			}
 			o += (size_t)n;
 		}
@@ -492,63 +504,87 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const size_t *idx, size_t k,
 		if ((sx = sock_write(c, c->out, o)) != SX_OK)
 			return sx;
 		for (got = first; got < sent; got++) {
-			struct dl_rcpt *r = got >= 1 && got <= k ?
-			    &msg->rcpt[idx[got - 1]] : NULL;
-
-			if (r != NULL && r->result != DL_PENDING)
-				continue;	/* not sent */
 			if ((sx = read_reply(c, c->opts.timeout, &rep)) != SX_OK)
 				return sx;
 			if (got == 0) {
-				mail_failed = rep.code >= 300;
-				mail_rep = rep;
-			} else if (r != NULL) {
-				if (mail_failed)
-					reply_result(r, &mail_rep);
-				else if (rep.code < 300)
-					acc[na++] = idx[got - 1];
+				e->mail_failed = rep.code >= 300;
+				e->mail_rep = rep;
+			} else if (got <= k) {
+				if (e->mail_failed)
+					continue;	/* MAIL's reply decides */
+				if (rep.code < 300)
+					acc[e->na++] = idx[got - 1];
 				else
-					reply_result(r, &rep);
+					reply_result(&msg->rcpt[idx[got - 1]],
+					    &rep);
 			} else if (rep.code == 354) {
-				go_data = 1;
-			} else if (na > 0 && !mail_failed) {
-				for (i = 0; i < na; i++)
+				e->go_data = 1;
+			} else if (e->na > 0 && !e->mail_failed) {
+				for (i = 0; i < e->na; i++)
 					reply_result(&msg->rcpt[acc[i]], &rep);
 			}
 		}
 	}
-	if (mail_failed) {	/* RCPTs not yet written share its answer */
-		for (i = 0; i < k; i++)
-			if (msg->rcpt[idx[i]].result == DL_PENDING)
-				reply_result(&msg->rcpt[idx[i]], &mail_rep);
-	}
-	if (!go_data)
-		return SX_OK;	/* dirty: RSET before the next one */
-	if (na == 0 || mail_failed) {
+	return SX_OK;
+}
+
+/*
+ * One transaction for the recipients idx[0..k) of msg. Recipients that get
+ * a final answer have their result set; the others stay DL_PENDING with
+ * c->err saying why. SX_OK: the session is still usable. SX_DROP: closed;
+ * the pending ones may be tried elsewhere. SX_GARBLED: closed; nothing is
+ * left pending. SX_SENDER: a 5xx to MAIL FROM with a non-null sender (the
+ * reply in c->err), no result set: the caller may try again with <>.
+ */
+static enum sx
+txn(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
+    const size_t *idx, size_t k, size_t *acc, int has8bit)
+{
+	struct lmtp_reply rep;
+	struct envelope e;
+	size_t i;
+	enum sx sx;
+
+	c->body_started = 0;
+	c->txn_reused = c->reused;
+	if ((sx = txn_envelope(c, msg, sender, idx, k, acc, has8bit, &e)) !=
+	    SX_OK)
+		return sx;
+	if (e.go_data && (e.na == 0 || e.mail_failed)) {
 		/* 354 though nothing was accepted: out of step. */
 		seterr(c, "out of step: %s accepts DATA without recipients",
 		    ep_name(c, c->ep));
 		sess_close(c);
 		return SX_GARBLED;
 	}
+	if (e.mail_failed) {
+		if (e.mail_rep.code >= 500 && *sender != '\0') {
+			seterr(c, "%d %s", e.mail_rep.code, e.mail_rep.text);
+			return SX_SENDER;	/* dirty: RSET first */
+		}
+		for (i = 0; i < k; i++)	/* every RCPT shares its answer */
+			reply_result(&msg->rcpt[idx[i]], &e.mail_rep);
+	}
+	if (!e.go_data)
+		return SX_OK;	/* dirty: RSET before the next one */
 	switch (send_body(c, msg)) {
 	case SX_OK:
 		break;
 	case SX_DROP:
 		return SX_DROP;
 	default:	/* out of step, or the spool file cannot be read */
-		for (i = 0; i < na; i++)
+		for (i = 0; i < e.na; i++)
 			set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s", c->err);
 		return SX_GARBLED;
 	}
 	c->dirty = 0;
 	/* One reply per accepted RCPT, in order. */
-	for (i = 0; i < na; i++) {
+	for (i = 0; i < e.na; i++) {
 		sx = read_reply(c, c->opts.data_timeout, &rep);
 		if (sx == SX_DROP)
 			return sx;
 		if (sx == SX_GARBLED) {
-			for (; i < na; i++)
+			for (; i < e.na; i++)
 				set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s",
 				    c->err);
 			return sx;
@@ -597,18 +633,88 @@ lmtp_client_new(const struct lmtp_opts *opts)
 	return c;
 }
 
+static void
+log_null_sender(const struct lmtp_client *c, const struct dl_msg *msg,
+    const char *why)
+{
+	char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX], q3[LOG_QUOTE_MAX],
+	    q4[LOG_QUOTE_MAX];
+
+	log_warn("lmtp-null-sender", "endpoint=%s path=%s sender=%s reason=%s",
+	    log_quote(q1, sizeof(q1), ep_name(c, c->ep)),
+	    log_quote(q2, sizeof(q2), msg->path),
+	    log_quote(q3, sizeof(q3), msg->sender),
+	    log_quote(q4, sizeof(q4), why));
+}
+
+/* The sender for MAIL FROM on this session: as it came, or <> (logged)
+ * when no command can carry it here. */
+static const char *
+mail_sender(const struct lmtp_client *c, const struct dl_msg *msg)
+{
+	const char *why;
+	int k;
+
+	if (msg->sender[0] == '\0')
+		return "";
+	k = lmtp_addr_check(msg->sender, &why);
+	if (k >= 0 && (!(k & LMTP_ADDR_UTF8) || (c->caps & LMTP_CAP_SMTPUTF8)))
+		return msg->sender;
+	log_null_sender(c, msg, k < 0 ? why :
+	    "UTF-8 address and the server lacks SMTPUTF8");
+	return "";
+}
+
+/* 1 when r can go into RCPT TO on this session; else r fails (for good:
+ * the address will not change, and the endpoints are one service). */
+static int
+rcpt_usable(const struct lmtp_client *c, struct dl_rcpt *r)
+{
+	const char *why;
+	int k = lmtp_addr_check(r->addr, &why);
+
+	if (k < 0) {
+		set_result(r, DL_FAIL, "address not usable in LMTP: %s", why);
+		return 0;
+	}
+	if ((k & LMTP_ADDR_UTF8) && !(c->caps & LMTP_CAP_SMTPUTF8)) {
+		set_result(r, DL_FAIL, "UTF-8 address and the LMTP server %s "
+		    "lacks SMTPUTF8 (RFC 6531)", ep_name(c, c->ep));
+		return 0;
+	}
+	return 1;
+}
+
+/* txn(); when the server refuses the sender with a 5xx, once more with
+ * <>, which then serves the rest of the message. */
+static enum sx
+txn_sender(struct lmtp_client *c, struct dl_msg *msg, const char **sender,
+    const size_t *idx, size_t k, size_t *acc, int has8bit)
+{
+	enum sx sx = txn(c, msg, *sender, idx, k, acc, has8bit);
+
+	if (sx != SX_SENDER)
+		return sx;
+	log_null_sender(c, msg, c->err);
+	*sender = "";
+	return txn(c, msg, "", idx, k, acc, has8bit);
+}
+
 /* Run the transactions for the pending recipients on the open session. */
 static enum sx
 run_txns(struct lmtp_client *c, struct dl_msg *msg, size_t *idx,
     size_t *acc, int has8bit)
 {
+	const char *sender = mail_sender(c, msg);
 	size_t i, k = 0;
 
 	for (i = 0; i < msg->nrcpt; i++) {
-		if (msg->rcpt[i].result != DL_PENDING)
+		if (msg->rcpt[i].result != DL_PENDING ||
+		    !rcpt_usable(c, &msg->rcpt[i]))
 			continue;
 		if (!c->opts.group_rcpts) {
-			enum sx sx = txn(c, msg, &i, 1, acc, has8bit);
+			enum sx sx = txn_sender(c, msg, &sender, &i, 1, acc,
+			    has8bit);
 
 			if (sx != SX_OK)
 				return sx;
@@ -618,7 +724,8 @@ run_txns(struct lmtp_client *c, struct dl_msg *msg, size_t *idx,
 		}
 		idx[k++] = i;
 	}
-	return k > 0 ? txn(c, msg, idx, k, acc, has8bit) : SX_OK;
+	return k > 0 ? txn_sender(c, msg, &sender, idx, k, acc, has8bit) :
+	    SX_OK;
 }
 
 static size_t

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for common/lmtp: the reply parser fed in chunks whose
  * sizes come from the first byte (results must not depend on chunking),
- * and the DATA encoder, whose output must end the data only at its end.
+ * and the DATA encoder, whose output must end the data only at its end;
+ * and the address check: what it accepts makes one command line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,37 @@ run(const char *s, size_t n, size_t step, struct lmtp_reply *last)
 	return replies;
 }
 
+/* An address lmtp_addr_check() accepts goes into RCPT TO as one line:
+ * no control byte, 8-bit only when it says UTF-8, quoted when it says so. */
+static void
+check_addr(const char *s, size_t n)
+{
+	char a[LMTP_ADDR_MAX + 2], cmd[LMTP_ADDR_MAX + 16];
+	const char *why = NULL;
+	size_t i;
+	int k;
+
+	if (n > LMTP_ADDR_MAX + 1 || memchr(s, '\0', n) != NULL)
+		return;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	k = lmtp_addr_check(a, &why);
+	if (k < 0) {
+		if (why == NULL || lmtp_cmd_rcpt(cmd, sizeof(cmd), a) != -1)
+			abort();
+		return;
+	}
+	if (!!(k & LMTP_ADDR_QUOTED) != (a[0] == '"') ||
+	    !!(k & LMTP_ADDR_UTF8) != lmtp_has_8bit(a, n) ||
+	    memchr(a, '@', n) == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		if ((unsigned char)a[i] < 0x20 || a[i] == 0x7f)
+			abort();
+	if (lmtp_cmd_rcpt(cmd, sizeof(cmd), a) != (int)n + 12)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rb = run(s, n, step, &b);
 	if (ra != rb || (ra > 0 && memcmp(&a, &b, sizeof(a)) != 0))
 		abort();
+	check_addr(s, n);
 
 	out = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
 	if (out == NULL)

@@ -250,4 +250,84 @@ is "$(grep -c RCPT "$REC/conn-1.in") $(grep -c DATA "$REC/conn-1.in")" "100 1" \
     "100 recipients: one transaction"
 ok "100 recipients: message received once" test -f "$REC/msg-1" -a ! -e "$REC/msg-2"
 
+# 15. A quoted sender goes out as it came (RFC 5321 Quoted-string); a
+#     5xx to it is answered by one retry with MAIL FROM:<>, which then
+#     serves the message's other transactions too (logged).
+new_spool 'Subject: quoted\n\nbody\n'
+start_fake --mail-from '"john smith"@remote.test=553 5.1.7 Bad sender'
+deliver "$M\ta@example.org\t\"john smith\"@remote.test\n$M\tb@example.org\t\"john smith\"@remote.test\n" -l "$EP"
+is "$RC" 0 "sender 5xx: exit 0"
+is "$(results)" "a@example.org ok;b@example.org ok;" "sender 5xx: both delivered"
+printf 'LHLO t.test\r\nMAIL FROM:<"john smith"@remote.test>\r\nRCPT TO:<a@example.org>\r\nDATA\r\nRSET\r\nMAIL FROM:<>\r\nRCPT TO:<a@example.org>\r\nDATA\r\nSubject: quoted\r\n\r\nbody\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nSubject: quoted\r\n\r\nbody\r\n.\r\nQUIT\r\n' > "$TESTDIR/want15"
+is_file_bytes "$REC/conn-1.in" "$TESTDIR/want15" \
+    "sender 5xx: quoted sender sent as it came, then one retry with <>"
+is "$(grep -c 'lmtp-null-sender' "$OUT.err")" 1 "sender 5xx: logged once"
+ok "sender 5xx: the log names the sender and the reply" grep -q \
+    'lmtp-null-sender .*sender="\\"john smith\\"@remote.test" reason="553 5.1.7 Bad sender"' "$OUT.err"
+ok "sender 5xx: spool file removed, nothing in failed/" \
+    test ! -e "$M" -a ! -e "$SPOOL/failed/m1"
+#     ... grouped, with "a>b": one retry for the one transaction.
+new_spool 'Subject: quoted\n\nbody\n'
+start_fake --mail-from '"a>b"@remote.test=550 5.7.1 No'
+deliver "$M\ta@example.org\t\"a>b\"@remote.test\n$M\tb@example.org\t\"a>b\"@remote.test\n" -l "$EP" --lmtp-group
+is "$RC" 0 "sender 5xx grouped: exit 0"
+is "$(tr -d '\r' < "$REC/conn-1.in" | grep '^MAIL' | tr '\n' ';')" \
+    'MAIL FROM:<"a>b"@remote.test>;MAIL FROM:<>;' "sender 5xx grouped: one retry"
+is "$(grep -c RCPT "$REC/conn-1.in") $(ls "$REC" | tr '\n' ' ')" \
+    "4 conn-1.in msg-1 " "sender 5xx grouped: the message sent once"
+#     ... a 5xx to <> as well: no third try; the recipient fails with it.
+new_spool 'Subject: refused\n\nbody\n'
+start_fake --mail '550 5.7.1 Not from you'
+deliver "$M\ta@example.org\ts@x.org\n" -l "$EP"
+is "$RC" 67 "sender and <> refused: exit 67"
+is "$(results) $(cut -f4 "$OUT")" "a@example.org fail; 550 5.7.1 Not from you" \
+    "sender and <> refused: fails with the reply to <>"
+is "$(tr -d '\r' < "$REC/conn-1.in" | grep '^MAIL' | tr '\n' ';')" \
+    'MAIL FROM:<s@x.org>;MAIL FROM:<>;' "sender and <> refused: two tries only"
+ok "sender and <> refused: message in failed/" test -f "$SPOOL/failed/m1" -a ! -e "$M"
+#     ... a 4xx is no reason to drop the sender: deferred, no retry.
+new_spool 'Subject: later\n\nbody\n'
+start_fake --mail '451 4.3.0 Try later'
+deliver "$M\ta@example.org\ts@x.org\n" -l "$EP"
+is "$RC" 75 "sender 4xx: exit 75"
+is "$(results)" "a@example.org defer;" "sender 4xx: deferred"
+is "$(grep -c '^MAIL' "$REC/conn-1.in")" 1 "sender 4xx: no retry with <>"
+ok "sender 4xx: nothing logged about the sender" sh -c "! grep -q lmtp-null-sender '$OUT.err'"
+
+# 16. UTF-8 addresses (RFC 6531) to a server that announces SMTPUTF8: sent
+#     as they are, SMTPUTF8 on the MAIL FROM of the transactions that hold one.
+new_spool 'Subject: utf8\n\nbody\n'
+start_fake --caps "PIPELINING SMTPUTF8"
+deliver "$M\tj\303\266rg@example.org\ts@x.org\n$M\ta@example.org\ts@x.org\n" -l "$EP"
+is "$RC" 0 "SMTPUTF8: exit 0"
+is "$(results)" "j$(printf '\303\266')rg@example.org ok;a@example.org ok;" "SMTPUTF8: both delivered"
+is "$(tr -d '\r' < "$REC/conn-1.in" | grep -E '^(MAIL|RCPT)' | tr '\n' ';')" \
+    "MAIL FROM:<s@x.org> SMTPUTF8;RCPT TO:<j$(printf '\303\266')rg@example.org>;MAIL FROM:<s@x.org>;RCPT TO:<a@example.org>;" \
+    "SMTPUTF8: the parameter only with the UTF-8 recipient"
+new_spool 'Subject: utf8\n\nbody\n'
+start_fake --caps "PIPELINING SMTPUTF8"
+deliver "$M\ta@example.org\tj\303\266rg@remote.test\n" -l "$EP"
+is "$RC $(tr -d '\r' < "$REC/conn-1.in" | grep '^MAIL')" \
+    "0 MAIL FROM:<j$(printf '\303\266')rg@remote.test> SMTPUTF8" "SMTPUTF8: a UTF-8 sender as it is"
+
+# 17. Without SMTPUTF8: a UTF-8 recipient fails alone, for good, with a
+#     reason that says so, and never goes over the wire; a UTF-8 sender
+#     becomes <> (logged).
+new_spool 'Subject: utf8\n\nbody\n'
+start_fake
+deliver "$M\tj\303\266rg@example.org\tj\303\266rg@remote.test\n$M\ta@example.org\tj\303\266rg@remote.test\n" -l "$EP"
+is "$RC" 67 "no SMTPUTF8: exit 67"
+is "$(results)" "j$(printf '\303\266')rg@example.org fail;a@example.org ok;" \
+    "no SMTPUTF8: the UTF-8 recipient fails, the other is delivered"
+is "$(grep fail "$OUT" | cut -f4)" \
+    "UTF-8 address and the LMTP server $EP lacks SMTPUTF8 (RFC 6531)" \
+    "no SMTPUTF8: the reason says the server lacks SMTPUTF8"
+printf 'LHLO t.test\r\nMAIL FROM:<>\r\nRCPT TO:<a@example.org>\r\nDATA\r\nSubject: utf8\r\n\r\nbody\r\n.\r\nQUIT\r\n' > "$TESTDIR/want17"
+is_file_bytes "$REC/conn-1.in" "$TESTDIR/want17" \
+    "no SMTPUTF8: no UTF-8 on the wire, no SMTPUTF8 parameter, sender <>"
+ok "no SMTPUTF8: the sender's replacement is logged" grep -q \
+    'lmtp-null-sender .*reason="UTF-8 address and the server lacks SMTPUTF8"' "$OUT.err"
+ok "no SMTPUTF8: message in failed/" test -f "$SPOOL/failed/m1" -a ! -e "$M"
+ok "no SMTPUTF8: .why gives the reason" grep -q "lacks SMTPUTF8" "$SPOOL/failed/m1.why"
+
 done_testing

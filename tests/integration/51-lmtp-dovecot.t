@@ -28,6 +28,9 @@ mails() {
 	find "$MAIL_ROOT/example.org/$1/Maildir/new" -type f 2>/dev/null | sort
 }
 count() { mails "$1" | wc -l | tr -d ' '; }
+# snap USER, then new_mail USER: the one file that came since the snap.
+snap() { mails "$1" > "$TESTDIR/snap.$1"; }
+new_mail() { mails "$1" | comm -13 "$TESTDIR/snap.$1" -; }
 
 # body_is FILE EXPECTED NAME: FILE without the header lines Dovecot
 # prepends (Return-Path, Delivered-To, Received + continuations) equals
@@ -91,5 +94,77 @@ f=$(mails postmaster)
 tail -c "$(wc -c < "$TESTDIR/big")" "$f" > "$TESTDIR/big.got"
 is_file_bytes "$TESTDIR/big.got" "$TESTDIR/big" "20 MiB: byte-exact"
 ok "20 MiB: spool file removed" test ! -e "$SPOOL/new/big"
+
+# 5. Quoted senders (RFC 5321 Quoted-string: space, ">", a backslash
+#    escape) go out as they came; Dovecot takes them and writes them into
+#    its Return-Path as they are.
+printf 'From: q@remote.test\nSubject: quoted\n\nbody\n' > "$TESTDIR/m5"
+for u in alice bob carol; do
+	cp "$TESTDIR/m5" "$SPOOL/new/m5$u"
+	snap $u
+done
+deliver "$SPOOL/new/m5alice\talice@example.org\t\"john smith\"@remote.test\n$SPOOL/new/m5bob\tbob@example.org\t\"a>b\"@remote.test\n$SPOOL/new/m5carol\tcarol@example.org\t\"a\\\\\"b\"@remote.test\n" \
+    -l "unix:$LMTP_SOCKET"
+is "$RC" 0 "quoted sender: exit 0"
+is "$(results)" "alice@example.org ok;bob@example.org ok;carol@example.org ok;" \
+    "quoted sender: all delivered"
+is "$(head -n 1 "$(new_mail alice)")" 'Return-Path: <"john smith"@remote.test>' \
+    "quoted sender: a space, as it came"
+is "$(head -n 1 "$(new_mail bob)")" 'Return-Path: <"a>b"@remote.test>' \
+    "quoted sender: a '>', as it came"
+is "$(head -n 1 "$(new_mail carol)")" 'Return-Path: <"a\"b"@remote.test>' \
+    "quoted sender: a backslash escape, as it came"
+for u in alice bob carol; do
+	body_is "$(new_mail $u)" "$TESTDIR/m5" "quoted sender: $u's copy is byte-exact"
+done
+ok "quoted sender: spool files removed, nothing failed" \
+    test ! -e "$SPOOL/new/m5alice" -a ! -e "$SPOOL/new/m5bob" -a \
+    ! -e "$SPOOL/new/m5carol" -a ! -e "$SPOOL/failed/m5alice"
+ok "quoted sender: the sender was not replaced" sh -c "! grep -q lmtp-null-sender '$OUT.err'"
+
+# 6. UTF-8 addresses. Dovecot 2.3's LMTP announces no SMTPUTF8 (it answers
+#    a SMTPUTF8 parameter with 555 and a UTF-8 RCPT with 501), so a UTF-8
+#    recipient fails before any command, saying why, and a UTF-8 sender
+#    becomes <> (logged; Dovecot 2.3 would take it raw, but it too then
+#    writes "Return-Path: <>").
+lhlo=$(python3 - "$LMTP_SOCKET" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"LHLO t.test\r\n")
+while True:
+    ln = f.readline()
+    print(ln[4:].decode().strip())
+    if ln[3:4] != b"-":
+        break
+s.sendall(b"QUIT\r\n")
+EOF
+)
+is "$(echo "$lhlo" | grep -c PIPELINING) $(echo "$lhlo" | grep -c SMTPUTF8)" "1 0" \
+    "Dovecot's LMTP announces no SMTPUTF8"
+printf 'From: s@x.org\nSubject: utf8\n\nbody\n' > "$TESTDIR/m6"
+cp "$TESTDIR/m6" "$SPOOL/new/m6"
+snap alice
+deliver "$SPOOL/new/m6\tj\303\266rg@example.org\ts@x.org\n$SPOOL/new/m6\talice@example.org\ts@x.org\n" \
+    -l "unix:$LMTP_SOCKET"
+is "$RC" 67 "UTF-8 recipient: exit 67"
+is "$(results)" "j$(printf '\303\266')rg@example.org fail;alice@example.org ok;" \
+    "UTF-8 recipient: fails alone"
+is "$(grep fail "$OUT" | cut -f4)" \
+    "UTF-8 address and the LMTP server unix:$LMTP_SOCKET lacks SMTPUTF8 (RFC 6531)" \
+    "UTF-8 recipient: the reason says the server lacks SMTPUTF8"
+body_is "$(new_mail alice)" "$TESTDIR/m6" "UTF-8 recipient: alice's copy is byte-exact"
+ok "UTF-8 recipient: message in failed/" test -f "$SPOOL/failed/m6" -a ! -e "$SPOOL/new/m6"
+ok "UTF-8 recipient: .why gives the reason" grep -q "lacks SMTPUTF8" "$SPOOL/failed/m6.why"
+cp "$TESTDIR/m6" "$SPOOL/new/m7"
+snap bob
+deliver "$SPOOL/new/m7\tbob@example.org\tj\303\266rg@remote.test\n" -l "unix:$LMTP_SOCKET"
+is "$RC" 0 "UTF-8 sender: exit 0"
+is "$(head -n 1 "$(new_mail bob)")" "Return-Path: <>" "UTF-8 sender: <> instead"
+body_is "$(new_mail bob)" "$TESTDIR/m6" "UTF-8 sender: bob's copy is byte-exact"
+ok "UTF-8 sender: logged" grep -q 'lmtp-null-sender .*lacks SMTPUTF8' "$OUT.err"
 
 done_testing

@@ -17,6 +17,7 @@ Replies (defaults in brackets):
                            ENHANCEDSTATUSCODES]
   --greeting TEXT          [220 fake.test LMTP ready]; a 421 greeting closes
   --mail TEXT              reply to MAIL [250 2.1.0 OK]
+  --mail-from ADDR=TEXT    reply to MAIL FROM:<ADDR> (before --mail)
   --rcpt ADDR=TEXT         reply to RCPT TO:<ADDR> [250 2.1.5 OK]
   --data TEXT              reply to DATA when a RCPT was accepted [354 go]
   --final ADDR=TEXT        reply after the final "." for ADDR
@@ -149,6 +150,7 @@ class Conn:
     def run(self, counter):
         self.reply(self.opt("greeting", DEF_GREETING))
         rmap = parse_map(self.a.rcpt) if self.scripted else {}
+        fmap = parse_map(self.a.mail_from) if self.scripted else {}
         mail_ok = False
         accepted = []
         nmail = 0
@@ -164,7 +166,8 @@ class Conn:
                 nmail += 1
                 if nmail == self.opt("drop_at_mail", 0):
                     return
-                t = self.opt("mail", DEF_MAIL)
+                sender = ln[ln.find("<") + 1:ln.rfind(">")]
+                t = fmap.get(sender.lower(), self.opt("mail", DEF_MAIL))
                 mail_ok = t.startswith("2")
                 accepted = []
                 self.reply(t)
@@ -214,6 +217,7 @@ def main():
     ap.add_argument("--caps", default="PIPELINING 8BITMIME ENHANCEDSTATUSCODES")
     ap.add_argument("--greeting")
     ap.add_argument("--mail")
+    ap.add_argument("--mail-from", action="append")
     ap.add_argument("--rcpt", action="append")
     ap.add_argument("--data")
     ap.add_argument("--final", action="append")

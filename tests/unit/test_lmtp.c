@@ -312,6 +312,142 @@ test_cmds(void **state)
 	assert_int_equal(lmtp_cmd_rcpt(b, 20, "alice@example.org"), -1);
 	/* UTF-8 local parts pass (SMTPUTF8) */
 	assert_true(lmtp_cmd_rcpt(b, sizeof(b), "j\xc3\xb6rg@x.org") > 0);
+	/* quoted local parts go out as they came */
+	assert_true(lmtp_cmd_mail(b, sizeof(b), "\"john smith\"@remote.test",
+	    0, 0, 0) > 0);
+	assert_string_equal(b, "MAIL FROM:<\"john smith\"@remote.test>\r\n");
+	assert_true(lmtp_cmd_rcpt(b, sizeof(b), "\"a>b\"@x.org") > 0);
+	assert_string_equal(b, "RCPT TO:<\"a>b\"@x.org>\r\n");
+	assert_int_equal(lmtp_cmd_mail(b, sizeof(b), "john smith@x.org", 0, 0,
+	    0), -1);
+	assert_int_equal(lmtp_cmd_rcpt(b, sizeof(b), "a@x.org> NOTIFY=NEVER"),
+	    -1);
+}
+
+/* lmtp_addr_check(addr) must return want; for -1, why must be want_why. */
+static void
+check_addr(const char *addr, int want, const char *want_why)
+{
+	const char *why = NULL;
+	int got = lmtp_addr_check(addr, &why);
+
+	if (got != want)
+		fail_msg("%s: got %d, want %d (%s)", addr, got, want,
+		    why ? why : "");
+	if (want < 0)
+		assert_string_equal(why, want_why);
+}
+
+static void
+test_addr_plain(void **state)
+{
+	(void)state;
+	check_addr("alice@example.org", 0, NULL);
+	check_addr("first.last+tag@example.org", 0, NULL);
+	check_addr("!#$%&'*+-/=?^_`{|}~@x.org", 0, NULL);
+	check_addr("a@x", 0, NULL);
+	check_addr("a@1-2.example", 0, NULL);
+	check_addr("s@[192.0.2.1]", 0, NULL);
+	check_addr("s@[IPv6:2001:db8::1]", 0, NULL);
+	check_addr("postmaster@EXAMPLE.ORG", 0, NULL);
+}
+
+static void
+test_addr_quoted(void **state)
+{
+	(void)state;
+	/* spaces, '>', '<', '@', ',' and dots in quotes: sent as they came */
+	check_addr("\"john smith\"@remote.test", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"a>b\"@remote.test", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"<a@b>, c\"@remote.test", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"a..b\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\".a.\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"john.smith\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\" \"@x.org", LMTP_ADDR_QUOTED, NULL);
+	/* backslash escapes: any printable ASCII after the backslash */
+	check_addr("\"a\\\"b\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"a\\\\b\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	check_addr("\"\\ \\x\\~\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	/* RFC 5321's grammar allows the empty quoted local part */
+	check_addr("\"\"@x.org", LMTP_ADDR_QUOTED, NULL);
+	/* a quote that ends early, or never */
+	check_addr("\"a\"b@x.org", -1, "local part not followed by @domain");
+	check_addr("\"a\"\"b\"@x.org", -1, "local part not followed by @domain");
+	check_addr("\"john smith@x.org", -1, "unterminated quoted string");
+	check_addr("\"a\\\"@x.org", -1, "unterminated quoted string");
+	check_addr("\"a\\", -1, "bad backslash escape in quoted string");
+	check_addr("\"a\"", -1, "local part not followed by @domain");
+	/* unquoted, these need the quotes */
+	check_addr("john smith@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr("a>b@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr("a\"b@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr("a..b@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr(".a@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr("a.@x.org", -1,
+	    "local part is neither a dot-string nor a quoted string");
+	check_addr("@x.org", -1, "empty local part");
+}
+
+static void
+test_addr_utf8(void **state)
+{
+	(void)state;
+	check_addr("j\xc3\xb6rg@example.org", LMTP_ADDR_UTF8, NULL);
+	check_addr("\xe7\x94\xb0\xe4\xb8\xad@example.org", LMTP_ADDR_UTF8, NULL);
+	check_addr("\xf0\x9f\x93\xa7.x@example.org", LMTP_ADDR_UTF8, NULL);
+	check_addr("a@b\xc3\xbc" "cher.example", LMTP_ADDR_UTF8, NULL);
+	check_addr("\"j\xc3\xb6rg smith\"@example.org",
+	    LMTP_ADDR_QUOTED | LMTP_ADDR_UTF8, NULL);
+	/* 8-bit bytes that are not UTF-8, anywhere */
+	check_addr("j\xf6rg@example.org", -1, "invalid UTF-8 in address");
+	check_addr("j\xc3@example.org", -1, "invalid UTF-8 in address");
+	check_addr("\xc0\xaf@example.org", -1, "invalid UTF-8 in address");
+	check_addr("\xed\xa0\x80@example.org", -1, "invalid UTF-8 in address");
+	check_addr("\"j\xf6rg\"@example.org", -1, "invalid UTF-8 in address");
+	check_addr("a@b\xfc" "cher.example", -1, "invalid UTF-8 in address");
+	/* C1 controls are controls */
+	check_addr("a\xc2\x85" "b@example.org", -1, "invalid UTF-8 in address");
+	/* a quoted pair is ASCII only (RFC 6531 keeps quoted-pairSMTP) */
+	check_addr("\"\\\xc3\xb6\"@example.org", -1,
+	    "bad backslash escape in quoted string");
+}
+
+static void
+test_addr_refused(void **state)
+{
+	char big[LMTP_ADDR_MAX + 2];
+
+	(void)state;
+	check_addr("", -1, "empty address");
+	check_addr("alice", -1, "local part not followed by @domain");
+	check_addr("alice@", -1, "bad domain");
+	check_addr("alice@x..org", -1, "bad domain");
+	check_addr("alice@.x.org", -1, "bad domain");
+	check_addr("alice@x.org.", -1, "bad domain");
+	check_addr("alice@-x.org", -1, "bad domain");
+	check_addr("alice@x-.org", -1, "bad domain");
+	check_addr("alice@x_y.org", -1, "bad domain");
+	check_addr("a@b@x.org", -1, "bad domain");
+	check_addr("a@[]", -1, "bad domain");
+	check_addr("a@[1.2.3.4", -1, "bad domain");
+	check_addr("a@[a b]", -1, "bad domain");
+	check_addr("a@[a\\]]", -1, "bad domain");
+	check_addr("a@x.org>", -1, "bad domain");
+	check_addr("a@x.org> SIZE=1", -1, "bad domain");
+	check_addr("a\r\nRSET@x.org", -1, "control character in address");
+	check_addr("\"a\tb\"@x.org", -1, "control character in address");
+	check_addr("\"a\\\nb\"@x.org", -1, "control character in address");
+	check_addr("a\x7f@x.org", -1, "control character in address");
+	memset(big, 'a', sizeof(big));
+	memcpy(big + LMTP_ADDR_MAX - 6, "@x.org", 7);
+	check_addr(big, 0, NULL);
+	memcpy(big + LMTP_ADDR_MAX - 5, "@x.org", 7);
+	check_addr(big, -1, "address too long");
 }
 
 static void
@@ -361,6 +497,10 @@ main(void)
 		cmocka_unit_test(test_dot),
 		cmocka_unit_test(test_8bit),
 		cmocka_unit_test(test_cmds),
+		cmocka_unit_test(test_addr_plain),
+		cmocka_unit_test(test_addr_quoted),
+		cmocka_unit_test(test_addr_utf8),
+		cmocka_unit_test(test_addr_refused),
 		cmocka_unit_test(test_endpoints),
 	};
 

@@ -42,14 +42,6 @@ lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-int
-addr_strcaseeq(const char *a, const char *b)
-{
-	for (; *a != '\0' && lower(*a) == lower(*b); a++, b++)
-		;
-	return *a == '\0' && *b == '\0';
-}
-
 size_t
 addr_utf8_len(const unsigned char *s, size_t n)
 {
@@ -461,4 +453,15 @@ addr_format(const struct addr *a, char *buf, size_t n)
 	if (len < 0 || (size_t)len >= n)
 		return -1;
 	return len;
+}
+
+long
+addr_detail_at(const char *local, const char *delims)
+{
+	size_t at;
+
+	if (delims == NULL || delims[0] == '\0')
+		return -1;
+	at = strcspn(local, delims);
+	return at == 0 || local[at] == '\0' ? -1 : (long)at;
 }

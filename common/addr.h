@@ -91,7 +91,15 @@ int addr_atext(unsigned char c);
  */
 size_t addr_utf8_len(const unsigned char *s, size_t n);
 
-/* ASCII case-insensitive equality of two NUL-terminated strings. */
-int addr_strcaseeq(const char *a, const char *b);
+/*
+ * Subaddresses (Postfix's recipient_delimiter): the first byte of local
+ * (NUL-terminated) that is one of delims separates the user from the
+ * detail ("alice+shop": user "alice", detail "shop"). Returns the
+ * delimiter's offset, or -1 when there is none, when delims is NULL or
+ * empty, or when the delimiter is the first byte (the user would be
+ * empty: "+shop" is a user of its own). A delimiter as the last byte
+ * gives an empty detail. Case plays no part.
+ */
+long addr_detail_at(const char *local, const char *delims);
 
 #endif

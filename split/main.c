@@ -35,7 +35,11 @@ static const char usage_text[] =
 "      --any-position         no position limit (trusts forgeable headers)\n"
 "  -d, --domain DOMAIN        a local domain; repeatable (required)\n"
 "      --strip-prefix PREFIX  strip from local parts; %d is the domain\n"
+"      --delimiter CHARS      the first of CHARS in a local part starts its\n"
+"                             detail (alice+shop: user alice, detail shop)\n"
 "  -a, --aliases FILE         lines \"ADDRESS TARGET\", \"@DOMAIN TARGET\"\n"
+"      --users FILE           known users (local parts or addresses); any\n"
+"                             other address goes to the fallback\n"
 "  -f, --fallback ADDRESS     default postmaster@ the first --domain\n"
 "      --max-header-bytes N   header section cap (default 1048576)\n"
 "      --explain              say, per message, which header decided and why\n"
@@ -46,7 +50,7 @@ static const char usage_text[] =
 "      --version              the version\n";
 
 enum { OPT_TRUST = 256, OPT_ANY, OPT_STRIP, OPT_MAXHDR, OPT_EXPLAIN,
-    OPT_SURVEY, OPT_HELP, OPT_VERSION };
+    OPT_SURVEY, OPT_HELP, OPT_VERSION, OPT_DELIM, OPT_USERS };
 
 static const struct option longopts[] = {
 	{ "header", required_argument, NULL, 'H' },
@@ -55,6 +59,8 @@ static const struct option longopts[] = {
 	{ "any-position", no_argument, NULL, OPT_ANY },
 	{ "domain", required_argument, NULL, 'd' },
 	{ "strip-prefix", required_argument, NULL, OPT_STRIP },
+	{ "delimiter", required_argument, NULL, OPT_DELIM },
+	{ "users", required_argument, NULL, OPT_USERS },
 	{ "aliases", required_argument, NULL, 'a' },
 	{ "fallback", required_argument, NULL, 'f' },
 	{ "max-header-bytes", required_argument, NULL, OPT_MAXHDR },
@@ -99,6 +105,19 @@ stdout_ok(void)
 	return 1;
 }
 
+/* Delimiters must be atext other than '.' (RFC 5322): a character that
+ * can stand inside a dot-atom local part and never at its ends. */
+static int
+delimiters_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 16)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!addr_atext((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
 /* The next line of stdin into l (rc: io_getline's return); 0 at the
  * end, or when a stop signal came while we waited for it. */
 static int
@@ -122,7 +141,7 @@ main(int argc, char **argv)
 {
 	struct split_config c;
 	struct survey *sv = NULL;
-	const char *aliases = NULL, *fallback = NULL;
+	const char *aliases = NULL, *users = NULL, *fallback = NULL;
 	enum status st = ST_OK, r = ST_OK;
 	unsigned long v;
 	int ch, survey = 0;
@@ -174,8 +193,16 @@ main(int argc, char **argv)
 				return usage("bad --strip-prefix");
 			c.strip_prefix = optarg;
 			break;
+		case OPT_DELIM:
+			if (!delimiters_ok(optarg))
+				return usage("bad --delimiter");
+			c.delimiters = optarg;
+			break;
 		case 'a':
 			aliases = optarg;
+			break;
+		case OPT_USERS:
+			users = optarg;
 			break;
 		case 'f':
 			fallback = optarg;
@@ -220,8 +247,11 @@ main(int argc, char **argv)
 	    ADDR_OK || addr_format(&fa, c.fallback, sizeof c.fallback) < 0) {
 		return usage("bad --fallback address");
 	}
-	if (aliases != NULL && route_load_aliases(&c, aliases) != ST_OK)
+	if ((aliases != NULL && route_load_aliases(&c, aliases) != ST_OK) ||
+	    (users != NULL && route_load_users(&c, users) != ST_OK)) {
+		route_free_tables(&c);
 		return status_exitcode(ST_CONFIG);
+	}
 	if (survey && (sv = survey_new(&c)) == NULL)
 		return status_exitcode(ST_SOFTWARE);
 
@@ -273,7 +303,7 @@ main(int argc, char **argv)
 			survey_report(sv, stdout);
 		survey_free(sv);
 	}
-	route_free_aliases(&c);
+	route_free_tables(&c);
 	if (tool_stopping()) {	/* paths not read yet stay in the spool */
 		log_info("stopped", "reason=signal");
 		st = status_worse(st, ST_TEMPFAIL);

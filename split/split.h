@@ -2,7 +2,8 @@
  * split: what only mdrop-split needs. main.c parses options into a
  * struct split_config and calls split_message() (or the survey) per path.
  *
- *   route.c    local domains, --strip-prefix, the alias file
+ *   route.c    local domains, --strip-prefix, --delimiter, the mapping
+ *   tables.c   the alias file and the known-users file
  *   message.c  read one message's header; records, or the --explain block
  *   survey.c   --survey: which envelope headers appear where
  */
@@ -21,8 +22,9 @@
 #define ALIAS_MAX 100000	/* lines in an alias file */
 
 struct alias {
-	char *key;		/* "local@domain" or "@domain", lower case */
-	char *target;		/* "local@domain" (domain lower case) */
+	char *key;		/* "local@domain", "@domain" or (users) "local@",
+				 * lower case */
+	char *target;		/* "local@domain" (domain lower case); users: NULL */
 };
 
 struct split_config {
@@ -33,9 +35,12 @@ struct split_config {
 	char *domains[SPLIT_MAX_DOMAINS];	/* lower case */
 	size_t ndomains;
 	const char *strip_prefix;		/* NULL: none */
+	const char *delimiters;			/* --delimiter; NULL: none */
 	char fallback[ADDR_MAX + 1];
 	struct alias *aliases;			/* sorted by key */
 	size_t naliases;
+	struct alias *users;			/* --users, sorted by key */
+	size_t nusers;
 	size_t max_header;
 	int explain;
 };
@@ -46,21 +51,35 @@ struct split_config {
 int route_local_domain(const struct split_config *c, const char *domain);
 
 /*
- * Load the alias file into c (sorted). Logs each problem naming the file
- * and line; returns ST_OK or ST_CONFIG (nothing loaded then).
- */
-enum status route_load_aliases(struct split_config *c, const char *path);
-void route_free_aliases(struct split_config *c);
-
-/*
- * Map a local address to its final recipient: strip the prefix, then the
- * alias lookup (exact address, else the @domain catch-all). Writes
- * "local@domain" to out (size n) and returns 0; -1 when the stripped
- * local part is empty or the result does not fit (*why says which).
- * *how is set to "alias", "catch-all", or "" (used as is).
+ * Map a local address to its final recipient: strip the prefix; then the
+ * alias lookup of the whole address, then (with --delimiter) of the
+ * address without its detail, whose target gets the detail back
+ * (info+x -> alice+x); then, with --users, a known user as is; then the
+ * @domain catch-all; with --users, anything else is an unknown user.
+ * Writes "local@domain" to out (size n) and returns 0; -1 when the
+ * stripped local part is empty, the result does not fit, or the user is
+ * unknown (*why says which). *how says which lookup decided ("alias",
+ * "alias without the detail", "known user", "catch-all", or "" as is).
  */
 int route_map(const struct split_config *c, const struct addr *a, char *out,
     size_t n, const char **why, const char **how);
+
+/* tables.c */
+
+/*
+ * Load the alias file, or the known-users file, into c (sorted). Logs
+ * each problem naming the file and line; returns ST_OK or ST_CONFIG
+ * (nothing loaded then).
+ */
+enum status route_load_aliases(struct split_config *c, const char *path);
+enum status route_load_users(struct split_config *c, const char *path);
+void route_free_tables(struct split_config *c);
+
+/* The alias target for key ("local@domain" or "@domain", lower case). */
+const char *route_alias(const struct split_config *c, const char *key);
+
+/* 1 when key ("user@domain", lower case, no detail) is a known user. */
+int route_known_user(const struct split_config *c, const char *key);
 
 /* message.c */
 

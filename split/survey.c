@@ -48,6 +48,8 @@ struct survey {
 	struct hstat h[NH];
 	size_t nh;
 	unsigned long messages, unreadable, too_large, received_for;
+	unsigned long unknown;		/* --users: local addresses unknown */
+	char unknown_example[ADDR_MAX + 1];
 	/* the message in hand */
 	struct occ occ[NH][MAXOCC];
 	size_t nocc[NH];
@@ -97,9 +99,26 @@ hash(const char *v, size_t n)
 	return x;
 }
 
-static int
-kind_of(const struct split_config *c, const struct hdr_field *f)
+/* With --users: note a local address that is neither a known user nor
+ * an alias (it would go to the fallback). */
+static void
+note_unknown(struct survey *s, const struct addr *a)
 {
+	char out[ADDR_MAX + 1];
+	const char *why = NULL, *how;
+
+	if (s->c->nusers == 0 ||
+	    route_map(s->c, a, out, sizeof out, &why, &how) == 0 ||
+	    strcmp(why, "unknown-user") != 0)
+		return;
+	if (s->unknown++ == 0)
+		addr_format(a, s->unknown_example, sizeof s->unknown_example);
+}
+
+static int
+kind_of(struct survey *s, const struct hdr_field *f)
+{
+	const struct split_config *c = s->c;
 	struct addr a;
 	size_t pos = 0, dl;
 	enum addr_error e;
@@ -111,6 +130,7 @@ kind_of(const struct split_config *c, const struct hdr_field *f)
 	    ADDR_OK) {
 		if (!route_local_domain(c, a.domain))
 			continue;
+		note_unknown(s, &a);
 		dl = strlen(a.domain);
 		if (strncasecmp(a.local, a.domain, dl) == 0 &&
 		    a.local[dl] == '-' && a.local[dl + 1] != '\0')
@@ -171,7 +191,7 @@ field(void *ctx, const struct hdr_field *f)
 		}
 		o = &s->occ[i][s->nocc[i]++];
 		o->hops = s->received;
-		o->kind = kind_of(s->c, f);
+		o->kind = kind_of(s, f);
 		o->hash = hash(f->value, f->value_len);
 		return;
 	}
@@ -281,6 +301,12 @@ survey_report(struct survey *s, FILE *out)
 				}
 			}
 	}
+	if (s->c->nusers > 0)
+		fprintf(out, "unknown users: %lu addresses of local domains in "
+		    "envelope headers are neither in --users nor aliases; they "
+		    "go to the fallback%s%s%s\n", s->unknown,
+		    s->unknown ? " (e.g. " : "", s->unknown_example,
+		    s->unknown ? ")" : "");
 	if (s->received_for > 0)
 		fprintf(out, "Received: ... for <local address>: in %lu "
 		    "messages (information only: Received: never decides "

@@ -100,6 +100,80 @@ for b in bad1 bad2 bad3 missing; do
 	ok "bad alias file $b: error names the file" grep -q "file=$b" err
 done
 
+# --- subaddresses (--delimiter) and known users (--users) -----------------
+# Postfix semantics: the first of CHARS splits user and detail; the alias
+# lookup tries the whole address, then the user; the detail stays on the
+# final address (and moves to an alias target)
+sub() { printf 'X-Original-To: %s\n\nx\n' "$2" >"$N/$1"; }
+sub d1 alice+shop@example.org
+sub d2 info+news@example.org
+sub d3 sales-q4@example.org
+sub d4 team+x@example.org
+sub d5 Carol+@example.org
+sub d6 +plain@example.org
+sub d7 random123@example.org
+sub d8 bob@example.org
+printf '%s\n' 'info@example.org alice@example.org' 'team+x@example.org carol@example.org' \
+    'team@example.org dave@example.org' 'sales@example.org bob@example.org' >aliases-d
+split -H X-Original-To --delimiter +- -a aliases-d -d example.org \
+	"$N/d1" "$N/d2" "$N/d3" "$N/d4" "$N/d5" "$N/d6"
+{ rec "$N/d1" alice+shop@example.org ""
+  rec "$N/d2" alice+news@example.org ""
+  rec "$N/d3" bob-q4@example.org ""
+  rec "$N/d4" carol@example.org ""
+  rec "$N/d5" Carol+@example.org ""
+  rec "$N/d6" +plain@example.org ""; } | ends >want
+is_file_bytes out want "--delimiter: detail kept, moved onto an alias target, whole address first"
+is "$rc" 0 "--delimiter: exit 0"
+split -H X-Original-To -a aliases-d -d example.org "$N/d1" "$N/d2"
+{ rec "$N/d1" alice+shop@example.org ""
+  rec "$N/d2" info+news@example.org ""; } | ends >want
+is_file_bytes out want "without --delimiter: no detail, no lookup without it"
+split --explain -H X-Original-To --delimiter + -a aliases-d -d example.org "$N/d2" "$N/d4"
+ok "--explain: the lookup without the detail is named" \
+	grep -q "address info+news@example.org -> alice+news@example.org by alias without the detail" out
+ok "--explain: the whole address matched first" \
+	grep -q "address team+x@example.org -> carol@example.org by alias$" out
+split -H X-Original-To --delimiter '+.' -d example.org "$N/d1"
+is "$rc" 64 "--delimiter with a character that is not atext: usage error 64"
+split -H X-Original-To --delimiter '' -d example.org "$N/d1"
+is "$rc" 64 "--delimiter empty: usage error 64"
+
+printf '%s\n' '# known users: local parts, or whole addresses' alice bob@example.org >users
+split -H X-Original-To --delimiter + --users users -a aliases-d -d example.org \
+	"$N/d1" "$N/d2" "$N/d7" "$N/d8"
+{ rec "$N/d1" alice+shop@example.org ""
+  rec "$N/d2" alice+news@example.org ""
+  rec "$N/d7" postmaster@example.org ""
+  rec "$N/d8" bob@example.org ""; } | ends >want
+is_file_bytes out want "--users: known users and aliases as usual, an unknown one to the fallback"
+is "$rc" 0 "--users: exit 0"
+ok "--users: the unknown user is logged" \
+	grep -q "warning: unmappable path=$N/d7 address=random123@example.org reason=unknown-user rcpt=postmaster@example.org" err
+printf '@example.org catchall@example.org\n' >aliases-c
+split -H X-Original-To --users users -a aliases-c -d example.org "$N/d7" "$N/d8"
+{ rec "$N/d7" catchall@example.org ""
+  rec "$N/d8" bob@example.org ""; } | ends >want
+is_file_bytes out want "--users with a catch-all: the catch-all takes the unknown ones"
+split --explain -H X-Original-To --users users -d example.org "$N/d7" "$N/d8"
+ok "--explain: an unknown user is named" \
+	grep -q "address random123@example.org -> postmaster@example.org by fallback: an unknown user" out
+ok "--explain: a known user is named" \
+	grep -q "address bob@example.org -> bob@example.org by known user" out
+split --survey -H X-Original-To --delimiter + --users users -d example.org "$N/d7" "$N/d8" "$N/d1"
+ok "--survey: counts the unknown users" \
+	grep -q "^unknown users: 1 addresses of local domains .*(e.g. random123@example.org)" out
+printf 'alice@elsewhere.example\n' >users-bad1
+printf 'alice bob\n' >users-bad2
+printf 'a..b\n' >users-bad3
+printf 'alice\nALICE\n' >users-bad4
+for b in users-bad1 users-bad2 users-bad3 users-bad4 users-missing; do
+	split --users $b -d example.org "$N/postfix"
+	is "$rc" 78 "bad users file $b: exit 78"
+	is "$(wc -c <out)" 0 "bad users file $b: no record printed"
+	ok "bad users file $b: error names the file" grep -q "error: users file=$b" err
+done
+
 # --- unreadable path: 66 at the end, the others still routed --------------
 split -d example.org "$N/postfix" "$N/does-not-exist" "$N/crlf"
 { rec "$N/postfix" alice@example.org bob@example.net
@@ -151,7 +225,7 @@ done
 split --help
 is "$rc" 0 "--help: exit 0"
 for o in -H --header -n --occurrence --trust-hops --any-position -d \
-	--domain --strip-prefix -a --aliases -f --fallback --explain \
+	--domain --strip-prefix --delimiter --users -a --aliases -f --fallback --explain \
 	--survey --max-header-bytes -q -v --help --version; do
 	ok "--help lists $o" grep -q -e "$o[ ,]" out
 done

@@ -118,16 +118,6 @@ delimiters_ok(const char *s)
 	return 1;
 }
 
-/* The next line of stdin into l (rc: io_getline's return); 0 at the
- * end, or when a stop signal came while we waited for it. */
-static int
-next_path(struct io_reader *rd, int *rc, struct io_line *l)
-{
-	if (!io_line_ready(rd) && tool_wait_input(0, -1) < 0)
-		return 0;
-	return (*rc = io_getline(rd, l)) == 1;
-}
-
 static enum status
 one(struct split_config *c, struct survey *sv, const char *path)
 {
@@ -267,9 +257,12 @@ main(int argc, char **argv)
 		char path[PATH_LINE_MAX + 1];
 		int rc = 0;
 
-		if (io_reader_fd(&rd, 0, PATH_LINE_MAX + 1) < 0)
+		/* a stop signal ends a wait for input (the read fails EINTR) */
+		if (io_reader_init(&rd, tool_pull_stdin, NULL,
+		    PATH_LINE_MAX + 1) < 0)
 			return status_exitcode(ST_SOFTWARE);
-		while (r != ST_IOERR && next_path(&rd, &rc, &l)) {
+		while (r != ST_IOERR && !tool_stopping() &&
+		    (rc = io_getline(&rd, &l)) == 1) {
 			size_t n = l.len - (size_t)l.has_lf;
 
 			if (!l.complete) {
@@ -291,7 +284,8 @@ main(int argc, char **argv)
 			r = one(&c, sv, path);
 			st = status_worse(st, r);
 		}
-		if (r != ST_IOERR && rc < 0) {
+		if (r != ST_IOERR && rc < 0 && !(errno == EINTR &&
+		    tool_stopping())) {
 			log_error("read", "file=stdin error=\"%s\"",
 			    strerror(errno));
 			st = status_worse(st, ST_IOERR);

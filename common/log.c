@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -125,4 +126,12 @@ log_bad_option(int ch, int optopt, const char *arg)
 	log_error("usage", "reason=%s option=%s",
 	    ch == ':' ? "missing-argument" : "unknown-or-ambiguous-option",
 	    log_quote(q, sizeof q, optopt > 0 && optopt < 128 ? opt : arg));
+}
+
+void
+log_root_warning(void)
+{
+	if (geteuid() == 0)
+		log_warn("running-as-root", "reason=needs-no-root hint=\"run "
+		    "it as the spool's owner\"");
 }

@@ -36,6 +36,7 @@
 #include "common/result.h"
 #include "common/spool.h"
 #include "deliver/batch.h"
+#include "deliver/priv.h"
 
 #define GROUP_RCPTS 10000	/* recipients of one message, at most */
 #define SPOOLS_KEPT 4		/* idle spools kept open */
@@ -205,7 +206,7 @@ group_open(struct batch *b, struct group *g)
 	struct stat st, st2;
 	int fd, r;
 
-	g->msg.fd = -1;
+	g->msg.fd = -1;	/* as root, all below as the spool's owner */
 	if (spool_split_path(g->path, dir, sizeof dir, &name) < 0) {
 		gset(g, G_ERROR, DL_FAIL, ST_DATAERR, "not a spool file "
 		    "(PATH must be SPOOL/new/NAME)");
@@ -213,7 +214,9 @@ group_open(struct batch *b, struct group *g)
 	}
 	g->msg.path = g->path;
 	g->msg.name = name;
-	if ((g->sr = spool_get(b, dir)) == NULL) {
+	if ((r = priv_enter_path(dir)) == -2)
+		goto root_owned;
+	if (r < 0 || (g->sr = spool_get(b, dir)) == NULL) {
 		int e = errno;
 
 		gset(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
@@ -222,6 +225,13 @@ group_open(struct batch *b, struct group *g)
 		return;
 	}
 	g->sr->refs++;
+	if ((r = priv_enter(g->sr->sp.dirfd)) == -2)
+		goto root_owned;
+	if (r < 0) {
+		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "spool %s: cannot act "
+		    "as its owner: %s", dir, strerror(errno));
+		return;
+	}
 	fd = openat(g->sr->sp.newfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -264,6 +274,10 @@ group_open(struct batch *b, struct group *g)
 	if (!g->prog.existed)	/* made durable before any link: spool_marks */
 		g->sr->marks = 1;
 	g->state = G_READY;
+	return;
+root_owned:
+	gset(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s belongs to root: as "
+	    "root, mdrop-deliver needs --user", dir);
 }
 
 static void
@@ -357,6 +371,7 @@ group_new(struct batch *b, const char *path, const char *sender)
 	b->tail = g;
 	b->ngroups++;
 	group_open(b, g);
+	priv_back();
 	return g;
 }
 
@@ -413,10 +428,12 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 
 	if (g->sr != NULL) {
 		snprintf(note, sizeof note, "%s.done", g->msg.name);
-		if (!g->have_prog && fstatat(g->sr->sp.dirfd, note, &st,
+		if (!g->have_prog && priv_enter(g->sr->sp.dirfd) == 0 &&
+		    fstatat(g->sr->sp.dirfd, note, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
 		    progress_open(&g->prog, g->sr->sp.dirfd, g->msg.name) == 0)
 			g->have_prog = 1;
+		priv_back();
 		if (g->have_prog && progress_get(&g->prog, r->addr, detail,
 		    sizeof detail) == PROGRESS_OK) {
 			rset(r, DL_OK, "already delivered: %s", detail);
@@ -616,6 +633,11 @@ finish(struct group *g)
 		log_info("kept", "path=%s reason=deferred", g->path);
 		return ST_OK;
 	}
+	if (priv_enter(g->sr->sp.dirfd) < 0) {	/* batch_commit goes back */
+		log_error("cannot-act-as-owner", "path=%s error=\"%s\"",
+		    g->path, strerror(errno));
+		return ST_TEMPFAIL;
+	}
 	if (failed) {
 		if (move_failed(g) < 0) {
 			log_error("cannot-move-to-failed", "path=%s error=\"%s\"",
@@ -704,12 +726,14 @@ batch_commit(struct batch *b)
 	for (g = b->head; g != NULL; g = g->next) {
 		if (g->state != G_READY || !note_needed(b, g))
 			continue;
-		if (note_results(g) < 0 || progress_sync(&g->prog) < 0) {
+		if (priv_enter(g->sr->sp.dirfd) < 0 || note_results(g) < 0 ||
+		    progress_sync(&g->prog) < 0) {
 			log_warn("progress-note", "path=%s error=\"%s\"",
 			    g->path, strerror(errno));
 			st = status_worse(st, ST_TEMPFAIL);
 		}
 	}
+	priv_back();
 	errno = 0;	/* so that a stdout error below is named rightly */
 	for (g = b->head; g != NULL; g = g->next) {
 		for (i = g->printed; i < g->msg.nrcpt; i++)
@@ -731,6 +755,7 @@ batch_commit(struct batch *b)
 	for (g = b->head; g != NULL; g = g->next)
 		if (g->closed)
 			st = status_worse(st, finish(g));
+	priv_back();
 	/* The spool files must be gone for good before their notes go. */
 	for (s = b->spools; s != NULL; s = s->next) {
 		if (s->dirty && md_fsync_dir(s->sp.newfd) < 0) {
@@ -748,10 +773,11 @@ batch_commit(struct batch *b)
 			pp = &g->next;
 			continue;
 		}
-		if (g->finished && progress_remove(g->sr->sp.dirfd,
-		    g->msg.name) < 0)
+		if (g->finished && (priv_enter(g->sr->sp.dirfd) < 0 ||
+		    progress_remove(g->sr->sp.dirfd, g->msg.name) < 0))
 			log_warn("progress-note", "path=%s error=\"%s\"",
 			    g->path, strerror(errno));
+		priv_back();
 		*pp = g->next;
 		if (b->tail == g)
 			b->tail = NULL;

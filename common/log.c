@@ -118,14 +118,14 @@ log_quote(char *buf, size_t n, const char *s)
 }
 
 void
-log_bad_option(int ch, int optopt, const char *arg)
+log_bad_option(int ch, int opt_ch, const char *arg)
 {
-	char opt[3] = { '-', (char)optopt, '\0' };
+	char opt[3] = { '-', (char)opt_ch, '\0' };
 	char q[LOG_QUOTE_MAX];
 
 	log_error("usage", "reason=%s option=%s",
 	    ch == ':' ? "missing-argument" : "unknown-or-ambiguous-option",
-	    log_quote(q, sizeof q, optopt > 0 && optopt < 128 ? opt : arg));
+	    log_quote(q, sizeof q, opt_ch > 0 && opt_ch < 128 ? opt : arg));
 }
 
 void

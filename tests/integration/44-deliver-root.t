@@ -226,6 +226,28 @@ is "$(calls "$D/lmtp2.trace" -e "setresuid($vu, $vu, $vu) *= 0" -e "connect(.*$D
     "setresuid " "... switched to $V at the start, never connected"
 kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
 
+# --- doc/examples/mdrop-pipeline as root with MDROP_RUN_AS -----------------
+# fetch and split (stubs that note who they run as) as $S, deliver as root
+PB=$D/pbin
+mkdir -p "$PB" "$D/pl"; chmod 1777 "$D/pl"
+for t in fetch split deliver; do
+	printf '#!/bin/sh\nid -un >"%s/pl/%s"\n' "$D" $t >"$PB/mdrop-$t"
+done
+echo 'exec "$MDROP_BIN/mdrop-deliver" "$@"' >>"$PB/mdrop-deliver"
+chmod 755 "$PB"/*
+cat >"$D/pl.conf" <<EOF
+MDROP_HOST=pop.isp.example
+MDROP_USER=drop@isp.example
+MDROP_SPOOL=$SP
+MDROP_DOMAINS=ex.org
+MDROP_DELIVER_OPTS="--maildir $H/%l/Maildir"
+MDROP_RUN_AS=$S
+EOF
+PATH=$PB:$PATH MDROP_CONF=$D/pl.conf sh "$TOP/doc/examples/mdrop-pipeline" >/dev/null 2>"$D/err"
+is "$?" 0 "mdrop-pipeline as root with MDROP_RUN_AS: exit 0"
+is "$(cat "$D/pl/fetch" "$D/pl/split" "$D/pl/deliver" | tr '\n' ' ')" "$S $S root " \
+    "... fetch and split run as MDROP_RUN_AS, deliver as root"
+
 # --- the recipient races the walk -------------------------------------------
 # $U1 swaps its Maildir, tmp/ and new/ with symlinks (to $U2's Maildir and
 # to a world-writable canary), FIFOs and fresh directories, over and over,

@@ -28,28 +28,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 #define WRITES (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
 
+/*
+ * Until a violation is found, only raw system calls and the helpers below:
+ * a sanitizer's start-up makes its report directory with mkdir before its
+ * own interceptors (snprintf, strlen, readlink, ...) can be called.
+ */
+static void
+put(char *out, size_t n, size_t *at, const char *s)
+{
+	while (*s != '\0' && *at + 1 < n)
+		out[(*at)++] = *s++;
+	out[*at] = '\0';
+}
+
+static void
+put_int(char *out, size_t n, size_t *at, int v)
+{
+	char digits[16];
+	int i = (int)sizeof digits - 1;
+
+	digits[i] = '\0';
+	do
+		digits[--i] = (char)('0' + v % 10);
+	while ((v /= 10) > 0 && i > 0);
+	put(out, n, at, digits + i);
+}
+
 /* Is the absolute path p below (or at) one of the guarded directories? */
 static int
 guarded(const char *p)
 {
-	const char *dirs = getenv("ROOTGUARD_DIRS"), *d, *end;
+	const char *d = getenv("ROOTGUARD_DIRS");
 
-	for (d = dirs; d != NULL && *d != '\0'; d = *end ? end + 1 : end) {
-		size_t n;
+	while (d != NULL && *d != '\0') {
+		size_t n = 0;
 
-		end = strchr(d, ':');
-		if (end == NULL)
-			end = d + strlen(d);
-		n = (size_t)(end - d);
-		if (n > 0 && strncmp(p, d, n) == 0 &&
+		while (d[n] != '\0' && d[n] != ':' && p[n] == d[n])
+			n++;
+		if (n > 0 && (d[n] == '\0' || d[n] == ':') &&
 		    (p[n] == '\0' || p[n] == '/'))
 			return 1;
+		while (*d != '\0' && *d != ':')
+			d++;
+		if (*d == ':')
+			d++;
 	}
 	return 0;
 }
@@ -59,25 +88,30 @@ static void
 resolve(int dirfd, const char *path, char *out, size_t n)
 {
 	char link[64], dir[PATH_MAX] = "?";
-	ssize_t len;
+	size_t at = 0;
+	long len;
 	int e = errno;
 
 	if (path != NULL && path[0] == '/') {
-		snprintf(out, n, "%s", path);
+		put(out, n, &at, path);
 		return;
 	}
 	if (dirfd == AT_FDCWD) {
-		if (getcwd(dir, sizeof dir) == NULL)
-			snprintf(dir, sizeof dir, "?");
+		if (syscall(SYS_getcwd, dir, sizeof dir) < 0)
+			dir[0] = '?', dir[1] = '\0';
 	} else {
-		snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
-		if ((len = readlink(link, dir, sizeof dir - 1)) >= 0)
+		put(link, sizeof link, &at, "/proc/self/fd/");
+		put_int(link, sizeof link, &at, dirfd);
+		at = 0;
+		len = syscall(SYS_readlink, link, dir, sizeof dir - 1);
+		if (len >= 0)
 			dir[len] = '\0';
 	}
-	if (path == NULL || path[0] == '\0')
-		snprintf(out, n, "%s", dir);
-	else
-		snprintf(out, n, "%s/%s", dir, path);
+	put(out, n, &at, dir);
+	if (path != NULL && path[0] != '\0') {
+		put(out, n, &at, "/");
+		put(out, n, &at, path);
+	}
 	errno = e;
 }
 

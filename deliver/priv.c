@@ -190,13 +190,21 @@ enter(const struct stat *st)
 		uid_t uid;
 		gid_t gid;
 
-		if (priv_owner(st, &uid, &gid) < 0)
-			return -1;
-		return priv_become(uid, gid);
+		if (priv_owner(st, &uid, &gid) == 0)
+			return priv_become(uid, gid);
+		pw = NULL;
+	} else {
+		pw = lookup(st->st_uid);
+	}
+	if (pw == NULL) {	/* the spool's owner is no user */
+		log_error("unknown-owner", "uid=%ld error=\"%s\"",
+		    (long)st->st_uid, errno == ENOENT ? "no such user" :
+		    strerror(errno));
+		errno = EPERM;
+		return -1;
 	}
 	/* its groups too: they may be what opens the LMTP socket */
-	if ((pw = lookup(st->st_uid)) == NULL ||
-	    initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    become_for_good(pw->pw_uid, pw->pw_gid) < 0)
 		return -1;
 	mode = P_OFF;

@@ -66,7 +66,8 @@ int priv_dir_safe(const struct stat *st, uid_t uid);
  * Become the owner of the spool directory open as dirfd, or, before it
  * is open, of the one named path (priv_enter_path; stat(2) follows
  * symlinks like the open does). Returns 0, -2 when the owner is root
- * (refused: a root-owned spool needs --user), -1 with errno.
+ * (refused: a root-owned spool needs --user), -1 with errno (EPERM, and
+ * logged, when the owner is no user).
  */
 int priv_enter(int dirfd);
 int priv_enter_path(const char *path);

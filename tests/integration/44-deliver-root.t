@@ -358,6 +358,8 @@ is "$(stat -c %y "$G/canary") $(find "$G/canary" -mindepth 1 | wc -l)" "$canary_
 snap >"$D/secret.after"
 is_file_bytes "$D/secret.after" "$D/secret.before" "race: $U2's secret, hard-linked in $U1's tmp/, untouched"
 is "$(find "$H/$U1" ! -user $U1 | sed 's|.*/||')" "1.M1P1.hardlink" "race: everything else in $U1's home is $U1's"
+is "$(grep -rl 'secret of u2' "$H/$U1" "$SP" | sed 's|.*/||')" "1.M1P1.hardlink" \
+    "race: $U2's secret read into no copy and no spool file"
 is "$(find "$H" -user root | sort | tr '\n' ' ')" "$H $H/roothome " "race: nothing below the mail root made by root"
 missing=0
 for f in $(grep "$U1@ex.org	ok	" "$D/race.out" | cut -f4 | sed 's|.*/||'); do

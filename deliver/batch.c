@@ -206,7 +206,7 @@ group_open(struct batch *b, struct group *g)
 	struct stat st, st2;
 	int fd, r;
 
-	g->msg.fd = -1;	/* as root, all below as the spool's owner */
+	g->msg.fd = -1;
 	if (spool_split_path(g->path, dir, sizeof dir, &name) < 0) {
 		gset(g, G_ERROR, DL_FAIL, ST_DATAERR, "not a spool file "
 		    "(PATH must be SPOOL/new/NAME)");
@@ -214,6 +214,7 @@ group_open(struct batch *b, struct group *g)
 	}
 	g->msg.path = g->path;
 	g->msg.name = name;
+	/* as root, all that follows as the spool's owner */
 	if ((r = priv_enter_path(dir)) == -2)
 		goto root_owned;
 	if (r < 0 || (g->sr = spool_get(b, dir)) == NULL) {

@@ -125,7 +125,8 @@ root_exists(const char *tmpl, size_t rootlen)
 	char root[PATH_MAX], q[LOG_QUOTE_MAX];
 	struct stat st;
 
-	snprintf(root, sizeof root, "%.*s", (int)rootlen, rootlen ? tmpl : ".");
+	snprintf(root, sizeof root, "%.*s", rootlen ? (int)rootlen : 1,
+	    rootlen ? tmpl : ".");
 	if (stat(root, &st) == 0)
 		return ST_OK;
 	log_error("cannot-stat", "path=%s error=\"%s\"",

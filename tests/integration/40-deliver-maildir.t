@@ -287,6 +287,11 @@ else
 	for i in 1 2 3; do pass "# skip no second file system at /dev/shm"; done
 fi
 
+# --- a template without a fixed root: relative to the working directory ----
+printf 'S: rel\n\nx\n' >"$SP/new/135.M1P1.h"
+exit_is 0 "template '%l/Maildir' (its root is '.')" sh -c "cd '$D' && printf '%s\t%s\t\n' '$SP/new/135.M1P1.h' rel@ex.org | mdrop-deliver -m '%l/Maildir' >'$D/out' 2>'$D/err'"
+is "$(nfiles "$D/rel/Maildir/new")" 1 "... delivered below the working directory"
+
 # --- usage ----------------------------------------------------------------
 exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"

@@ -93,10 +93,11 @@ integration: testbins
 # The whole suite again under AddressSanitizer + UBSan (clang).
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Reports go to files as well as stderr, so one that a test did not notice
-# still fails the run.
+# still fails the run (mode 1777: the tests run the tools as nobody and as
+# throwaway users, see tests/lib/tap.sh).
 SANREP := $(abspath build/asan/reports)
 asan:
-	rm -rf $(SANREP) && mkdir -p $(SANREP)
+	rm -rf $(SANREP) && mkdir -p $(SANREP) && chmod 1777 $(SANREP)
 	ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SANREP)/asan:log_exe_name=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANREP)/ubsan:log_exe_name=1 \
 	REL_FAULT_BUDGET=12 REL_KILLS=12 \

@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -117,12 +118,20 @@ log_quote(char *buf, size_t n, const char *s)
 }
 
 void
-log_bad_option(int ch, int optopt, const char *arg)
+log_bad_option(int ch, int opt_ch, const char *arg)
 {
-	char opt[3] = { '-', (char)optopt, '\0' };
+	char opt[3] = { '-', (char)opt_ch, '\0' };
 	char q[LOG_QUOTE_MAX];
 
 	log_error("usage", "reason=%s option=%s",
 	    ch == ':' ? "missing-argument" : "unknown-or-ambiguous-option",
-	    log_quote(q, sizeof q, optopt > 0 && optopt < 128 ? opt : arg));
+	    log_quote(q, sizeof q, opt_ch > 0 && opt_ch < 128 ? opt : arg));
+}
+
+void
+log_root_warning(void)
+{
+	if (geteuid() == 0)
+		log_warn("running-as-root", "reason=needs-no-root hint=\"run "
+		    "it as the spool's owner\"");
 }

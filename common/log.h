@@ -52,6 +52,12 @@ const char *log_quote_mem(char *buf, size_t n, const char *s, size_t len);
  */
 void log_bad_option(int ch, int optopt, const char *arg);
 
+/*
+ * Started as root (effective uid 0), warn that this tool needs no root
+ * (mdrop-fetch, mdrop-split: DESIGN.md, "Privileges").
+ */
+void log_root_warning(void);
+
 /* Size of a buffer that fits any quoted value log_quote produces here. */
 #define LOG_QUOTE_MAX 512
 

@@ -47,6 +47,7 @@
 #include "common/rec.h"
 #include "common/spool.h"
 #include "deliver/batch.h"
+#include "deliver/priv.h"
 #include "deliver/seen.h"
 
 #define GROUP_RCPTS 10000	/* distinct recipients of one message */
@@ -246,13 +247,21 @@ locate(struct batch *b, const char *path, const char **name, struct group *g)
 {
 	char dir[PATH_MAX];
 	struct sref *sr;
+	int r;
 
 	if (spool_split_path(path, dir, sizeof dir, name) < 0) {
 		gset(g, G_ERROR, DL_FAIL, ST_DATAERR, "not a spool file "
 		    "(PATH must be SPOOL/new/NAME)");
 		return NULL;
 	}
-	if ((sr = spool_get(b, dir)) == NULL) {
+	/* as root, all that follows as the spool's owner (group_new goes
+	 * back) */
+	if ((r = priv_enter_path(dir)) == -2) {
+		gset(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s belongs to "
+		    "root: as root, mdrop-deliver needs --user", dir);
+		return NULL;
+	}
+	if (r < 0 || (sr = spool_get(b, dir)) == NULL) {
 		int e = errno;
 
 		gset(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
@@ -270,6 +279,16 @@ group_open(struct group *g)
 	struct stat st, st2;
 	int fd, r;
 
+	if ((r = priv_enter(g->sr->sp.dirfd)) == -2) {
+		gset(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s belongs to "
+		    "root: as root, mdrop-deliver needs --user", g->sr->sp.path);
+		return;
+	}
+	if (r < 0) {
+		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "spool %s: cannot act "
+		    "as its owner: %s", g->sr->sp.path, strerror(errno));
+		return;
+	}
 	fd = openat(g->sr->sp.newfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
@@ -402,6 +421,7 @@ group_new(struct batch *b, const char *path, const char *sender)
 		g->sr->refs++;
 		group_open(g);
 	}
+	priv_back();
 	return g;
 }
 
@@ -542,10 +562,12 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 			break;	/* not finished by this process */
 		}
 		snprintf(note, sizeof note, "%s.done", g->msg.name);
-		if (!g->have_prog && fstatat(g->sr->sp.dirfd, note, &st,
+		if (!g->have_prog && priv_enter(g->sr->sp.dirfd) == 0 &&
+		    fstatat(g->sr->sp.dirfd, note, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
 		    progress_open(&g->prog, g->sr->sp.dirfd, g->msg.name) == 0)
 			g->have_prog = 1;
+		priv_back();
 		if (g->have_prog && progress_get(&g->prog, r->addr, detail,
 		    sizeof detail) == PROGRESS_OK) {
 			rset(r, DL_OK, "already delivered: %s", detail);
@@ -855,6 +877,11 @@ finish(struct batch *b, struct group *g)
 		log_warn("kept", "path=%s reason=broken-record", q);
 		return ST_OK;
 	}
+	if (priv_enter(g->sr->sp.dirfd) < 0) {	/* batch_commit goes back */
+		log_error("cannot-act-as-owner", "path=%s error=\"%s\"", q,
+		    strerror(errno));
+		return ST_TEMPFAIL;
+	}
 	if (any_failed(g)) {
 		if (move_failed(g) < 0) {
 			log_error("cannot-move-to-failed", "path=%s error=\"%s\"",
@@ -958,12 +985,14 @@ note_and_print(struct batch *b)
 	for (g = b->head; g != NULL; g = g->next) {
 		if (g->state != G_READY || !note_needed(b, g))
 			continue;
-		if (note_results(g) < 0 || progress_sync(&g->prog) < 0) {
+		if (priv_enter(g->sr->sp.dirfd) < 0 || note_results(g) < 0 ||
+		    progress_sync(&g->prog) < 0) {
 			log_warn("progress-note", "path=%s error=\"%s\"",
 			    log_quote(q, sizeof q, g->path), strerror(errno));
 			st = status_worse(st, ST_TEMPFAIL);
 		}
 	}
+	priv_back();
 	errno = 0;	/* so that a stdout error below is named rightly */
 	for (g = b->head; g != NULL; g = g->next) {
 		if (g->printed < g->nrecs)
@@ -1012,10 +1041,11 @@ release(struct batch *b)
 		if (g->finished && g->state == G_READY)
 			(void)seen_add(b->seen, g->sr->dev, g->sr->ino,
 			    g->msg.name, &g->msg);
-		if (g->finished && progress_remove(g->sr->sp.dirfd,
-		    g->msg.name) < 0)
+		if (g->finished && (priv_enter(g->sr->sp.dirfd) < 0 ||
+		    progress_remove(g->sr->sp.dirfd, g->msg.name) < 0))
 			log_warn("progress-note", "path=%s error=\"%s\"",
 			    log_quote(q, sizeof q, g->path), strerror(errno));
+		priv_back();
 		*pp = g->next;
 		b->ngroups--;
 		group_free(b, g);
@@ -1041,5 +1071,6 @@ batch_commit(struct batch *b)
 	for (g = b->head; g != NULL; g = g->next)
 		if (g->closed)
 			st = status_worse(st, finish(b, g));
+	priv_back();
 	return status_worse(st, release(b));
 }

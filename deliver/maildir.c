@@ -25,7 +25,17 @@
  * still name the very directory we hold, and its tmp/, new/, cur/ the
  * ones we hold; else the entry is dropped and the walk done again. An
  * entry whose new/ failed to fsync is dropped (never fsync that fd again).
+ *
+ * Started as root (deliver/priv.h), the Maildir is written by its owner:
+ * as root, only lookups (O_PATH, O_NOFOLLOW) find the deepest directory
+ * of the path that exists (find_owner); its owner, never root, is who
+ * walks again from the same root fd, creating what is missing, after
+ * checking that every directory from the root down is writable by no one
+ * but root and that owner; and every later step on that Maildir (copies
+ * in tmp/, links into new/, removals, directory reads) is done as that
+ * owner, root resting in between. A cached entry remembers its owner.
  */
+#define _GNU_SOURCE		/* O_PATH */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,14 +54,12 @@
 #include "common/rec.h"
 #include "common/tmpl.h"
 #include "deliver/maildir.h"
+#include "deliver/priv.h"
 
 #define COPY_BUF (64 * 1024)
 #define HEAD_SCAN COPY_BUF	/* header bytes searched for Return-Path: */
 #define PENDING_MAX 128		/* copies (open fds) awaiting the commit */
 #define CACHE_MAX 32		/* open Maildirs kept (4 fds each) */
-#ifndef SYNC_FILE_RANGE_WRITE	/* <fcntl.h> has it only with _GNU_SOURCE */
-#define SYNC_FILE_RANGE_WRITE 2
-#endif
 
 struct mcache {
 	char path[PATH_MAX];	/* the expanded Maildir path; "" = free slot */
@@ -60,6 +68,8 @@ struct mcache {
 	ino_t ino[4];
 	unsigned long gen;	/* batch in which it was last (re)validated */
 	unsigned long used;	/* LRU stamp */
+	uid_t uid;		/* who writes it: its owner as root, else we */
+	gid_t gid;
 	int refs;		/* pending copies using it */
 	int dirty;		/* new/ changed or relied on: fsync at commit */
 	int bad;		/* fsync of new/ failed: drop after the commit */
@@ -82,7 +92,7 @@ struct maildir {
 	size_t npend;
 	struct mcache cache[CACHE_MAX];
 	unsigned long gen, clock;
-	uid_t euid;		/* who we deliver as (owner of every copy) */
+	uid_t euid;		/* who we are (when not switching per owner) */
 	char buf[COPY_BUF];
 };
 
@@ -118,6 +128,19 @@ maildir_set_prelink(struct maildir *m, int (*fn)(void *), void *arg)
 	m->prelink_arg = arg;
 }
 
+/* Remove a copy from tmp/ as its Maildir's owner; if we cannot be that
+ * owner, leave it (a stray tmp/ file is harmless). */
+static void
+discard(struct pending *p)
+{
+	if (priv_become(p->c->uid, p->c->gid) == 0)
+		md_tmp_discard(&p->t);
+	else if (p->t.fd >= 0)
+		close(p->t.fd);
+	p->t.fd = -1;
+	p->t.name[0] = '\0';
+}
+
 void
 maildir_free(struct maildir *m)
 {
@@ -126,7 +149,8 @@ maildir_free(struct maildir *m)
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->npend; i++)	/* never published: remove */
-		md_tmp_discard(&m->pend[i].t);
+		discard(&m->pend[i]);
+	priv_back();
 	for (i = 0; i < CACHE_MAX; i++)
 		cache_drop(&m->cache[i]);
 	free(m);
@@ -248,7 +272,8 @@ same(int fd, dev_t dev, ino_t ino)
 
 /*
  * Is the cached entry still what its path names, with no symlink on the
- * way? 1 yes, 0 no (drop it and walk again).
+ * way, and (as root) still its owner's? 1 yes, 0 no (drop it and walk
+ * again). Looks only (O_PATH), so it may run as root.
  */
 static int
 cache_valid(struct mcache *c, size_t rootlen)
@@ -267,7 +292,7 @@ cache_valid(struct mcache *c, size_t rootlen)
 		fd = root;
 	} else {
 		memset(&how, 0, sizeof how);
-		how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+		how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 		how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
 		fd = (int)syscall(SYS_openat2, root, tail, &how, sizeof how);
 		close(root);
@@ -276,7 +301,8 @@ cache_valid(struct mcache *c, size_t rootlen)
 	}
 	i = same(fd, c->dev[0], c->ino[0]);
 	close(fd);
-	if (!i)
+	if (!i || (priv_switching() && (fstat(c->md, &st) < 0 ||
+	    st.st_uid != c->uid)))
 		return 0;
 	for (i = 0; i < 3; i++)
 		if (fstatat(c->md, sub[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -285,41 +311,108 @@ cache_valid(struct mcache *c, size_t rootlen)
 	return 1;
 }
 
+/* The length of the next component of path from *i on (0: none left),
+ * *i moved past any '/' to its start ("//" in a template is one '/'). */
+static size_t
+next_part(const char *path, size_t *i)
+{
+	size_t j;
+
+	while (path[*i] == '/')
+		(*i)++;
+	for (j = *i; path[j] != '\0' && path[j] != '/'; j++)
+		;
+	return j - *i;
+}
+
 /*
- * Walk to the Maildir path (rootlen: its fixed root) into c. Returns 0,
- * or -1 with errno (ENOENT: no Maildir and create == 0).
+ * Open component path[i..i+n) under fd, cut out in place: walk_dir (open
+ * or create) when create >= 0, a lookup only (O_PATH) when create < 0.
+ * A symlink in the way is ENOTDIR.
  */
 static int
-walk(struct mcache *c, size_t rootlen, int create)
+walk_part(int fd, char *path, size_t i, size_t n, int create)
 {
-	int fd, fds[4] = { -1, -1, -1, -1 }, e, k;
-	size_t i;
-	char save;
+	char save = path[i + n];
+	int r, e;
 
-	if ((fd = open_root(c->path, rootlen)) < 0)
-		return -2;	/* the root is the admin's: never "fail" */
-	for (i = rootlen; c->path[i] != '\0';) {
-		size_t j = i;
-		int next;
+	path[i + n] = '\0';
+	r = create >= 0 ? walk_dir(fd, path + i, create) : openat(fd, path + i,
+	    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	path[i + n] = save;
+	errno = e == ELOOP ? ENOTDIR : e;
+	return r;
+}
 
-		while (c->path[j] != '\0' && c->path[j] != '/')
-			j++;
-		if (j == i) {		/* "//" in the template */
-			i++;
-			continue;
+/*
+ * As root, before anything is made: the deepest directory of path that
+ * exists, by lookups alone (O_PATH, O_NOFOLLOW) from root (an open fd,
+ * not taken). Its stat into *st, the length of its path into *deep.
+ * Returns 0, or -1 with errno (ENOTDIR: a file or symlink in the way).
+ */
+static int
+find_owner(char *path, size_t rootlen, int root, struct stat *st,
+    size_t *deep)
+{
+	int fd = root, next, r;
+	size_t i = rootlen, n;
+
+	*deep = rootlen;
+	for (; (n = next_part(path, &i)) > 0; i += n) {
+		next = walk_part(fd, path, i, n, -1);
+		if (next < 0 && errno == ENOENT)
+			break;
+		if (fd != root)
+			close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		*deep = i + n;
+	}
+	r = fstat(fd, st);
+	if (fd != root)
+		close(fd);
+	return r;
+}
+
+/* As root (switching): may c's owner rely on the directory open as fd? */
+static int
+dir_safe(const struct mcache *c, int fd)
+{
+	struct stat st;
+
+	return !priv_switching() || (fstat(fd, &st) == 0 &&
+	    priv_dir_safe(&st, c->uid));
+}
+
+/*
+ * Walk from the root (fd, taken over) to the Maildir path into c, as c's
+ * owner, each directory checked by dir_safe before anything is made in
+ * it. Returns 0, -1 with errno (ENOENT: no Maildir and create == 0), or
+ * -3 with *at the length of the path of an unsafe directory.
+ */
+static int
+walk(struct mcache *c, int fd, size_t rootlen, int create, size_t *at)
+{
+	int fds[4] = { -1, -1, -1, -1 }, e, k, next;
+	size_t i = rootlen, n;
+
+	for (*at = rootlen;; *at = i += n) {
+		if (!dir_safe(c, fd)) {
+			close(fd);
+			return -3;
 		}
-		save = c->path[j];
-		c->path[j] = '\0';
-		next = walk_dir(fd, c->path + i, create);
+		if ((n = next_part(c->path, &i)) == 0)
+			break;
+		next = walk_part(fd, c->path, i, n, create);
 		e = errno;
-		c->path[j] = save;
 		close(fd);
 		if (next < 0) {
 			errno = e;
 			return -1;
 		}
 		fd = next;
-		i = save == '\0' ? j : j + 1;
 	}
 	fds[0] = fd;
 	if ((fds[1] = walk_dir(fd, "tmp", create)) < 0 ||
@@ -348,10 +441,116 @@ fail:
 	return -1;
 }
 
+/* path[0..at) for a message: without its last '/', unless it is "/". */
+static int
+dir_len(const char *path, size_t at)
+{
+	return (int)(at > 1 && path[at - 1] == '/' ? at - 1 : at);
+}
+
+/* A refusal of this Maildir as root: permanent; EINVAL when r is NULL. */
+static void refuse(struct dl_rcpt *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void
+refuse(struct dl_rcpt *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r != NULL) {
+		r->result = DL_FAIL;
+		va_start(ap, fmt);
+		vsnprintf(r->detail, DL_DETAIL_MAX, fmt, ap);
+		va_end(ap);
+	}
+	errno = EINVAL;
+}
+
 /*
- * The recipient's Maildir, from the cache or opened now. Returns the
- * entry, or NULL with r's result and detail set (or, when r is NULL,
- * errno; ENOENT for "no Maildir", EINVAL for a refused address).
+ * As root (switching): who is to write the Maildir at c->path, found from
+ * root (an open fd, not taken), into c->uid and c->gid; then become it.
+ * Returns 0, or -1 with r set (when r is NULL, errno).
+ */
+static int
+take_owner(struct mcache *c, size_t rootlen, int root, int create,
+    struct dl_rcpt *r)
+{
+	struct stat st;
+	size_t at;
+	int e;
+
+	if (find_owner(c->path, rootlen, root, &st, &at) < 0) {
+		e = errno;
+		if (r != NULL)
+			set_error(r, c->path, e, create);
+		errno = e;
+		return -1;
+	}
+	if (st.st_uid == 0) {
+		refuse(r, "reason=would-write-as-root dir=%.*s",
+		    dir_len(c->path, at), c->path);
+		return -1;
+	}
+	if (priv_owner(&st, &c->uid, &c->gid) < 0 ||
+	    priv_become(c->uid, c->gid) < 0) {
+		e = errno;
+		if (r != NULL)
+			setr(r, DL_DEFER, "owner uid %ld of %.*s: %s",
+			    (long)st.st_uid, dir_len(c->path, at), c->path,
+			    e == ENOENT ? "no such user" : strerror(e));
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the Maildir at c->path into c, as the one who is to write it: as
+ * root its owner (take_owner), else ourselves. Returns 0, or -1 with r's
+ * result set (when r is NULL, errno).
+ */
+static int
+open_maildir(struct maildir *m, struct mcache *c, size_t rootlen,
+    int create, struct dl_rcpt *r)
+{
+	size_t at;
+	int root, rc, e;
+
+	if ((root = open_root(c->path, rootlen)) < 0) {
+		e = errno;	/* the root is the admin's: never "fail" */
+		if (r != NULL)
+			setr(r, DL_DEFER, "mail root: %s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	c->uid = m->euid;
+	c->gid = getegid();
+	if (priv_switching() && take_owner(c, rootlen, root, create, r) < 0) {
+		e = errno;
+		close(root);
+		errno = e;
+		return -1;
+	}
+	if ((rc = walk(c, root, rootlen, create, &at)) == -3) {
+		refuse(r, "reason=unsafe-directory dir=%.*s",
+		    dir_len(c->path, at), c->path);
+		return -1;
+	}
+	if (rc < 0) {
+		e = errno;
+		if (r != NULL)
+			set_error(r, c->path, e, create);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The recipient's Maildir, from the cache or opened now; on success the
+ * process acts as the entry's owner (the caller goes back with
+ * priv_back). Returns the entry, or NULL with r's result and detail set
+ * (or, when r is NULL, errno; ENOENT for "no Maildir", EINVAL for a
+ * refused address or Maildir).
  */
 static struct mcache *
 mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
@@ -360,14 +559,11 @@ mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
 	struct mcache *c, *lru = NULL;
 	size_t rootlen, i;
 	enum tmpl_error te;
-	int rc;
 
 	te = tmpl_expand(m->o.tmpl, rcpt, path, sizeof path, &rootlen);
 	if (te != TMPL_OK) {
-		if (r != NULL)
-			setr(r, DL_FAIL, "address refused by the template: %s",
-			    tmpl_error_name(te));
-		errno = EINVAL;
+		refuse(r, "address refused by the template: %s",
+		    tmpl_error_name(te));
 		return NULL;
 	}
 	for (i = 0; i < CACHE_MAX; i++) {
@@ -377,6 +573,12 @@ mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
 		if (c->gen != m->gen && !cache_valid(c, rootlen)) {
 			cache_drop(c);	/* refs is 0 between batches */
 			break;
+		}
+		if (priv_become(c->uid, c->gid) < 0) {
+			if (r != NULL)
+				setr(r, DL_DEFER, "owner uid %ld of %s: %s",
+				    (long)c->uid, c->path, strerror(errno));
+			return NULL;
 		}
 		c->gen = m->gen;
 		c->used = ++m->clock;
@@ -396,15 +598,8 @@ mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
 	cache_drop(lru);
 	c = lru;
 	snprintf(c->path, sizeof c->path, "%s", path);
-	if ((rc = walk(c, rootlen, create)) < 0) {
-		int e = errno;
-
-		if (r != NULL && rc == -2)
-			setr(r, DL_DEFER, "mail root: %s", strerror(e));
-		else if (r != NULL)
-			set_error(r, path, e, create);
+	if (open_maildir(m, c, rootlen, create, r) < 0) {
 		c->path[0] = '\0';
-		errno = e;
 		return NULL;
 	}
 	c->gen = m->gen;
@@ -450,11 +645,15 @@ maildir_has(struct maildir *m, const char *name, const char *rcpt)
 
 	if (maildir_base(base, sizeof base, name, rcpt) < 0)
 		return -1;
-	if ((c = mdir_get(m, rcpt, 0, NULL)) == NULL)
-		return errno == ENOENT || errno == EINVAL ? 0 : -1;
+	if ((c = mdir_get(m, rcpt, 0, NULL)) == NULL) {
+		r = errno == ENOENT || errno == EINVAL ? 0 : -1;
+		priv_back();
+		return r;
+	}
 	r = find_base(c->new, base, found, sizeof found);
 	if (r == 0)
 		r = find_base(c->cur, base, found, sizeof found);
+	priv_back();
 	return r;
 }
 
@@ -618,13 +817,13 @@ copy_message(struct maildir *m, const struct dl_msg *msg, struct md_tmp *t,
  * Only when the message goes to this one recipient (so the inode is never
  * shared by a delivered copy and a spool file that stays behind, or by
  * two users' copies), the spool file is ours (the copy would otherwise
- * belong to the spool's owner) and on the Maildir's file system.
+ * belong to the spool's owner) and on the Maildir's file system. As root,
+ * "ours" is the Maildir owner's, who writes it.
  */
 static int
-may_link(const struct maildir *m, const struct dl_msg *msg,
-    const struct mcache *c)
+may_link(const struct dl_msg *msg, const struct mcache *c)
 {
-	return msg->nrcpt == 1 && msg->uid == m->euid && msg->dev == c->dev[1];
+	return msg->nrcpt == 1 && msg->uid == c->uid && msg->dev == c->dev[1];
 }
 
 static void
@@ -662,7 +861,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		set_error(r, msg->path, errno, 1);
 		return;
 	}
-	linked = headlen == 0 && may_link(m, msg, c) &&
+	linked = headlen == 0 && may_link(msg, c) &&
 	    md_tmp_link(&t, c->tmp, msg->fd, msg->size) == 0;
 	if (!linked && md_tmp_open(&t, c->tmp) < 0) {
 		set_error(r, c->path, errno, 1);
@@ -705,6 +904,7 @@ maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan)
 		if (msg->rcpt[i].result != DL_PENDING)
 			continue;
 		deliver_one(m, msg, i, scan);
+		priv_back();	/* mdir_get made us the Maildir's owner */
 		if (msg->rcpt[i].result == DL_DEFER)
 			st = ST_TEMPFAIL;
 	}
@@ -728,10 +928,11 @@ maildir_commit(struct maildir *m)
 
 		if (p->t.name[0] != '\0' && md_tmp_sync(&p->t) < 0) {
 			set_error(&p->msg->rcpt[p->idx], p->c->path, errno, 1);
-			md_tmp_discard(&p->t);
+			discard(p);
 			st = ST_TEMPFAIL;
 		}
 	}
+	priv_back();
 	/* 2. the caller's marks: a copy may be seen once linked */
 	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
 		pre = errno != 0 ? errno : EIO;
@@ -747,9 +948,16 @@ maildir_commit(struct maildir *m)
 		if (p->t.name[0] == '\0')
 			continue;		/* its fsync failed: deferred */
 		if (pre != 0) {
-			md_tmp_discard(&p->t);
+			discard(p);
 			setr(r, DL_DEFER, "fsync of the spool's progress notes: "
 			    "%s", strerror(pre));
+			st = ST_TEMPFAIL;
+			continue;
+		}
+		if (priv_become(p->c->uid, p->c->gid) < 0) {
+			setr(r, DL_DEFER, "owner uid %ld of %s: %s",
+			    (long)p->c->uid, p->c->path, strerror(errno));
+			discard(p);
 			st = ST_TEMPFAIL;
 			continue;
 		}
@@ -764,6 +972,7 @@ maildir_commit(struct maildir *m)
 		}
 		p->c->dirty = 1;
 	}
+	priv_back();
 	/* 4. one fsync per new/ directory */
 	for (i = 0; i < m->npend; i++) {
 		struct mcache *c = m->pend[i].c;

@@ -14,18 +14,20 @@
  *   group is durably done, and per-recipient progress is itself durable
  *   (common/progress.c), so a crash or a deferral never delivers one
  *   (message, recipient) twice into a Maildir (deliver/maildir.c).
- * - As root we become the mail owner before touching any Maildir, so no
- *   file is created with the wrong owner and no root-only path is open
- *   to a hostile local part.
+ * - Started as root, nothing is ever created or written as root
+ *   (deliver/priv.h): with --user everything is done as that user;
+ *   without it each Maildir is written by the owner of its deepest
+ *   existing directory (never root, and only through directories no one
+ *   else can write) and each spool by its owner, root resting in between
+ *   and only looking. So every copy belongs to its recipient, and no
+ *   hostile local part or racing user can make root write anywhere.
  * - A broken record is reported with its line number and skipped; it
  *   never stops the others, and the message it names stays in the spool.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@
 #include "deliver/batch.h"
 #include "deliver/deliver.h"
 #include "deliver/maildir.h"
+#include "deliver/priv.h"
 
 #define MAX_ENDPOINTS 16
 
@@ -105,52 +108,20 @@ endpoint_ok(const char *s)
 	return 0;
 }
 
-/* As root, become --user or the owner of the template's fixed root. */
+/* The template's fixed root must exist: a missing one is configuration. */
 static enum status
-drop_root(const char *user, const char *tmpl)
+root_exists(const char *tmpl, size_t rootlen)
 {
 	char root[PATH_MAX], q[LOG_QUOTE_MAX];
-	struct passwd *pw;
 	struct stat st;
-	size_t rootlen;
 
-	if (geteuid() != 0)
+	snprintf(root, sizeof root, "%.*s", rootlen ? (int)rootlen : 1,
+	    rootlen ? tmpl : ".");
+	if (stat(root, &st) == 0)
 		return ST_OK;
-	if (user != NULL) {
-		if ((pw = getpwnam(user)) == NULL) {
-			log_error("unknown-user", "user=%s",
-			    log_quote(q, sizeof q, user));
-			return ST_CONFIG;
-		}
-	} else if (tmpl != NULL) {
-		tmpl_check(tmpl, &rootlen);
-		snprintf(root, sizeof root, "%.*s", (int)rootlen,
-		    rootlen ? tmpl : ".");
-		if (stat(root, &st) < 0) {
-			log_error("cannot-stat", "path=%s error=\"%s\"",
-			    log_quote(q, sizeof q, root), strerror(errno));
-			return ST_CONFIG;
-		}
-		if (st.st_uid == 0)
-			return ST_OK;	/* root owns the mail root */
-		if ((pw = getpwuid(st.st_uid)) == NULL) {
-			log_error("unknown-owner", "path=%s uid=%ld",
-			    log_quote(q, sizeof q, root), (long)st.st_uid);
-			return ST_CONFIG;
-		}
-	} else {
-		return ST_OK;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
-	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getegid() != pw->pw_gid) {
-		log_error("cannot-switch-user", "user=%s error=\"%s\"",
-		    log_quote(q, sizeof q, pw->pw_name), strerror(errno));
-		return ST_CONFIG;
-	}
-	log_debug("user", "user=%s", log_quote(q, sizeof q, pw->pw_name));
-	return ST_OK;
+	log_error("cannot-stat", "path=%s error=\"%s\"",
+	    log_quote(q, sizeof q, root), strerror(errno));
+	return ST_CONFIG;
 }
 
 /* Is the next buffered line a record for the same PATH? */
@@ -299,7 +270,8 @@ main(int argc, char **argv)
 		return status_exitcode(ST_USAGE);
 	}
 	tool_catch_stop();	/* a stop waits for the line in hand */
-	if ((st = drop_root(user, tmpl)) != ST_OK)
+	if ((st = priv_start(user, tmpl == NULL)) != ST_OK ||
+	    (tmpl != NULL && (st = root_exists(tmpl, rootlen)) != ST_OK))
 		return status_exitcode(st);
 	mo.tmpl = tmpl;
 	lo.endpoints = endpoints;

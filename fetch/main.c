@@ -239,6 +239,7 @@ main(int argc, char **argv)
 	st = parse_args(argc, argv, &o);
 	if (st != ST_OK || info_only)
 		return finish(&o, st);
+	log_root_warning();
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;

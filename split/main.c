@@ -226,6 +226,7 @@ main(int argc, char **argv)
 			return status_exitcode(ST_USAGE);
 		}
 	}
+	log_root_warning();
 	if (c.ndomains == 0)
 		return usage("at least one --domain is required");
 	if (c.explain && survey)

@@ -250,28 +250,7 @@ ok "SIGTERM: its delivered recipient is noted" grep -q '^ok	term1@ex.org	' "$SP/
 grep -q '^[^	]*	term1@ex.org	ok	already delivered: ' "$D/out" && grep -q "^[^	]*	term2@ex.org	ok	$M/ex.org/term2/Maildir/new/" "$D/out" && pass "rerun: term1 not again, term2 delivered" || fail "rerun: term1 not again, term2 delivered" "$(cat "$D/out")"
 is "$(nfiles "$M/ex.org/term1")" 1 "term1 exactly once"
 
-# --- as root: deliver as the owner of the mail root, or --user ------------
-if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
-	R=$D/owned
-	mkdir -p "$R/mail" "$R/spool/new" "$R/spool/tmp" "$R/spool/failed"
-	printf 'S: own\n\nx\n' >"$R/spool/new/1.M1P1.h"
-	chown -R nobody "$R/mail" "$R/spool"
-	chmod 755 "$D" "$R"
-	rec "$R/spool/new/1.M1P1.h" o@ex.org "" | ends | mdrop-deliver -m "$R/mail/%d/%l/Maildir" >"$D/out" 2>"$D/err"
-	is "$?" 0 "root: delivered as the mail root's owner"
-	is "$(stat -c %U "$R"/mail/ex.org/o/Maildir/new/* "$R/mail/ex.org/o/Maildir")" "nobody
-nobody" "root: Maildir and file belong to the owner"
-	printf 'S: own2\n\nx\n' >"$R/spool/new/2.M1P1.h"; chown nobody "$R/spool/new/2.M1P1.h"
-	mkdir -p "$R/rootmail"
-	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | ends | mdrop-deliver --user nobody -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
-	is "$?" 75 "--user nobody: a root-owned mail root is not writable: defer"
-	rec "$R/spool/new/2.M1P1.h" p@ex.org "" | ends | mdrop-deliver -m "$R/rootmail/%l" >"$D/out" 2>"$D/err"
-	is "$?" 0 "root-owned mail root: root stays root"
-	is "$(stat -c %U "$R/rootmail/p/new")" root "root-owned mail root: files belong to root"
-	exit_is 78 "--user unknown" sh -c "printf '' | mdrop-deliver --user no-such-user-xyz -m '$T' 2>/dev/null"
-else
-	for i in 1 2 3 4 5 6; do pass "# skip privilege tests need root and user nobody"; done
-fi
+# (As root: tests/integration/44-deliver-root.t.)
 
 # --- the ISP's block names the recipient: no copy, a hard link ------------
 printf 'Return-Path: <s@x.org>\nDelivered-To: hl@ex.org\nReceived: from a\nX: hl\n\nb\n' >"$SP/new/130.M1P1.h"
@@ -317,6 +296,11 @@ else
 	rmdir "$X" 2>/dev/null
 	for i in 1 2 3; do pass "# skip no second file system at /dev/shm"; done
 fi
+
+# --- a template without a fixed root: relative to the working directory ----
+printf 'S: rel\n\nx\n' >"$SP/new/135.M1P1.h"
+exit_is 0 "template '%l/Maildir' (its root is '.')" sh -c "cd '$D' && printf '%s\t%s\t\n%s\n' '$SP/new/135.M1P1.h' rel@ex.org '$SP/new/135.M1P1.h' | mdrop-deliver -m '%l/Maildir' >'$D/out' 2>'$D/err'"
+is "$(nfiles "$D/rel/Maildir/new")" 1 "... delivered below the working directory"
 
 # --- usage ----------------------------------------------------------------
 exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'

@@ -7,7 +7,10 @@
 # delivered, still on the server or still in SPOOL/new; none twice); and
 # after space is freed the next run completes: everything exactly once.
 # Needs root and loop devices; where mounting is impossible it says so in
-# a visible SKIP.
+# a visible SKIP. The tools themselves run as nobody, owner of the file
+# system (as root, mdrop-deliver would refuse a root-owned mail root:
+# mdrop-deliver(1), PRIVILEGES).
+TAP_ROOT=1
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/dovecot.sh"
 . "$TOP/tests/fault/driver.sh"
@@ -28,6 +31,14 @@ if ! can_mount; then
 fi
 
 rel_setup 60
+mkdir -p "$TESTDIR/bin"
+for t in fetch split deliver; do
+	printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups %s "$@"\n' \
+	    "$(id -u nobody)" "$(id -g nobody)" "$MDROP_BIN/mdrop-$t" >"$TESTDIR/bin/mdrop-$t"
+	chmod 755 "$TESTDIR/bin/mdrop-$t"
+done
+PATH=$TESTDIR/bin:$PATH
+chown nobody "$DOVECOT_DIR/drop.pass"
 REL_SPOOL=$FS/spool
 REL_MAIL=$FS/mail
 export REL_SPOOL REL_MAIL
@@ -38,8 +49,10 @@ fresh() {
 	rm -f "$TESTDIR/fs.img"
 	truncate -s 8M "$TESTDIR/fs.img"
 	mkfs.ext4 -q -F -m 0 "$@" "$TESTDIR/fs.img" >/dev/null 2>&1 &&
-	    mount -o loop "$TESTDIR/fs.img" "$FS"
+	    mount -o loop "$TESTDIR/fs.img" "$FS" && chown nobody "$FS"
 }
+# rel_reset, the mail root then nobody's
+reset() { rel_reset; chown nobody "$REL_MAIL"; }
 at_exit 'mountpoint -q "$FS" && umount "$FS"'
 
 # full_run WHAT STAGE: a run on a nearly full file system; STAGE must be
@@ -84,7 +97,7 @@ ballast() {
 
 # 1. out of blocks while fetch spools: ~120 KiB left, the corpus is larger
 fresh || { echo "Bail out! cannot mount the image"; exit 1; }
-rel_reset
+reset
 ballast 120
 full_run fetch-blocks fetch
 rm -f "$FS/ballast"
@@ -95,7 +108,7 @@ again fetch-blocks
 # no blocks in the Maildir (a hard link to the spool file); the copies of
 # those with two recipients or a fallback do, more than the 16 KiB left.
 fresh || { echo "Bail out! cannot mount the image"; exit 1; }
-rel_reset
+reset
 mdrop-fetch --tls none -h 127.0.0.1 -p "$POP3_PORT" -u "$DROP_USER" \
     --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" >/dev/null 2>&1
 is "$?" 0 "deliver-blocks: everything spooled first"
@@ -106,7 +119,7 @@ again deliver-blocks
 
 # 3. out of inodes: 256 inodes, all but 20 taken by empty ballast files
 fresh -N 256 || { echo "Bail out! cannot mount the image"; exit 1; }
-rel_reset
+reset
 mkdir -p "$FS/ballast"
 i=0
 while true >"$FS/ballast/f$i" 2>/dev/null; do i=$((i + 1)); done

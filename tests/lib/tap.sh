@@ -9,8 +9,18 @@
 # Environment: MDROP_BIN (directory of the binaries under test; default the
 # source top), TESTDIR (a fresh temp dir, removed at exit unless
 # MDROP_KEEP=1). Cleanup hooks: at_exit "command" (run in reverse order).
+#
+# Run as root, a test runs as the user nobody (HOME=TESTDIR), as mdrop is
+# meant to be run: mdrop-deliver started as root writes nothing as root,
+# so in a test tree made by root every Maildir delivery would be refused.
+# A test that needs root (mounts, throwaway users, the privilege rules
+# themselves) sets TAP_ROOT=1 before sourcing this file.
 
 set -u
+if [ "$(id -u)" = 0 ] && [ "${TAP_ROOT:-0}" != 1 ]; then
+	exec setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+	    env TAP_UNPRIVILEGED=1 /bin/sh "$0" "$@"
+fi
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 MDROP_BIN=${MDROP_BIN:-$TOP}
 export MDROP_BIN TOP
@@ -18,6 +28,7 @@ PATH=$MDROP_BIN:$PATH
 export PATH
 TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/mdrop-test.XXXXXX")
 export TESTDIR
+[ "${TAP_UNPRIVILEGED:-0}" = 1 ] && HOME=$TESTDIR && export HOME
 _tap_n=0
 _tap_fail=0
 _tap_exit_cmds=""

@@ -92,46 +92,48 @@ rel_left() {
 	"$REL_PYTHON" -S "$REL_PY" left "$REL_CORPUS" "$(_rel_root)"
 }
 
-# rel_kill_run TAG COPIES [RETRS]: a pipeline run, SIGKILLed as a whole
-# process group (tests/fault/killer.py) once COPIES new files have
-# appeared in the recipients' Maildirs, tmp/ or new/ (copies begun and
-# deliveries made; Dovecot's over LMTP), or RETRS in SPOOL/tmp (messages
-# fetch began to write); returns once every process of it is gone, with
-# killer.py's line in REL_KILL ("killed ..." or "ended ..."). A stage
-# that ended by itself before the kill must not have failed for any
-# other reason than its neighbour's death or a transient lock: such
+# rel_kill_run TAG COUNTER...: a pipeline run, SIGKILLed as a whole
+# process group by tests/fault/killer.py once one of its COUNTERs (killer
+# options: --at N DIR..., --gone N DIR...) has reached its N; returns once
+# every process of it is gone, with killer.py's line in REL_KILL ("killed
+# ..." or "ended ...") and the deliveries still to make in REL_LEFT. A
+# stage that ended by itself before the kill must not have failed for
+# any other reason than its neighbour's death or a transient lock: such
 # exits are added to $REL_BAD as "TAG:STAGE=RC".
 rel_kill_run() {
-	_md="$(_rel_root)/example.org/*/Maildir"	# patterns for killer.py
-	# shellcheck disable=SC2086
-	REL_KILL=$("$REL_PYTHON" -S "$REL_KILLER" --at "$2" "$_md/tmp" "$_md/new" \
-	    ${3:+--at "$3" "$REL_SPOOL/tmp"} \
-	    -- sh "$TOP/tests/fault/pipeline.sh" "$1" </dev/null)
+	_tag=$1; shift
+	REL_KILL=$("$REL_PYTHON" -S "$REL_KILLER" --left "$REL_CORPUS" "$(_rel_root)" \
+	    "$@" -- sh "$TOP/tests/fault/pipeline.sh" "$_tag" </dev/null)
+	REL_LEFT=${REL_KILL##* }
 	for _st in fetch split deliver; do
-		[ -f "$REL_RUN/$1.$_st.rc" ] || continue
-		_rc=$(cat "$REL_RUN/$1.$_st.rc")
+		[ -f "$REL_RUN/$_tag.$_st.rc" ] || continue
+		_rc=$(cat "$REL_RUN/$_tag.$_st.rc")
 		case $_rc in ''|0|7[45]|137|141) ;;	# '': killed before the echo
-		*) REL_BAD="$REL_BAD $1:$_st=$_rc" ;; esac
+		*) REL_BAD="$REL_BAD $_tag:$_st=$_rc" ;; esac
 	done
 }
 
 # rel_kill_loop N SEED A B: N runs, each SIGKILLed at a point of its own
 # progress, not of time, so that every kill lands on work in progress on
 # a fast machine, a slow one (ASan) or a loaded one alike. Before each run
-# W = rel_left deliveries are still to make: the run cannot end before
-# it has made W more files in the Maildirs, so a kill once it has made
-# C <= W/2 lands on a live run by construction, with at least W/2
-# deliveries still to make after the look that decided it (the looks are
-# milliseconds apart). Each kill draws (awk srand(SEED)) its kind and
-# point: with probability A early, at C = 1 + u*min(12, W/8) or after
-# R = 1 + u*12 RETRs, whichever comes first (login, the first RETRs and
-# copies; with a backlog in the spool, deliver busy while fetch logs in);
-# with probability B - A after the first commits, at C = 1 + u*W/4; else
-# deep into the run, at C = W/4 + u*W/4 (later batches, and DELE and QUIT
-# once fetch has little left). A run that ends by itself first (fetch 75
-# while the killed session still holds the box) is no kill: it is counted
-# in REL_ENDED and started again with a fresh point, at most 3 times per
-# kill.
+# W deliveries are still to make (rel_left): the run cannot end before it
+# has begun W more copies in the recipients' Maildirs (files in tmp/ or
+# new/; Dovecot's over LMTP), then committed them. So a kill once it has
+# begun C <= max(W/2, W - 32) copies lands on a live run by construction:
+# after the look that decided it (looks are milliseconds apart) the run
+# still has at least W/2 or 32 copies to make and commit, tens of
+# milliseconds even on a fast disk. Each kill draws (awk srand(SEED)) its
+# kind and point: with probability A early, at C = 1 + u*min(12, W/8), or
+# after R = 1 + u*12 messages fetch began in SPOOL/tmp (login, the first
+# RETRs and copies; with a backlog in the spool, deliver busy while fetch
+# logs in); with probability B - A after the first commits, at
+# C = 1 + u*W/4; else deep into the run, at C = W/4 + u*(max - W/4)
+# (later batches), or at the first message the server expunges from the
+# box (fetch's QUIT) if that comes first: deliver still has work then, so
+# that kill is on a live run too. A run that ends by itself first (fetch
+# 75 while the killed session still holds the box) is no kill: it is
+# counted in REL_ENDED and started again with a fresh point, at most 3
+# times per kill.
 # Sets REL_BAD (rel_kill_run), REL_LANDED (kills that hit a live run and
 # left deliveries to make), REL_MISSED (the other kills, and why),
 # REL_ENDED; one line per run in $REL_DIR/kills.
@@ -142,21 +144,30 @@ rel_kill_loop() {
 	    >"$REL_DIR/schedule"
 	REL_BAD=; REL_LANDED=0; REL_MISSED=; REL_ENDED=0
 	: >"$REL_DIR/kills"
+	_md="$(_rel_root)/example.org/*/Maildir"	# patterns for killer.py
 	_k=0; _r=0; _w=$(rel_left)
 	while read -r _c _u; do
 		_k=$((_k + 1)); _try=0
 		while [ $_try -lt 3 ]; do
-			_try=$((_try + 1)); _r=$((_r + 1)); _rt=
+			_try=$((_try + 1)); _r=$((_r + 1))
+			_cap=$((_w / 2 > _w - 32 ? _w / 2 : _w - 32))
 			case $_c in
-			A) _t=$((_w / 8 < 12 ? _w / 8 : 12))
-			   _t=$((1 + _u * _t / 10000)); _rt=$((1 + _u * 12 / 10000)) ;;
+			A) _t=$((_w / 8 < 12 ? _w / 8 : 12)); _t=$((1 + _u * _t / 10000)) ;;
 			B) _t=$((1 + _u * (_w / 4) / 10000)) ;;
-			*) _t=$((_w / 4 + _u * (_w / 4) / 10000)) ;;
+			*) _t=$((_w / 4 + _u * (_cap - _w / 4) / 10000)) ;;
 			esac
-			[ $_t -le $((_w / 2)) ] || _t=$((_w / 2))
-			rel_kill_run "k$_r" "$_t" $_rt
-			_w0=$_w; _w=$(rel_left)
-			echo "kill $_k ($_c) run k$_r: $_w0 deliveries left; at $_t files${_rt:+ or $_rt RETRs}: $REL_KILL; $_w left" >>"$REL_DIR/kills"
+			[ $_t -le $_cap ] || _t=$_cap
+			set -- --at "$_t" "$_md/tmp" "$_md/new"
+			_d="$_t copies"
+			case $_c in
+			A) set -- "$@" --at $((1 + _u * 12 / 10000)) "$REL_SPOOL/tmp"
+			   _d="$_d or $6 fetched" ;;
+			C) set -- "$@" --gone 1 "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur"
+			   _d="$_d or QUIT" ;;
+			esac
+			rel_kill_run "k$_r" "$@"
+			echo "kill $_k ($_c) run k$_r: $_w deliveries left; at $_d: $REL_KILL left" >>"$REL_DIR/kills"
+			_w=$REL_LEFT
 			case $REL_KILL in
 			killed*) break ;;
 			*) REL_ENDED=$((REL_ENDED + 1)) ;;

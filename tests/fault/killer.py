@@ -3,15 +3,18 @@
 process group once it has shown a given amount of progress; for the kill
 loops of tests/fault/driver.sh (rel_kill_run, rel_kill_loop).
 
-  killer.py --at N DIR... [--at N DIR...]... -- COMMAND [ARG...]
+  killer.py [--left CORPUS MAILROOT] --at N DIR... [--at N DIR...]...
+            [--gone N DIR...]... -- COMMAND [ARG...]
 
-Progress is counted in files that were not there when COMMAND started,
-seen in the DIRs of one --at (glob patterns, expanded at every look, so
-that directories made by COMMAND count too): the messages mdrop-fetch
-writes in SPOOL/tmp; mdrop-deliver's copies, first in a Maildir's tmp/,
-then (the same file, linked) in its new/. A file counts once, under
-whatever names it is seen. The group is killed as soon as one --at has
-seen its N files.
+Progress is counted in files, by inode, in the DIRs of one --at or
+--gone (glob patterns, expanded at every look, so that directories made
+by COMMAND count too). --at counts the files that were not there when
+COMMAND started: the messages mdrop-fetch writes in SPOOL/tmp;
+mdrop-deliver's copies, first in a Maildir's tmp/, then (the same file,
+linked) in its new/; a file counts once, under whatever names it is
+seen. --gone counts the files that were there and are gone: the messages
+the POP3 server expunges at QUIT. The group is killed as soon as one
+counter has reached its N.
 
 Why progress and not time: a run that still has W deliveries to make
 cannot end before W more files have appeared in the Maildirs, so a kill
@@ -22,9 +25,11 @@ in new/ for good, so none goes unseen.
 
 Prints one line and returns once no process of the group is left
 (zombies aside):
-  killed P1[,P2...] SECONDS      COMMAND still ran when it was killed
-  ended P1[,P2...] SECONDS RC    COMMAND ended by itself first, exit RC
-where P1... is the progress each --at saw.
+  killed P1[,P2...] SECONDS [LEFT]      COMMAND still ran when killed
+  ended P1[,P2...] SECONDS RC [LEFT]    COMMAND ended by itself, exit RC
+where P1... is what each counter saw, and LEFT (with --left) the
+deliveries of CORPUS still to make under MAILROOT afterwards (rel.py
+left; here to spare the kill loop an interpreter start per kill).
 """
 import glob
 import os
@@ -32,6 +37,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import rel          # beside this file: the corpus's deliveries still to make
 
 LOOK = 0.003        # seconds between looks
 GONE_WAIT = 10.0    # seconds to wait for the group's processes to go
@@ -68,36 +75,43 @@ def group_alive(pgid):
 
 
 class Counter:
-    """Files new since the start, seen in a set of directories: the
-    distinct inodes of the entries whose names were not there at the
-    start (a Maildir copy is one file under its tmp/ name, then under its
-    new/ name)."""
+    """Files new since the start (gone=False) or gone since (gone=True),
+    seen in a set of directories, by inode."""
 
-    def __init__(self, target, patterns):
-        self.target, self.patterns = target, patterns
-        self.before = {d: set(e) for d, e in entries(patterns).items()}
+    def __init__(self, target, patterns, gone=False):
+        self.target, self.patterns, self.gone = target, patterns, gone
+        now = entries(patterns)
+        self.before = {d: set(e) for d, e in now.items()}
+        self.start = {i for e in now.values() for i in e.values()}
         self.inodes = set()
 
     def look(self):
-        for d, now in entries(self.patterns).items():
+        now = entries(self.patterns)
+        if self.gone:
+            return len(self.start - {i for e in now.values() for i in e.values()})
+        for d, e in now.items():
             old = self.before.get(d, ())
-            self.inodes.update(i for n, i in now.items() if n not in old)
+            self.inodes.update(i for n, i in e.items() if n not in old)
         return len(self.inodes)
 
 
 def parse(argv):
-    """([Counter...], COMMAND) from the command line, or None."""
+    """([Counter...], COMMAND, (CORPUS, MAILROOT) or None) from the command
+    line, or None."""
     if "--" not in argv:
         return None
     sep = argv.index("--")
-    counters, cmd, words = [], argv[sep + 1:], argv[1:sep]
-    while len(words) >= 3 and words[0] == "--at":
+    counters, cmd, words, left = [], argv[sep + 1:], argv[1:sep], None
+    if len(words) >= 3 and words[0] == "--left":
+        left, words = (words[1], words[2]), words[3:]
+    while len(words) >= 3 and words[0] in ("--at", "--gone"):
         n = 2
-        while n < len(words) and words[n] != "--at":
+        while n < len(words) and words[n] not in ("--at", "--gone"):
             n += 1
-        counters.append(Counter(int(words[1]), words[2:n]))
+        counters.append(Counter(int(words[1]), words[2:n],
+                                words[0] == "--gone"))
         words = words[n:]
-    return (counters, cmd) if counters and cmd and not words else None
+    return (counters, cmd, left) if counters and cmd and not words else None
 
 
 def main(argv):
@@ -105,7 +119,7 @@ def main(argv):
     if args is None:
         print(__doc__, file=sys.stderr)
         return 64
-    counters, cmd = args
+    counters, cmd, left = args
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, start_new_session=True)
     while True:
@@ -122,10 +136,11 @@ def main(argv):
     while group_alive(p.pid) and time.monotonic() < end:
         time.sleep(LOOK)
     seen = ",".join(str(n) for n in progress)
-    if rc == -signal.SIGKILL:
-        print("killed %s %.3f" % (seen, secs))
-    else:
-        print("ended %s %.3f %d" % (seen, secs, rc))
+    line = ("killed %s %.3f" % (seen, secs) if rc == -signal.SIGKILL else
+            "ended %s %.3f %d" % (seen, secs, rc))
+    if left is not None:
+        line += " %d" % rel.left(*left)
+    print(line)
     return 0
 
 

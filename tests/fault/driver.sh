@@ -12,9 +12,12 @@
 #                          codes in $RC_FETCH $RC_SPLIT $RC_DELIVER, logs in
 #                          $REL_RUN/TAG.{fetch,split,deliver}.err, results in
 #                          $REL_RUN/TAG.out
-#   rel_spawn TAG [VAR=VALUE...]
-#                          the same in the background in its own session:
-#                          kill -9 -$REL_PGID kills the whole pipeline
+#   rel_kill_loop N SEED A B
+#                          N runs SIGKILLed (the whole pipeline) at seeded
+#                          points of their progress, each one going on from
+#                          where the last stood (HOSTILE.md 63); see below
+#   rel_kill_checks SEED   its TAP checks: every kill landed on work
+#   rel_left               deliveries of the corpus not made yet
 #   rel_invariant          0 when: every (message, recipient) of the corpus is
 #                          exactly once, byte-exact, in its Maildir; the box,
 #                          SPOOL/new and SPOOL/tmp are empty. Why not in
@@ -40,6 +43,10 @@ REL_CORPUS=$REL_DIR/corpus
 REL_RUN=$REL_DIR/runs
 REL_SHIM=${MDROP_SHIMS:-$TOP/obj/tests}/faultshim.so
 REL_PY=$TOP/tests/fault/rel.py
+# the interpreter itself: a version manager's shim costs a second a call
+# on a loaded machine, and the kill loops make two calls per kill
+REL_PYTHON=${REL_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
+REL_KILLER=$TOP/tests/fault/killer.py
 REL_TIMEOUT=${REL_TIMEOUT:-60}
 REL_LMTP=${REL_LMTP:-0}
 export REL_SPOOL REL_MAIL REL_RUN REL_TIMEOUT REL_LMTP
@@ -53,7 +60,7 @@ rel_setup() {
 	export POP3_PORT DROP_USER DOVECOT_DIR LMTP_SOCKET
 	mkdir -p "$REL_RUN"
 	rm -rf "$REL_CORPUS"
-	python3 -S "$REL_PY" corpus "$REL_CORPUS" "$1" ||
+	"$REL_PYTHON" -S "$REL_PY" corpus "$REL_CORPUS" "$1" ||
 		{ echo "Bail out! cannot write the corpus"; exit 1; }
 }
 
@@ -66,7 +73,7 @@ rel_reset() {
 			    \( -path '*/new/*' -o -path '*/cur/*' \) -delete 2>/dev/null
 		done
 	fi
-	python3 -S "$REL_PY" fill "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID"
+	"$REL_PYTHON" -S "$REL_PY" fill "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID"
 }
 
 rel_run() {
@@ -76,39 +83,116 @@ rel_run() {
 	RC_DELIVER=$(cat "$REL_RUN/$1.deliver.rc")
 }
 
-# rel_spawn TAG [VAR=VALUE...]: the same in the background, in a session of
-# its own; REL_PGID is its process group (kill -9 -$REL_PGID stops it all).
-rel_spawn() {
-	setsid sh "$TOP/tests/fault/pipeline.sh" "$@" &
-	REL_PGID=$!
+# _rel_root: the mail root the deliveries go to.
+_rel_root() {
+	if [ "$REL_LMTP" = 1 ]; then echo "$MAIL_ROOT"; else echo "$REL_MAIL"; fi
 }
 
-# rel_pending: messages not yet delivered (on the server or in SPOOL/new).
-rel_pending() {
-	echo $(( $(ls "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" | grep -c '^[0-9]') +
-	    $(ls "$REL_SPOOL/new" 2>/dev/null | wc -l) ))
+rel_left() {
+	"$REL_PYTHON" -S "$REL_PY" left "$REL_CORPUS" "$(_rel_root)"
 }
 
-# rel_kill_run TAG DELAY: a pipeline run killed with SIGKILL (the whole
-# process group) after DELAY seconds; returns once every process of it is
-# gone. A stage that ended by itself before the kill must not have failed
-# for any other reason than its neighbour's death or a transient lock:
-# such exits are added to $REL_BAD as "TAG:STAGE=RC".
+# rel_kill_run TAG COUNTER...: a pipeline run, SIGKILLed as a whole
+# process group by tests/fault/killer.py once one of its COUNTERs (killer
+# options: --at N DIR..., --gone N DIR...) has reached its N; returns once
+# every process of it is gone, with killer.py's line in REL_KILL ("killed
+# ..." or "ended ...") and the deliveries still to make in REL_LEFT. A
+# stage that ended by itself before the kill must not have failed for
+# any other reason than its neighbour's death or a transient lock: such
+# exits are added to $REL_BAD as "TAG:STAGE=RC".
 rel_kill_run() {
-	rel_spawn "$1"
-	sleep "$2"
-	kill -9 -"$REL_PGID" 2>/dev/null
-	wait "$REL_PGID" 2>/dev/null
-	_n=0
-	while ps -o stat= -g "$REL_PGID" | grep -qv '^Z' && [ $_n -lt 50 ]; do
-		sleep 0.1; _n=$((_n + 1))
-	done
+	_tag=$1; shift
+	REL_KILL=$("$REL_PYTHON" -S "$REL_KILLER" --left "$REL_CORPUS" "$(_rel_root)" \
+	    "$@" -- sh "$TOP/tests/fault/pipeline.sh" "$_tag" </dev/null)
+	REL_LEFT=${REL_KILL##* }
 	for _st in fetch split deliver; do
-		[ -f "$REL_RUN/$1.$_st.rc" ] || continue
-		_rc=$(cat "$REL_RUN/$1.$_st.rc")
+		[ -f "$REL_RUN/$_tag.$_st.rc" ] || continue
+		_rc=$(cat "$REL_RUN/$_tag.$_st.rc")
 		case $_rc in ''|0|7[45]|137|141) ;;	# '': killed before the echo
-		*) REL_BAD="$REL_BAD $1:$_st=$_rc" ;; esac
+		*) REL_BAD="$REL_BAD $_tag:$_st=$_rc" ;; esac
 	done
+}
+
+# rel_kill_loop N SEED A B: N runs, each SIGKILLed at a point of its own
+# progress, not of time, so that every kill lands on work in progress on
+# a fast machine, a slow one (ASan) or a loaded one alike. Before each run
+# W deliveries are still to make (rel_left): the run cannot end before it
+# has begun W more copies in the recipients' Maildirs (files in tmp/ or
+# new/; Dovecot's over LMTP), then committed them. So a kill once it has
+# begun C <= max(W/2, W - 32) copies lands on a live run by construction:
+# after the look that decided it (looks are milliseconds apart) the run
+# still has at least W/2 or 32 copies to make and commit, tens of
+# milliseconds even on a fast disk. Each kill draws (awk srand(SEED)) its
+# kind and point: with probability A early, at C = 1 + u*min(12, W/8), or
+# after R = 1 + u*12 messages fetch began in SPOOL/tmp (login, the first
+# RETRs and copies; with a backlog in the spool, deliver busy while fetch
+# logs in); with probability B - A after the first commits, at
+# C = 1 + u*W/4; else deep into the run, at C = W/4 + u*(max - W/4)
+# (later batches), or at the first message the server expunges from the
+# box (fetch's QUIT) if that comes first: deliver still has work then, so
+# that kill is on a live run too. A run that ends by itself first (fetch
+# 75 while the killed session still holds the box) is no kill: it is
+# counted in REL_ENDED and started again with a fresh point, at most 3
+# times per kill.
+# Sets REL_BAD (rel_kill_run), REL_LANDED (kills that hit a live run and
+# left deliveries to make), REL_MISSED (the other kills, and why),
+# REL_ENDED; one line per run in $REL_DIR/kills.
+rel_kill_loop() {
+	awk -v n="$1" -v s="$2" -v a="$3" -v b="$4" 'BEGIN { srand(s)
+	    for (i = 0; i < n; i++) {
+		k = rand(); printf "%s %d\n", k < a ? "A" : k < b ? "B" : "C", rand() * 10000 } }' \
+	    >"$REL_DIR/schedule"
+	REL_BAD=; REL_LANDED=0; REL_MISSED=; REL_ENDED=0
+	: >"$REL_DIR/kills"
+	_md="$(_rel_root)/example.org/*/Maildir"	# patterns for killer.py
+	_k=0; _r=0; _w=$(rel_left)
+	while read -r _c _u; do
+		_k=$((_k + 1)); _try=0
+		while [ $_try -lt 3 ]; do
+			_try=$((_try + 1)); _r=$((_r + 1))
+			_cap=$((_w / 2 > _w - 32 ? _w / 2 : _w - 32))
+			case $_c in
+			A) _t=$((_w / 8 < 12 ? _w / 8 : 12)); _t=$((1 + _u * _t / 10000)) ;;
+			B) _t=$((1 + _u * (_w / 4) / 10000)) ;;
+			*) _t=$((_w / 4 + _u * (_cap - _w / 4) / 10000)) ;;
+			esac
+			[ $_t -le $_cap ] || _t=$_cap
+			set -- --at "$_t" "$_md/tmp" "$_md/new"
+			_d="$_t copies"
+			case $_c in
+			A) set -- "$@" --at $((1 + _u * 12 / 10000)) "$REL_SPOOL/tmp"
+			   _d="$_d or $6 fetched" ;;
+			C) set -- "$@" --gone 1 "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur"
+			   _d="$_d or QUIT" ;;
+			esac
+			rel_kill_run "k$_r" "$@"
+			echo "kill $_k ($_c) run k$_r: $_w deliveries left; at $_d: $REL_KILL left" >>"$REL_DIR/kills"
+			_w=$REL_LEFT
+			case $REL_KILL in
+			killed*) break ;;
+			*) REL_ENDED=$((REL_ENDED + 1)) ;;
+			esac
+		done
+		case $REL_KILL in
+		killed*) if [ "$_w" -gt 0 ]; then REL_LANDED=$((REL_LANDED + 1))
+			else REL_MISSED="$REL_MISSED k$_r:nothing-left"; fi ;;
+		*) REL_MISSED="$REL_MISSED kill$_k:no-live-run" ;;
+		esac
+	done <"$REL_DIR/schedule"
+}
+
+# rel_kill_checks SEED: after rel_kill_loop, the loop's own checks (TAP):
+# no stage failed with an unexpected code, and every kill landed on a
+# live run that still had deliveries to make; what each run did, and where
+# the loop left things, as diagnostics.
+rel_kill_checks() {
+	_n=$(wc -l <"$REL_DIR/schedule")
+	diag "seed $1: $(cat "$REL_DIR/kills")"
+	is "$REL_BAD" "" "$_n kills: no stage failed with an unexpected exit code"
+	diag "after the kills: $(find "$DROP_MAILDIR/new" "$DROP_MAILDIR/cur" -type f | wc -l) messages still on the server, $(find "$REL_SPOOL/new" -type f | wc -l) in SPOOL/new, $(rel_left) deliveries to make; $REL_ENDED runs ended by themselves before their target; $(grep -c 'pop3(.*Disconnected: Logged out' "$DOVECOT_LOG") sessions reached QUIT"
+	ok "$REL_LANDED of $_n kills landed on a live run and left deliveries to make (all)" \
+	    test "$REL_LANDED" = "$_n"
+	[ -z "$REL_MISSED" ] || diag "missed:$REL_MISSED"
 }
 
 # rel_strace DIR SYSCALLS: one pipeline run "traced" under
@@ -148,10 +232,9 @@ rel_invariant() {
 	_part=
 	[ "${1:-}" = --partial ] && _part=--partial
 	_lm=
-	_root=$REL_MAIL
-	[ "$REL_LMTP" = 1 ] && { _lm=--lmtp; _root=$MAIL_ROOT; }
+	[ "$REL_LMTP" = 1 ] && _lm=--lmtp
 	# shellcheck disable=SC2086
-	_c=$(python3 -S "$REL_PY" check "$REL_CORPUS" "$_root" $_lm $_part \
+	_c=$("$REL_PYTHON" -S "$REL_PY" check "$REL_CORPUS" "$(_rel_root)" $_lm $_part \
 	    --box "$DROP_MAILDIR" --spool "$REL_SPOOL") || REL_WHY="$_c"
 	REL_SUMMARY=$(printf '%s\n' "$_c" | sed -n 's/^summary: //p')
 	[ -z "$REL_WHY" ]

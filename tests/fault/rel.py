@@ -26,6 +26,10 @@ for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
                                  SPOOL/new; duplicates still count.
                                  Prints one line per problem and a summary;
                                  exit 0 only when the invariant holds.
+  rel.py left DIR MAILROOT       how many (ID, RECIPIENT) of DIR/expect are
+                                 in no Maildir under MAILROOT yet (the
+                                 deliveries still to make; an LMTP
+                                 duplicate counts once)
 
 Why Python: the kill loop checks 500 messages after every run; a shell
 loop over files would dominate the test's time.
@@ -150,12 +154,31 @@ def ids_in(*dirs):
     return out
 
 
-def check(d, root, lmtp, box, spool, partial=False):
+def expected(d):
+    """{(ID, RECIPIENT): 0} for every delivery DIR/expect lists."""
     want = {}
     with open(os.path.join(d, "expect")) as ex:
         for line in ex:
             i, r = line.rstrip("\n").split("\t")
             want[(int(i), r)] = 0
+    return want
+
+
+def left(d, root):
+    """The deliveries of DIR/expect not made yet under root."""
+    want = expected(d)
+    done = set()
+    for dom in os.listdir(root) if os.path.isdir(root) else []:
+        for loc in os.listdir(os.path.join(root, dom)):
+            md = os.path.join(root, dom, loc, "Maildir")
+            rcpt = loc + "@" + dom
+            for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
+                done.add((i, rcpt))
+    return sum(1 for k in want if k not in done)
+
+
+def check(d, root, lmtp, box, spool, partial=False):
+    want = expected(d)
     originals = {}
     problems = []
     tmpfiles = 0
@@ -231,6 +254,9 @@ def main(argv):
         return 0
     if len(argv) == 6 and argv[1] == "fill":
         fill(argv[2], argv[3], int(argv[4]), int(argv[5]))
+        return 0
+    if len(argv) == 4 and argv[1] == "left":
+        print(left(argv[2], argv[3]))
         return 0
     if len(argv) >= 4 and argv[1] == "check":
         opt = {"--lmtp": False, "--box": None, "--spool": None,

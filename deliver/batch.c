@@ -1,23 +1,6 @@
 /*
- * batch.c: record groups, group commit and spool acknowledgement for
- * mdrop-deliver (see batch.h). The order of durable steps is what makes
- * delivery exactly-once (mdrop-deliver(1), EXACTLY ONCE):
- *
- *   1. open the spool file (O_NOFOLLOW), flock it, check it is still in
- *      new/; open or create its progress note SPOOL/NAME.done;
- *   2. deliver (Maildir: the copy written and fsynced in tmp/; LMTP: 250
- *      received);
- *   3. commit (once per batch): Maildir: fsync SPOOL once if a note was
- *      created (so a later run knows to look for earlier copies, in cur/
- *      too, before it delivers), only then link the copies into new/ and
- *      fsync each new/ once (maildir_commit, via spool_marks below);
- *      append "ok"/"fail" lines to the note and fsync it where they are
- *      needed (always for LMTP; for Maildir only when the message is
- *      kept: something deferred or failed, the group incomplete, or we
- *      are stopping, since the deterministic Maildir name already proves
- *      an "ok"); print the result lines;
- *   4. complete groups: unlink the spool file (or move it to failed/),
- *      fsync SPOOL/new once per spool, then remove the notes.
+ * batch.c: records in: the record groups of mdrop-deliver (see batch.h,
+ * group.h); commit.c makes them durable and acknowledges them.
  *
  * A group is one spool file, known by its spool directory and name, not
  * by the PATH string: records for SPOOL//new/P join the group of
@@ -28,115 +11,33 @@
  * loses its spool file. Anything that cannot be taken as it should (a
  * broken line, an allocation failure, the recipient cap) taints the group
  * in hand: its spool file stays for the next run.
+ *
+ * Step 1 of the durable order (commit.c has the rest): open the spool
+ * file (O_NOFOLLOW), flock it, check it is still in new/; open or create
+ * its done note SPOOL/NAME.done. Then each record is delivered as soon
+ * as it arrives (Maildir: the copy written in tmp/; LMTP: its 250).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/io.h"
 #include "common/log.h"
-#include "common/md.h"
-#include "common/progress.h"
 #include "common/rec.h"
 #include "common/spool.h"
 #include "deliver/batch.h"
+#include "deliver/group.h"
+#include "deliver/lmtp.h"
+#include "deliver/maildir.h"
 #include "deliver/priv.h"
 #include "deliver/seen.h"
-
-#define GROUP_RCPTS 10000	/* distinct recipients of one message */
-#define GROUP_RECORDS (4 * GROUP_RCPTS)	/* records, repeats included */
-#define SPOOLS_KEPT 4		/* idle spools kept open */
-
-enum gstate { G_READY, G_GONE, G_LOCKED, G_ERROR };
-
-struct sref {
-	struct sref *next;
-	struct spool sp;
-	dev_t dev;		/* the spool directory, which names it */
-	ino_t ino;
-	int refs;
-	int dirty;		/* new/ changed: fsync before removing notes */
-	int marks;		/* a note was created: fsync SPOOL before links */
-};
-
-/* One record of a group: its recipient, and its own spelling of PATH and
- * RECIPIENT when it differs from the group's (the result line echoes it). */
-struct grec {
-	size_t idx;		/* in msg.rcpt */
-	char *path;		/* NULL: the group's */
-	char *rcpt;		/* NULL: msg.rcpt[idx].addr */
-};
-
-struct group {
-	struct group *next;
-	char *path;		/* as first given */
-	struct sref *sr;
-	enum gstate state;
-	enum dl_result eres;	/* G_ERROR, G_LOCKED: the result of every record */
-	enum status est;	/* and its status */
-	char edetail[DL_DETAIL_MAX];
-	struct progress prog;
-	int have_prog;
-	struct dl_msg msg;	/* msg.rcpt: the distinct recipients */
-	char *sender;
-	unsigned char *fresh;	/* per rcpt: 1 = decided in this run, 2 noted */
-	size_t cap;
-	struct grec *recs;	/* the records, in order */
-	size_t nrecs, caprecs, printed;
-	int closed;		/* complete: end line, or the writer moved on */
-	int tainted;		/* a record was refused or lost: keep the file */
-	int finished;		/* its spool file left new/ in this commit */
-};
-
-struct batch {
-	struct maildir *md;
-	struct lmtp_client *lmtp;
-	FILE *out;
-	struct group *head, *tail;
-	struct group *hand;	/* the group the writer is on, or NULL */
-	size_t ngroups;
-	struct sref *spools;
-	struct seen *seen;
-	char *taint;		/* PATH of the last broken record */
-	int taint_all;		/* lost track of a record: keep every file */
-	int final;		/* the last commit: note what stays unfinished */
-	long long t0;		/* monotonic ms of the batch's first record */
-	int out_failed;		/* stdout write error already logged */
-};
-
-static void rset(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Maildir prelink hook: the notes created in this batch made durable. */
-static int
-spool_marks(void *arg)
-{
-	struct batch *b = arg;
-	struct sref *s;
-	char q[LOG_QUOTE_MAX];
-
-	for (s = b->spools; s != NULL; s = s->next) {
-		if (!s->marks)
-			continue;
-		if (md_fsync_dir(s->sp.dirfd) < 0) {
-			int e = errno;
-
-			log_error("fsync", "path=%s error=\"%s\"",
-			    log_quote(q, sizeof q, s->sp.path), strerror(e));
-			errno = e;
-			return -1;
-		}
-		s->marks = 0;
-	}
-	return 0;
-}
 
 struct batch *
 batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
@@ -153,7 +54,7 @@ batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
 	b->lmtp = lmtp;
 	b->out = out;
 	if (md != NULL)
-		maildir_set_prelink(md, spool_marks, b);
+		maildir_set_prelink(md, batch_prelink, b);
 	return b;
 }
 
@@ -322,8 +223,8 @@ group_open(struct group *g)
 	g->msg.size = (uint64_t)st.st_size;
 	g->msg.uid = st.st_uid;
 	g->msg.dev = st.st_dev;
-	if (progress_open(&g->prog, g->sr->sp.dirfd, name) < 0) {
-		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "progress note: %s",
+	if (note_open(&g->prog, g->sr->sp.dirfd, name) < 0) {
+		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "done note: %s",
 		    strerror(errno));
 		return;
 	}
@@ -333,13 +234,13 @@ group_open(struct group *g)
 	g->state = G_READY;
 }
 
-static void
+void
 group_free(struct batch *b, struct group *g)
 {
 	size_t i;
 
 	if (g->have_prog)
-		progress_close(&g->prog);
+		note_close(&g->prog);
 	if (g->msg.fd >= 0)
 		close(g->msg.fd);
 	if (g->sr != NULL)
@@ -526,16 +427,6 @@ add_record(struct group *g, const char *path, const char *rcpt,
 	return (long)i;
 }
 
-static void
-rset(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->result = res;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, DL_DETAIL_MAX, fmt, ap);
-	va_end(ap);
-}
 
 /* The spool file is gone: fine only if this recipient was delivered. */
 static enum status
@@ -549,13 +440,13 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 		switch (seen_lookup(b->seen, g->sr->dev, g->sr->ino,
 		    g->msg.name, r->addr, detail, sizeof detail)) {
 		case DL_OK:
-			rset(r, DL_OK, "already delivered: %s", detail);
+			dl_set(r, DL_OK, "already delivered: %s", detail);
 			return ST_OK;
 		case DL_FAIL:
-			rset(r, DL_FAIL, "failed earlier: %s", detail);
+			dl_set(r, DL_FAIL, "failed earlier: %s", detail);
 			return ST_NOUSER;
 		case DL_PENDING:
-			rset(r, DL_FAIL, "this message was finished without "
+			dl_set(r, DL_FAIL, "this message was finished without "
 			    "this recipient; spool file gone");
 			return ST_DATAERR;
 		case DL_DEFER:
@@ -565,40 +456,40 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 		if (!g->have_prog && priv_enter(g->sr->sp.dirfd) == 0 &&
 		    fstatat(g->sr->sp.dirfd, note, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    progress_open(&g->prog, g->sr->sp.dirfd, g->msg.name) == 0)
+		    note_open(&g->prog, g->sr->sp.dirfd, g->msg.name) == 0)
 			g->have_prog = 1;
 		priv_back();
-		if (g->have_prog && progress_get(&g->prog, r->addr, detail,
-		    sizeof detail) == PROGRESS_OK) {
-			rset(r, DL_OK, "already delivered: %s", detail);
+		if (g->have_prog && note_get(&g->prog, r->addr, detail,
+		    sizeof detail) == DONENOTE_OK) {
+			dl_set(r, DL_OK, "already delivered: %s", detail);
 			return ST_OK;
 		}
 	}
 	if (b->md != NULL && g->sr != NULL) {
 		has = maildir_has(b->md, g->msg.name, r->addr);
 		if (has == 1) {
-			rset(r, DL_OK, "already delivered (spool file gone)");
+			dl_set(r, DL_OK, "already delivered (spool file gone)");
 			return ST_OK;
 		}
 		if (has < 0) {
-			rset(r, DL_DEFER, "spool file gone; cannot check the "
+			dl_set(r, DL_DEFER, "spool file gone; cannot check the "
 			    "Maildir: %s", strerror(errno));
 			return ST_TEMPFAIL;
 		}
 	}
 	if (g->sr != NULL && fstatat(g->sr->sp.failedfd, g->msg.name, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0) {
-		rset(r, DL_FAIL, "message is in failed/ (see its .why)");
+		dl_set(r, DL_FAIL, "message is in failed/ (see its .why)");
 		return ST_NOUSER;
 	}
-	rset(r, DL_FAIL, "spool file gone and this recipient not delivered");
+	dl_set(r, DL_FAIL, "spool file gone and this recipient not delivered");
 	return ST_DATAERR;
 }
 
 /* Append this group's fresh ok/fail results to its note (written at
- * once, durable after progress_sync). 0, or -1 with errno. */
-static int
-note_results(struct group *g)
+ * once, durable after note_sync). 0, or -1 with errno. */
+int
+group_note(struct group *g)
 {
 	size_t i;
 
@@ -608,7 +499,7 @@ note_results(struct group *g)
 		if (g->fresh[i] != 1 || (r->result != DL_OK &&
 		    r->result != DL_FAIL))
 			continue;
-		if (progress_add(&g->prog, r->result == DL_OK, r->addr,
+		if (note_add(&g->prog, r->result == DL_OK, r->addr,
 		    r->detail) < 0)
 			return -1;
 		g->fresh[i] = 2;	/* noted */
@@ -616,8 +507,8 @@ note_results(struct group *g)
 	return 0;
 }
 
-static enum status
-deliver_pending(struct batch *b, struct group *g)
+enum status
+group_deliver(struct batch *b, struct group *g)
 {
 	enum status st;
 	size_t i;
@@ -635,7 +526,7 @@ deliver_pending(struct batch *b, struct group *g)
 	 * the batch must not make a rerun send this message again (the note
 	 * survives a killed process; the commit fsyncs it). A failure here
 	 * is tried again, and reported, at the commit. */
-	(void)note_results(g);
+	(void)group_note(g);
 	return st;
 }
 
@@ -648,7 +539,7 @@ complete(struct batch *b, struct group *g)
 	if (g->closed)
 		return ST_OK;
 	g->closed = 1;
-	st = deliver_pending(b, g);
+	st = group_deliver(b, g);
 	return st == ST_TEMPFAIL ? ST_OK : st;	/* counted at the commit */
 }
 
@@ -721,25 +612,25 @@ batch_record(struct batch *b, const char *path, const char *rcpt,
 		return status_worse(st, gone(b, g, r));
 	case G_LOCKED:
 	case G_ERROR:
-		rset(r, g->eres, "%s", g->edetail);
+		dl_set(r, g->eres, "%s", g->edetail);
 		return status_worse(st, g->est);
 	case G_READY:
 		break;
 	}
-	switch (progress_get(&g->prog, rcpt, detail, sizeof detail)) {
-	case PROGRESS_OK:
-		rset(r, DL_OK, "already delivered: %s", detail);
+	switch (note_get(&g->prog, rcpt, detail, sizeof detail)) {
+	case DONENOTE_OK:
+		dl_set(r, DL_OK, "already delivered: %s", detail);
 		return st;
-	case PROGRESS_FAIL:
-		rset(r, DL_FAIL, "failed earlier: %s", detail);
+	case DONENOTE_FAIL:
+		dl_set(r, DL_FAIL, "failed earlier: %s", detail);
 		return status_worse(st, ST_NOUSER);
-	case PROGRESS_NONE:
+	case DONENOTE_NONE:
 		break;
 	}
 deliver:
 	if (more && b->lmtp != NULL)
 		return st;	/* one LMTP transaction with the next ones */
-	return status_worse(st, deliver_pending(b, g));
+	return status_worse(st, group_deliver(b, g));
 }
 
 enum status
@@ -792,285 +683,3 @@ batch_input_end(struct batch *b)
 	return ST_TEMPFAIL;
 }
 
-/* Write SPOOL/failed/NAME.why, then move NAME there. */
-static int
-move_failed(struct group *g)
-{
-	struct spool *sp = &g->sr->sp;
-	char why[MD_NAME_MAX + 8], line[2 * DL_DETAIL_MAX], stamp[64];
-	struct md_tmp t;
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i;
-	int len;
-
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ",
-	    gmtime_r(&now, &tm));
-	snprintf(why, sizeof why, "%s.why", g->msg.name);
-	if (md_tmp_open(&t, sp->tmpfd) < 0)
-		return -1;
-	len = snprintf(line, sizeof line, "time: %s\npath: %s\n", stamp,
-	    g->path);
-	if (md_tmp_write(&t, line, (size_t)len) < 0)
-		goto fail;
-	for (i = 0; i < g->msg.nrcpt; i++) {
-		struct dl_rcpt *r = &g->msg.rcpt[i];
-
-		len = snprintf(line, sizeof line, "%s\t%s\t%s\n", r->addr,
-		    r->result == DL_OK ? "ok" : "fail", r->detail);
-		if (len < 0 || (size_t)len >= sizeof line)
-			len = (int)strlen(line);
-		if (md_tmp_write(&t, line, (size_t)len) < 0)
-			goto fail;
-	}
-	if (g->prog.len > 0 && (md_tmp_write(&t, "progress note:\n", 15) < 0 ||
-	    md_tmp_write(&t, g->prog.buf, g->prog.len) < 0))
-		goto fail;
-	if (md_tmp_commit(&t, sp->failedfd, why, MD_RENAME) < 0)
-		return -1;
-	if (renameat(sp->newfd, g->msg.name, sp->failedfd, g->msg.name) < 0 ||
-	    md_fsync_dir(sp->failedfd) < 0)
-		return -1;
-	g->sr->dirty = 1;
-	return 0;
-fail:
-	md_tmp_discard(&t);
-	return -1;
-}
-
-/* Did any recipient, in this run or an earlier one, fail for good? */
-static int
-any_failed(const struct group *g)
-{
-	size_t i;
-
-	for (i = 0; i < g->msg.nrcpt; i++)
-		if (g->msg.rcpt[i].result == DL_FAIL)
-			return 1;
-	return progress_any_fail(&g->prog);
-}
-
-/* Step 4 for one complete group: returns the status it adds. */
-static enum status
-finish(struct batch *b, struct group *g)
-{
-	char q[LOG_QUOTE_MAX];
-	size_t i;
-
-	log_quote(q, sizeof q, g->path);
-	if (g->state == G_GONE && g->have_prog) {
-		/* a run died between the unlink and the note's removal */
-		g->sr->dirty = 1;
-		g->finished = 1;
-		return ST_OK;
-	}
-	if (g->state != G_READY)
-		return ST_OK;
-	for (i = 0; i < g->msg.nrcpt; i++) {
-		if (g->msg.rcpt[i].result != DL_OK &&
-		    g->msg.rcpt[i].result != DL_FAIL) {
-			log_info("kept", "path=%s reason=deferred", q);
-			return ST_OK;
-		}
-	}
-	if (g->tainted || b->taint_all) {
-		log_warn("kept", "path=%s reason=broken-record", q);
-		return ST_OK;
-	}
-	if (priv_enter(g->sr->sp.dirfd) < 0) {	/* batch_commit goes back */
-		log_error("cannot-act-as-owner", "path=%s error=\"%s\"", q,
-		    strerror(errno));
-		return ST_TEMPFAIL;
-	}
-	if (any_failed(g)) {
-		if (move_failed(g) < 0) {
-			log_error("cannot-move-to-failed", "path=%s error=\"%s\"",
-			    q, strerror(errno));
-			return ST_TEMPFAIL;
-		}
-		log_warn("failed", "path=%s", q);
-	} else {
-		if (unlinkat(g->sr->sp.newfd, g->msg.name, 0) < 0) {
-			log_error("cannot-remove", "path=%s error=\"%s\"", q,
-			    strerror(errno));
-			return ST_TEMPFAIL;
-		}
-		g->sr->dirty = 1;
-		log_debug("removed", "path=%s", q);
-	}
-	g->finished = 1;
-	return ST_OK;
-}
-
-static enum status
-print_results(struct batch *b, struct group *g)
-{
-	char line[REC_LINE_MAX * 2 + DL_DETAIL_MAX];
-	char qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX];
-	enum status st = ST_OK;
-	size_t i;
-
-	for (i = g->printed; i < g->nrecs; i++) {
-		const struct grec *rec = &g->recs[i];
-		struct dl_rcpt *r = &g->msg.rcpt[rec->idx];
-		const char *path = rec->path ? rec->path : g->path;
-		const char *addr = rec->rcpt ? rec->rcpt : r->addr;
-		enum result_kind k;
-		int len;
-
-		if (r->result == DL_PENDING)
-			rset(r, DL_DEFER, "not delivered");
-		k = r->result == DL_OK ? RESULT_OK :
-		    r->result == DL_FAIL ? RESULT_FAIL : RESULT_DEFER;
-		len = result_format(line, sizeof line, path, addr, k,
-		    r->detail);
-		if (len > 0 && fwrite(line, 1, (size_t)len, b->out) !=
-		    (size_t)len)
-			st = ST_IOERR;
-		log_event(k == RESULT_OK ? LOG_INFO : k == RESULT_DEFER ?
-		    LOG_WARN : LOG_ERROR, result_word(k),
-		    "path=%s rcpt=%s detail=%s",
-		    log_quote(qp, sizeof qp, path),
-		    log_quote(qr, sizeof qr, addr),
-		    log_quote(qd, sizeof qd, r->detail));
-	}
-	g->printed = g->nrecs;
-	return st;
-}
-
-/*
- * Must this group's results go into its note now? Over LMTP always (a
- * 250 cannot be looked up later). Into Maildirs only when the message
- * stays in the spool (something not ok, a broken record, or we are
- * stopping with it unfinished): an ok copy is found again by its name,
- * because the note's existence makes a rerun search new/ and cur/.
- */
-static int
-note_needed(const struct batch *b, const struct group *g)
-{
-	size_t i;
-
-	if (b->lmtp != NULL || (b->final && !g->closed) || g->tainted ||
-	    b->taint_all)
-		return 1;
-	for (i = 0; i < g->msg.nrcpt; i++)
-		if (g->msg.rcpt[i].result != DL_OK)
-			return 1;
-	return 0;
-}
-
-/* The status this commit adds for the results decided in this run. */
-static enum status
-fresh_status(const struct group *g)
-{
-	enum status st = ST_OK;
-	size_t i;
-
-	for (i = 0; i < g->msg.nrcpt; i++)
-		if (g->fresh[i])
-			st = status_worse(st, g->msg.rcpt[i].result == DL_OK ?
-			    ST_OK : g->msg.rcpt[i].result == DL_FAIL ?
-			    ST_NOUSER : ST_TEMPFAIL);
-	return st;
-}
-
-/* Step 3: the notes where needed, then the result lines. */
-static enum status
-note_and_print(struct batch *b)
-{
-	enum status st = ST_OK;
-	char q[LOG_QUOTE_MAX];
-	struct group *g;
-
-	for (g = b->head; g != NULL; g = g->next) {
-		if (g->state != G_READY || !note_needed(b, g))
-			continue;
-		if (priv_enter(g->sr->sp.dirfd) < 0 || note_results(g) < 0 ||
-		    progress_sync(&g->prog) < 0) {
-			log_warn("progress-note", "path=%s error=\"%s\"",
-			    log_quote(q, sizeof q, g->path), strerror(errno));
-			st = status_worse(st, ST_TEMPFAIL);
-		}
-	}
-	priv_back();
-	errno = 0;	/* so that a stdout error below is named rightly */
-	for (g = b->head; g != NULL; g = g->next) {
-		if (g->printed < g->nrecs)
-			st = status_worse(st, fresh_status(g));
-		st = status_worse(st, print_results(b, g));
-	}
-	if (fflush(b->out) != 0 || ferror(b->out)) {
-		int e = errno;
-
-		st = status_worse(st, ST_IOERR);
-		if (!b->out_failed)	/* the reader is gone: say so once */
-			log_error("write", "file=stdout error=\"%s\"",
-			    strerror(e != 0 ? e : EIO));
-		b->out_failed = 1;
-	}
-	return st;
-}
-
-/* Step 4 after the finish: the spool files gone for good, their notes
- * removed, the complete groups remembered and freed. */
-static enum status
-release(struct batch *b)
-{
-	enum status st = ST_OK;
-	char q[LOG_QUOTE_MAX];
-	struct group *g, **pp;
-	struct sref *s;
-
-	for (s = b->spools; s != NULL; s = s->next) {
-		if (s->dirty && md_fsync_dir(s->sp.newfd) < 0) {
-			log_error("fsync", "path=%s error=\"%s\"",
-			    log_quote(q, sizeof q, s->sp.path),
-			    strerror(errno));
-			for (g = b->head; g != NULL; g = g->next)
-				if (g->sr == s)
-					g->finished = 0;
-			st = status_worse(st, ST_TEMPFAIL);
-		}
-		s->dirty = 0;
-	}
-	for (pp = &b->head; (g = *pp) != NULL;) {
-		if (!g->closed) {
-			pp = &g->next;
-			continue;
-		}
-		if (g->finished && g->state == G_READY)
-			(void)seen_add(b->seen, g->sr->dev, g->sr->ino,
-			    g->msg.name, &g->msg);
-		if (g->finished && (priv_enter(g->sr->sp.dirfd) < 0 ||
-		    progress_remove(g->sr->sp.dirfd, g->msg.name) < 0))
-			log_warn("progress-note", "path=%s error=\"%s\"",
-			    log_quote(q, sizeof q, g->path), strerror(errno));
-		priv_back();
-		*pp = g->next;
-		b->ngroups--;
-		group_free(b, g);
-	}
-	b->tail = NULL;
-	for (g = b->head; g != NULL; g = g->next)
-		b->tail = g;
-	return st;
-}
-
-enum status
-batch_commit(struct batch *b)
-{
-	enum status st = ST_OK;
-	struct group *g;
-
-	for (g = b->head; g != NULL; g = g->next)
-		deliver_pending(b, g);	/* counted per result below */
-	if (b->md != NULL)
-		maildir_commit(b->md);
-	b->t0 = 0;
-	st = note_and_print(b);
-	for (g = b->head; g != NULL; g = g->next)
-		if (g->closed)
-			st = status_worse(st, finish(b, g));
-	priv_back();
-	return status_worse(st, release(b));
-}

@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "deliver/deliver.h"
+#include "deliver/lmtp.h"
 #include "deliver/maildir.h"
 
 #define BATCH_GROUPS 64		/* messages per group commit, at most */

@@ -43,7 +43,7 @@
 #include "common/io.h"
 #include "common/lmtp.h"
 #include "common/log.h"
-#include "deliver/deliver.h"
+#include "deliver/lmtp.h"
 
 #define FILE_CHUNK	65536
 #define OUT_SIZE	(LMTP_DOT_OUT(FILE_CHUNK) + LMTP_DOT_FINISH_MAX)
@@ -104,30 +104,12 @@ seterr(struct lmtp_client *c, const char *fmt, ...)
 
 /* detail for a result line: no TAB, CR, LF or other control byte. */
 static void
-set_result(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-set_result(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-	for (p = r->detail; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	r->result = res;
-}
-
-static void
 reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
 {
 	enum dl_result res = rep->code < 400 ? DL_OK :
 	    rep->code < 500 ? DL_DEFER : DL_FAIL;
 
-	set_result(r, res, "%d %s", rep->code, rep->text);
+	dl_set(r, res, "%d %s", rep->code, rep->text);
 }
 
 static void
@@ -574,7 +556,7 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
 		return SX_DROP;
 	default:	/* out of step, or the spool file cannot be read */
 		for (i = 0; i < e.na; i++)
-			set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s", c->err);
+			dl_set(&msg->rcpt[acc[i]], DL_DEFER, "%s", c->err);
 		return SX_GARBLED;
 	}
 	c->dirty = 0;
@@ -585,7 +567,7 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
 			return sx;
 		if (sx == SX_GARBLED) {
 			for (; i < e.na; i++)
-				set_result(&msg->rcpt[acc[i]], DL_DEFER, "%s",
+				dl_set(&msg->rcpt[acc[i]], DL_DEFER, "%s",
 				    c->err);
 			return sx;
 		}
@@ -674,11 +656,11 @@ rcpt_usable(const struct lmtp_client *c, struct dl_rcpt *r)
 	int k = lmtp_addr_check(r->addr, &why);
 
 	if (k < 0) {
-		set_result(r, DL_FAIL, "address not usable in LMTP: %s", why);
+		dl_set(r, DL_FAIL, "address not usable in LMTP: %s", why);
 		return 0;
 	}
 	if ((k & LMTP_ADDR_UTF8) && !(c->caps & LMTP_CAP_SMTPUTF8)) {
-		set_result(r, DL_FAIL, "UTF-8 address and the LMTP server %s "
+		dl_set(r, DL_FAIL, "UTF-8 address and the LMTP server %s "
 		    "lacks SMTPUTF8 (RFC 6531)", ep_name(c, c->ep));
 		return 0;
 	}
@@ -756,7 +738,7 @@ lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
 		free(acc);
 		for (t = 0; t < msg->nrcpt; t++)
 			if (msg->rcpt[t].result == DL_PENDING)
-				set_result(&msg->rcpt[t], DL_DEFER,
+				dl_set(&msg->rcpt[t], DL_DEFER,
 				    "out of memory");
 		return ST_TEMPFAIL;
 	}
@@ -801,7 +783,7 @@ out:
 		return broken ? ST_TEMPFAIL : ST_OK;
 	for (t = 0; t < msg->nrcpt; t++)
 		if (msg->rcpt[t].result == DL_PENDING)
-			set_result(&msg->rcpt[t], DL_DEFER, "%s", c->err);
+			dl_set(&msg->rcpt[t], DL_DEFER, "%s", c->err);
 	return ST_TEMPFAIL;
 }
 

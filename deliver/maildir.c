@@ -196,20 +196,6 @@ maildir_base(char *buf, size_t n, const char *name, const char *rcpt)
 	return 0;
 }
 
-/* Set a recipient's result and detail (cut to fit). */
-static void setr(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-setr(struct dl_rcpt *r, enum dl_result res, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->result = res;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, DL_DETAIL_MAX, fmt, ap);
-	va_end(ap);
-}
-
 /* Set a recipient's result from errno: what is the step that failed. */
 static void
 set_error(struct dl_rcpt *r, const char *what, int e, int create)
@@ -220,12 +206,12 @@ set_error(struct dl_rcpt *r, const char *what, int e, int create)
 	enum dl_result res = permanent ? DL_FAIL : DL_DEFER;
 
 	if (e == ENOENT && !create)
-		setr(r, res, "%s: no such Maildir (--no-create)", what);
+		dl_set(r, res, "%s: no such Maildir (--no-create)", what);
 	else if (e == ENOTDIR)
-		setr(r, res, "%s: not a directory (a file or symlink is in "
+		dl_set(r, res, "%s: not a directory (a file or symlink is in "
 		    "the way)", what);
 	else
-		setr(r, res, "%s: %s", what, strerror(e));
+		dl_set(r, res, "%s: %s", what, strerror(e));
 	if (e == EROFS)
 		log_error("read-only-filesystem", "step=%s rcpt=%s", what,
 		    r->addr);
@@ -494,7 +480,7 @@ take_owner(struct mcache *c, size_t rootlen, int root, int create,
 	    priv_become(c->uid, c->gid) < 0) {
 		e = errno;
 		if (r != NULL)
-			setr(r, DL_DEFER, "owner uid %ld of %.*s: %s",
+			dl_set(r, DL_DEFER, "owner uid %ld of %.*s: %s",
 			    (long)st.st_uid, dir_len(c->path, at), c->path,
 			    e == ENOENT ? "no such user" : strerror(e));
 		errno = e;
@@ -518,7 +504,7 @@ open_maildir(struct maildir *m, struct mcache *c, size_t rootlen,
 	if ((root = open_root(c->path, rootlen)) < 0) {
 		e = errno;	/* the root is the admin's: never "fail" */
 		if (r != NULL)
-			setr(r, DL_DEFER, "mail root: %s", strerror(e));
+			dl_set(r, DL_DEFER, "mail root: %s", strerror(e));
 		errno = e;
 		return -1;
 	}
@@ -576,7 +562,7 @@ mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
 		}
 		if (priv_become(c->uid, c->gid) < 0) {
 			if (r != NULL)
-				setr(r, DL_DEFER, "owner uid %ld of %s: %s",
+				dl_set(r, DL_DEFER, "owner uid %ld of %s: %s",
 				    (long)c->uid, c->path, strerror(errno));
 			return NULL;
 		}
@@ -851,7 +837,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		return;
 	}
 	if (inew == 1 || icur == 1) {
-		setr(r, DL_OK, "already delivered: %s/%s/%s", c->path,
+		dl_set(r, DL_OK, "already delivered: %s/%s/%s", c->path,
 		    inew == 1 ? "new" : "cur", name);
 		add_pending(m, c, NULL, NULL, msg, idx);
 		return;
@@ -873,7 +859,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 
 		md_tmp_discard(&t);
 		if (e == EAGAIN) {
-			setr(r, DL_DEFER, "%s: spool file changed size while "
+			dl_set(r, DL_DEFER, "%s: spool file changed size while "
 			    "being read", msg->path);
 		} else {
 			set_error(r, c->path, e, 1);
@@ -890,7 +876,7 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 	if (!linked)
 		(void)syscall(SYS_sync_file_range, t.fd, (off_t)0, (off_t)0,
 		    (unsigned int)SYNC_FILE_RANGE_WRITE);
-	setr(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
+	dl_set(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
 	add_pending(m, c, &t, name, msg, idx);
 }
 
@@ -949,13 +935,13 @@ maildir_commit(struct maildir *m)
 			continue;		/* its fsync failed: deferred */
 		if (pre != 0) {
 			discard(p);
-			setr(r, DL_DEFER, "fsync of the spool's progress notes: "
+			dl_set(r, DL_DEFER, "fsync of the spool's progress notes: "
 			    "%s", strerror(pre));
 			st = ST_TEMPFAIL;
 			continue;
 		}
 		if (priv_become(p->c->uid, p->c->gid) < 0) {
-			setr(r, DL_DEFER, "owner uid %ld of %s: %s",
+			dl_set(r, DL_DEFER, "owner uid %ld of %s: %s",
 			    (long)p->c->uid, p->c->path, strerror(errno));
 			discard(p);
 			st = ST_TEMPFAIL;
@@ -967,7 +953,7 @@ maildir_commit(struct maildir *m)
 				st = ST_TEMPFAIL;
 				continue;
 			}
-			setr(r, DL_OK, "already delivered: %s/new/%s",
+			dl_set(r, DL_OK, "already delivered: %s/new/%s",
 			    p->c->path, p->name);
 		}
 		p->c->dirty = 1;
@@ -990,7 +976,7 @@ maildir_commit(struct maildir *m)
 		struct dl_rcpt *r = &p->msg->rcpt[p->idx];
 
 		if (p->c->bad && r->result == DL_OK) {
-			setr(r, DL_DEFER, "fsync of new/: %s",
+			dl_set(r, DL_DEFER, "fsync of new/: %s",
 			    strerror(p->c->sync_err));
 			st = ST_TEMPFAIL;
 		}

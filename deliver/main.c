@@ -11,8 +11,8 @@
  *   deliver/batch.c): fsyncs dominate the cost, and records flowing in
  *   one at a time from fetch share them.
  * - The spool file is removed only after every recipient of its record
- *   group is durably done, and per-recipient progress is itself durable
- *   (common/progress.c), so a crash or a deferral never delivers one
+ *   group is durably done, and per-recipient results are themselves
+ *   durable (deliver/notes.c), so a crash or a deferral never delivers one
  *   (message, recipient) twice into a Maildir (deliver/maildir.c).
  * - Started as root, nothing is ever created or written as root
  *   (deliver/priv.h): with --user everything is done as that user;
@@ -42,7 +42,7 @@
 #include "common/tmpl.h"
 #include "common/tool.h"
 #include "deliver/batch.h"
-#include "deliver/deliver.h"
+#include "deliver/lmtp.h"
 #include "deliver/maildir.h"
 #include "deliver/priv.h"
 

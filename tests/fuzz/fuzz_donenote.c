@@ -1,18 +1,18 @@
 /*
- * libFuzzer harness for the progress-note lines (common/progress, the
- * pure part). progress_find on an exactly-sized copy of the input (so
- * ASan sees any read past the note) with recipients cut from it; then the
- * round trip: a line formatted from fields cut from the input parses back
- * to the same kind and recipient, and to the detail with its control
- * bytes made spaces (cut to fit); progress_find finds it, whatever note
- * stands before it.
+ * libFuzzer harness for the done-note lines (common/donenote).
+ * donenote_find on an exactly-sized copy of the input (so ASan sees any
+ * read past the note) with recipients cut from it; then the round trip:
+ * a line formatted from fields cut from the input parses back to the
+ * same kind and recipient, and to the detail with its control bytes made
+ * spaces (cut to fit); donenote_find finds it, whatever note stands
+ * before it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/progress.h"
+#include "common/donenote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,15 +27,15 @@ check_find(const uint8_t *data, size_t size)
 	memcpy(note, data, size);
 	memcpy(rcpt, data, n);
 	rcpt[n] = '\0';
-	(void)progress_find(note, size, rcpt, detail, sizeof detail);
-	(void)progress_find(note, size, "a@b", NULL, 0);
+	(void)donenote_find(note, size, rcpt, detail, sizeof detail);
+	(void)donenote_find(note, size, "a@b", NULL, 0);
 	free(note);
 }
 
 static void
 check_round_trip(const uint8_t *data, size_t size)
 {
-	char rcpt[300], detail[2048], line[PROGRESS_LINE_MAX], got[2048];
+	char rcpt[300], detail[2048], line[DONENOTE_LINE_MAX], got[2048];
 	char *note;
 	const char *r, *d;
 	size_t i, rl, dl, cut = size ? data[0] % 200 : 0, k;
@@ -49,14 +49,14 @@ check_round_trip(const uint8_t *data, size_t size)
 	for (k = 0; cut + k < size && k < sizeof detail - 1; k++)
 		detail[k] = data[cut + k] ? (char)data[cut + k] : 'z';
 	detail[k] = '\0';
-	len = progress_line_format(line, sizeof line, ok, rcpt, detail);
+	len = donenote_line_format(line, sizeof line, ok, rcpt, detail);
 	if (len < 0)
 		return;		/* refused: must be an unreadable recipient */
-	if (len > PROGRESS_LINE_MAX || line[len - 1] != '\n' ||
+	if (len > DONENOTE_LINE_MAX || line[len - 1] != '\n' ||
 	    memchr(line, '\n', (size_t)len - 1) != NULL)
 		abort();
-	if (progress_line_parse(line, (size_t)len - 1, &r, &rl, &d, &dl) !=
-	    (ok ? PROGRESS_OK : PROGRESS_FAIL) || rl != strlen(rcpt) ||
+	if (donenote_line_parse(line, (size_t)len - 1, &r, &rl, &d, &dl) !=
+	    (ok ? DONENOTE_OK : DONENOTE_FAIL) || rl != strlen(rcpt) ||
 	    memcmp(r, rcpt, rl) != 0 || dl > strlen(detail))
 		abort();
 	for (i = 0; i < dl; i++) {
@@ -71,8 +71,8 @@ check_round_trip(const uint8_t *data, size_t size)
 	memcpy(note, data, size);
 	note[size] = '\n';
 	memcpy(note + size + 1, line, (size_t)len);
-	if (progress_find(note, size + 1 + (size_t)len, rcpt, got,
-	    sizeof got) != (ok ? PROGRESS_OK : PROGRESS_FAIL) ||
+	if (donenote_find(note, size + 1 + (size_t)len, rcpt, got,
+	    sizeof got) != (ok ? DONENOTE_OK : DONENOTE_FAIL) ||
 	    strlen(got) != dl || memcmp(got, d, dl) != 0)
 		abort();
 	free(note);

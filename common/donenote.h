@@ -1,0 +1,49 @@
+/*
+ * donenote: the lines of a spool message's done note, SPOOL/NAME.done
+ * (deliver/notes.c keeps the file), so that a message with several
+ * recipients of which some were deferred is retried only for those
+ * (DESIGN.md "Delivery guarantees"). One line per finished recipient:
+ *
+ *     ok<TAB>RECIPIENT<TAB>DETAIL<LF>
+ *     fail<TAB>RECIPIENT<TAB>REASON<LF>
+ *
+ * A last line without its LF (a crash during the append) is ignored.
+ * Pure functions: no I/O. Recipients are compared without regard to
+ * case, as everywhere between split and deliver.
+ */
+#ifndef MDROP_DONENOTE_H
+#define MDROP_DONENOTE_H
+
+#include <stddef.h>
+
+#define DONENOTE_LINE_MAX 1024	/* one line, LF included */
+
+enum donenote_state { DONENOTE_NONE, DONENOTE_OK, DONENOTE_FAIL };
+
+/*
+ * Format one note line into buf (size n, at least DONENOTE_LINE_MAX):
+ * "ok" or "fail", the recipient, the detail with every control byte made
+ * a space and cut to fit, the LF. Returns its length (no NUL is written),
+ * or -1 (ENAMETOOLONG) when the recipient leaves no room or holds a TAB
+ * or control byte (it could not be read back).
+ */
+int donenote_line_format(char *buf, size_t n, int ok, const char *rcpt,
+    const char *detail);
+
+/*
+ * Parse one line (len bytes, its LF not included). Returns DONENOTE_OK or
+ * DONENOTE_FAIL with the recipient and detail as (pointer, length) pairs
+ * into line, or DONENOTE_NONE for a line that is not a note line.
+ */
+enum donenote_state donenote_line_parse(const char *line, size_t len,
+    const char **rcpt, size_t *rlen, const char **detail, size_t *dlen);
+
+/*
+ * Look rcpt up in a note's text (buf, len). Returns its state; for a
+ * found recipient its detail is copied (NUL-terminated, cut) into detail
+ * (size n, may be 0). A later line wins over an earlier one.
+ */
+enum donenote_state donenote_find(const char *buf, size_t len,
+    const char *rcpt, char *detail, size_t n);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * group.h: the record groups of a batch, shared by the two halves of
+ * mdrop-deliver's bookkeeping: batch.c takes records in (groups, spools,
+ * identity by spool file, repeats, taint) and commit.c makes a batch
+ * durable, prints its results and acknowledges its complete groups in
+ * their spools. Nothing outside these two files sees these structures.
+ */
+#ifndef MDROP_DELIVER_GROUP_H
+#define MDROP_DELIVER_GROUP_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common/spool.h"
+#include "deliver/deliver.h"
+#include "deliver/notes.h"
+
+#define GROUP_RCPTS 10000	/* distinct recipients of one message */
+#define GROUP_RECORDS (4 * GROUP_RCPTS)	/* records, repeats included */
+#define SPOOLS_KEPT 4		/* idle spools kept open */
+
+enum gstate { G_READY, G_GONE, G_LOCKED, G_ERROR };
+
+struct sref {
+	struct sref *next;
+	struct spool sp;
+	dev_t dev;		/* the spool directory, which names it */
+	ino_t ino;
+	int refs;
+	int dirty;		/* new/ changed: fsync before removing notes */
+	int marks;		/* a note was created: fsync SPOOL before links */
+};
+
+/* One record of a group: its recipient, and its own spelling of PATH and
+ * RECIPIENT when it differs from the group's (the result line echoes it). */
+struct grec {
+	size_t idx;		/* in msg.rcpt */
+	char *path;		/* NULL: the group's */
+	char *rcpt;		/* NULL: msg.rcpt[idx].addr */
+};
+
+struct group {
+	struct group *next;
+	char *path;		/* as first given */
+	struct sref *sr;
+	enum gstate state;
+	enum dl_result eres;	/* G_ERROR, G_LOCKED: the result of every record */
+	enum status est;	/* and its status */
+	char edetail[DL_DETAIL_MAX];
+	struct note prog;
+	int have_prog;
+	struct dl_msg msg;	/* msg.rcpt: the distinct recipients */
+	char *sender;
+	unsigned char *fresh;	/* per rcpt: 1 = decided in this run, 2 noted */
+	size_t cap;
+	struct grec *recs;	/* the records, in order */
+	size_t nrecs, caprecs, printed;
+	int closed;		/* complete: end line, or the writer moved on */
+	int tainted;		/* a record was refused or lost: keep the file */
+	int finished;		/* its spool file left new/ in this commit */
+};
+
+struct maildir;
+struct lmtp_client;
+struct seen;
+
+struct batch {
+	struct maildir *md;
+	struct lmtp_client *lmtp;
+	FILE *out;
+	struct group *head, *tail;
+	struct group *hand;	/* the group the writer is on, or NULL */
+	size_t ngroups;
+	struct sref *spools;
+	struct seen *seen;
+	char *taint;		/* PATH of the last broken record */
+	int taint_all;		/* lost track of a record: keep every file */
+	int final;		/* the last commit: note what stays unfinished */
+	long long t0;		/* monotonic ms of the batch's first record */
+	int out_failed;		/* stdout write error already logged */
+};
+
+/* Free g (unlinked from the batch's list by the caller). */
+void group_free(struct batch *b, struct group *g);
+
+/*
+ * Deliver g's pending recipients now (their results become "fresh").
+ * Returns ST_OK, or ST_TEMPFAIL when something was deferred.
+ */
+enum status group_deliver(struct batch *b, struct group *g);
+
+/* Append g's fresh ok/fail results to its done note (written at once,
+ * durable after note_sync). 0, or -1 with errno. */
+int group_note(struct group *g);
+
+/* commit.c: the Maildir prelink hook (maildir_set_prelink): the notes
+ * created in this batch made durable before any copy is linked. */
+int batch_prelink(void *arg);
+
+#endif

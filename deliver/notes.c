@@ -1,0 +1,159 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/io.h"
+#include "deliver/notes.h"
+
+static int
+note_name(char *buf, size_t n, const char *name)
+{
+	if (snprintf(buf, n, "%s.done", name) >= (int)n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+note_open(struct note *p, int spooldirfd, const char *name)
+{
+	struct stat st;
+	int e;
+
+	memset(p, 0, sizeof *p);
+	p->dirfd = spooldirfd;
+	p->fd = -1;
+	if (note_name(p->name, sizeof p->name, name) < 0)
+		return -1;
+	p->fd = openat(spooldirfd, p->name,
+	    O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (p->fd >= 0) {
+		p->existed = 1;
+	} else if (errno == ENOENT) {
+		p->fd = openat(spooldirfd, p->name, O_RDWR | O_APPEND |
+		    O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (p->fd < 0)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (fstat(p->fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size > NOTE_MAX) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	p->buf = malloc((size_t)st.st_size + 1);
+	if (p->buf == NULL)
+		goto fail;
+	{
+		ssize_t got = 0;
+
+		if (st.st_size > 0 && (got = pread(p->fd, p->buf,
+		    (size_t)st.st_size, 0)) < 0)
+			goto fail;
+		p->len = (size_t)got;
+	}
+	p->buf[p->len] = '\0';
+	return 0;
+fail:
+	e = errno;
+	note_close(p);
+	errno = e;
+	return -1;
+}
+
+enum donenote_state
+note_get(const struct note *p, const char *rcpt, char *detail,
+    size_t n)
+{
+	if (p->buf == NULL)
+		return DONENOTE_NONE;
+	return donenote_find(p->buf, p->len, rcpt, detail, n);
+}
+
+int
+note_any_fail(const struct note *p)
+{
+	size_t i;
+
+	for (i = 0; p->buf != NULL && i + 5 <= p->len; i++)
+		if ((i == 0 || p->buf[i - 1] == '\n') &&
+		    memcmp(p->buf + i, "fail\t", 5) == 0)
+			return 1;
+	return 0;
+}
+
+int
+note_add(struct note *p, int ok, const char *rcpt, const char *detail)
+{
+	char line[DONENOTE_LINE_MAX];
+	int len;
+	char *nb;
+
+	if ((len = donenote_line_format(line, sizeof line, ok, rcpt,
+	    detail)) < 0)
+		return -1;
+	if (p->len + (size_t)len > NOTE_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	/* A torn last line from a crash must not swallow ours. */
+	if (p->len > 0 && p->buf[p->len - 1] != '\n') {
+		if (io_write_all(p->fd, "\n", 1) < 0)
+			return -1;
+		nb = realloc(p->buf, p->len + 2);
+		if (nb == NULL)
+			return -1;
+		p->buf = nb;
+		p->buf[p->len++] = '\n';
+	}
+	if (io_write_all(p->fd, line, (size_t)len) < 0)
+		return -1;
+	p->dirty = 1;
+	nb = realloc(p->buf, p->len + (size_t)len + 1);
+	if (nb == NULL)
+		return -1;
+	p->buf = nb;
+	memcpy(p->buf + p->len, line, (size_t)len);
+	p->len += (size_t)len;
+	p->buf[p->len] = '\0';
+	return 0;
+}
+
+int
+note_sync(struct note *p)
+{
+	if (!p->dirty)
+		return 0;
+	p->dirty = 0;
+	return fsync(p->fd);
+}
+
+void
+note_close(struct note *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	free(p->buf);
+	p->buf = NULL;
+	p->len = 0;
+}
+
+int
+note_remove(int spooldirfd, const char *name)
+{
+	char file[300];
+
+	if (note_name(file, sizeof file, name) < 0)
+		return -1;
+	if (unlinkat(spooldirfd, file, 0) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * notes: the done note of one spool message, SPOOL/NAME.done, on disk
+ * (its lines: common/donenote.h). The note's existence also says "an
+ * earlier run may have delivered part of this message": mdrop-deliver
+ * then looks for earlier copies in the Maildirs before delivering (see
+ * mdrop-deliver(1)). The note is created when delivery of the message
+ * begins and removed after the spool file has left SPOOL/new durably.
+ *
+ * Returns are 0 or -1 with errno unless said otherwise; none logs.
+ */
+#ifndef MDROP_DELIVER_NOTES_H
+#define MDROP_DELIVER_NOTES_H
+
+#include <stddef.h>
+
+#include "common/donenote.h"
+
+#define NOTE_MAX (1024 * 1024)	/* cap on a note's size */
+
+struct note {
+	int dirfd;		/* spool directory (not owned) */
+	int fd;			/* the note, O_APPEND; -1 when closed */
+	int existed;		/* 1: the note was there before we opened it */
+	int dirty;		/* appended since the last note_sync */
+	char *buf;		/* whole note (owned), len bytes, NUL after */
+	size_t len;
+	char name[300];		/* NAME.done */
+};
+
+/*
+ * Open or create SPOOL/NAME.done under spooldirfd (O_NOFOLLOW) and load
+ * it. A note over NOTE_MAX fails with EFBIG.
+ */
+int note_open(struct note *p, int spooldirfd, const char *name);
+
+/* donenote_find on the loaded note. */
+enum donenote_state note_get(const struct note *p, const char *rcpt,
+    char *detail, size_t n);
+
+/* 1 when the loaded note holds a "fail" line (some recipient failed for
+ * good in an earlier run). */
+int note_any_fail(const struct note *p);
+
+/* Append a line (not yet durable). ok != 0: "ok", else "fail". Control
+ * characters in detail become spaces. */
+int note_add(struct note *p, int ok, const char *rcpt,
+    const char *detail);
+
+/* fsync the note when something was appended. */
+int note_sync(struct note *p);
+
+/* Close the note (keeps the file). */
+void note_close(struct note *p);
+
+/* Remove SPOOL/NAME.done (ENOENT is not an error). */
+int note_remove(int spooldirfd, const char *name);
+
+#endif

@@ -1,0 +1,151 @@
+/* Unit tests for the pure part of common/donenote: the lines of a spool
+ * message's done note (SPOOL/NAME.done), formatted, parsed back, and
+ * looked up; every prefix of a note, since a crash can tear the last
+ * line anywhere. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/donenote.h"
+
+static void
+test_donenote_find(void **state)
+{
+	const char note[] = "ok\ta@x\t/m/a/new/1\n"
+	    "fail\tb@x\tno such Maildir\n"
+	    "ok\tab@x\t/m/ab\n"
+	    "garbage line\n"
+	    "ok\tc@x\ttorn";
+	char d[64];
+	size_t cut;
+
+	(void)state;
+	assert_int_equal(donenote_find(note, sizeof note - 1, "a@x", d,
+	    sizeof d), DONENOTE_OK);
+	assert_string_equal(d, "/m/a/new/1");
+	assert_int_equal(donenote_find(note, sizeof note - 1, "b@x", d,
+	    sizeof d), DONENOTE_FAIL);
+	assert_string_equal(d, "no such Maildir");
+	assert_int_equal(donenote_find(note, sizeof note - 1, "ab@x", d, 4),
+	    DONENOTE_OK);
+	assert_string_equal(d, "/m/");
+	/* a torn last line (crash during the append) does not count */
+	assert_int_equal(donenote_find(note, sizeof note - 1, "c@x", NULL, 0),
+	    DONENOTE_NONE);
+	assert_int_equal(donenote_find(note, sizeof note - 1, "b", NULL, 0),
+	    DONENOTE_NONE);
+	assert_int_equal(donenote_find(note, sizeof note - 1, "x", NULL, 0),
+	    DONENOTE_NONE);
+	/* every prefix: a recipient counts only once its line is whole */
+	for (cut = 0; cut < sizeof note; cut++) {
+		enum donenote_state s = donenote_find(note, cut, "b@x", NULL, 0);
+
+		assert_int_equal(s, cut >= strlen("ok\ta@x\t/m/a/new/1\n"
+		    "fail\tb@x\tno such Maildir\n") ? DONENOTE_FAIL :
+		    DONENOTE_NONE);
+	}
+	/* a later line wins */
+	assert_int_equal(donenote_find("fail\ta\tx\nok\ta\ty\n", 16, "a", d,
+	    sizeof d), DONENOTE_OK);
+}
+
+static void
+test_find_case(void **state)
+{
+	const char note[] = "ok\tAlice@Example.org\tdone\n";
+	char d[16];
+
+	(void)state;
+	/* one recipient whatever its case, as in split and deliver */
+	assert_int_equal(donenote_find(note, sizeof note - 1,
+	    "alice@example.org", d, sizeof d), DONENOTE_OK);
+	assert_string_equal(d, "done");
+}
+
+static void
+test_line_round_trip(void **state)
+{
+	char buf[DONENOTE_LINE_MAX], d[DONENOTE_LINE_MAX];
+	const char *r, *dt;
+	size_t rl, dl;
+	int len;
+
+	(void)state;
+	len = donenote_line_format(buf, sizeof buf, 1, "a@x", "/m/new/1");
+	assert_int_equal(len, 16);
+	assert_memory_equal(buf, "ok\ta@x\t/m/new/1\n", 16);
+	assert_int_equal(donenote_line_parse(buf, (size_t)len - 1, &r, &rl,
+	    &dt, &dl), DONENOTE_OK);
+	assert_int_equal(rl, 3);
+	assert_memory_equal(r, "a@x", 3);
+	assert_int_equal(dl, 8);
+	/* control bytes in the detail become spaces: one line, always */
+	len = donenote_line_format(buf, sizeof buf, 0, "b@x", "550\r\nx\ty");
+	assert_memory_equal(buf, "fail\tb@x\t550  x y\n", (size_t)len);
+	assert_int_equal(donenote_find(buf, (size_t)len, "b@x", d, sizeof d),
+	    DONENOTE_FAIL);
+	assert_string_equal(d, "550  x y");
+	/* an empty detail still parses */
+	len = donenote_line_format(buf, sizeof buf, 1, "c@x", "");
+	assert_int_equal(donenote_line_parse(buf, (size_t)len - 1, &r, &rl,
+	    &dt, &dl), DONENOTE_OK);
+	assert_int_equal(dl, 0);
+}
+
+static void
+test_line_limits(void **state)
+{
+	char buf[DONENOTE_LINE_MAX], rcpt[DONENOTE_LINE_MAX], big[4000];
+	const char *r, *dt;
+	size_t rl, dl;
+	int len;
+
+	(void)state;
+	/* a recipient that could not be read back is refused */
+	assert_int_equal(donenote_line_format(buf, sizeof buf, 1, "a\tb", "x"),
+	    -1);
+	assert_int_equal(donenote_line_format(buf, sizeof buf, 1, "", "x"), -1);
+	assert_int_equal(donenote_line_format(buf, sizeof buf, 1, "a\nb", "x"),
+	    -1);
+	memset(rcpt, 'r', sizeof rcpt - 1);
+	rcpt[sizeof rcpt - 1] = '\0';
+	assert_int_equal(donenote_line_format(buf, sizeof buf, 1, rcpt, ""), -1);
+	/* a long detail is cut, the line still ends in LF within the cap */
+	memset(big, 'd', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	len = donenote_line_format(buf, sizeof buf, 1, "a@x", big);
+	assert_int_equal(len, DONENOTE_LINE_MAX);
+	assert_int_equal(buf[len - 1], '\n');
+	assert_int_equal(donenote_line_parse(buf, (size_t)len - 1, &r, &rl,
+	    &dt, &dl), DONENOTE_OK);
+	assert_int_equal(dl, DONENOTE_LINE_MAX - 8);
+	/* not note lines */
+	assert_int_equal(donenote_line_parse("ok\t", 3, &r, &rl, &dt, &dl),
+	    DONENOTE_NONE);
+	assert_int_equal(donenote_line_parse("ok\t\tx", 5, &r, &rl, &dt, &dl),
+	    DONENOTE_NONE);
+	assert_int_equal(donenote_line_parse("ok\tnotab", 8, &r, &rl, &dt,
+	    &dl), DONENOTE_NONE);
+	assert_int_equal(donenote_line_parse("okay\ta\tb", 8, &r, &rl, &dt,
+	    &dl), DONENOTE_NONE);
+	assert_int_equal(donenote_line_parse("fail", 4, &r, &rl, &dt, &dl),
+	    DONENOTE_NONE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_donenote_find),
+		cmocka_unit_test(test_find_case),
+		cmocka_unit_test(test_line_round_trip),
+		cmocka_unit_test(test_line_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

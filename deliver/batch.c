@@ -147,7 +147,7 @@ static struct sref *
 locate(struct batch *b, const char *path, const char **name, struct group *g)
 {
 	char dir[PATH_MAX];
-	struct sref *sr;
+	struct sref *sr = NULL;
 	int r;
 
 	if (spool_split_path(path, dir, sizeof dir, name) < 0) {

@@ -1,12 +1,20 @@
 #define _GNU_SOURCE	/* ppoll */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/io.h"
+#include "common/log.h"
 #include "common/tool.h"
+
+static const char *tool_name = "mdrop";
 
 static volatile sig_atomic_t stop;
 static sigset_t stopset, workmask;
@@ -89,4 +97,88 @@ tool_pull_stdin(void *ctx, void *buf, size_t n)
 		return -1;
 	}
 	return io_read(0, buf, n);
+}
+
+void
+tool_start(const char *name)
+{
+	int fd;
+
+	tool_name = name;
+	log_init(name);
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;	/* fds 0-2 closed: keep them from being reused */
+	if (fd > 2)
+		close(fd);
+	tool_catch_stop();
+}
+
+int
+tool_number(const char *s, const char *opt, unsigned long min,
+    unsigned long max, unsigned long *v)
+{
+	char *end, q[LOG_QUOTE_MAX];
+	unsigned long n;
+
+	errno = 0;
+	n = s[0] >= '0' && s[0] <= '9' ? strtoul(s, &end, 10) : 0;
+	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
+	    n < min || n > max) {
+		log_error("usage", "option=%s value=%s reason=not-%lu..%lu",
+		    opt, log_quote(q, sizeof q, s), min, max);
+		return -1;
+	}
+	*v = n;
+	return 0;
+}
+
+int
+tool_help(const char *text)
+{
+	fputs(text, stdout);
+	return tool_exit(ST_OK);
+}
+
+int
+tool_version(void)
+{
+	printf("%s %s\n", tool_name, MDROP_VERSION);
+	return tool_exit(ST_OK);
+}
+
+int
+tool_usage(const char *text, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(reason, sizeof reason, fmt, ap);
+		va_end(ap);
+		log_error("usage", "%s", reason);
+	}
+	fputs(text, stderr);
+	return status_exitcode(ST_USAGE);
+}
+
+void
+tool_stdout_error(int e)
+{
+	static int said;
+
+	if (!said++)
+		log_error("write", "file=stdout error=\"%s\"",
+		    strerror(e != 0 ? e : EIO));
+}
+
+int
+tool_exit(enum status st)
+{
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		tool_stdout_error(errno);
+		st = status_worse(st, ST_IOERR);
+	}
+	return status_exitcode(st);
 }

@@ -15,6 +15,51 @@
 
 #include <sys/types.h>
 
+#include "common/status.h"
+
+/*
+ * The one skeleton of the three tools' main():
+ *
+ *     tool_start("mdrop-x");            log tag, fds 0-2, stop signals
+ *     options: tool_number() for numbers; --help: tool_help(text);
+ *       --version: tool_version(); a bad one: tool_usage(text, ...)
+ *     set-up, the loop
+ *     return tool_exit(st);             stdout checked, one exit code
+ *
+ * Usage errors are logged as "usage reason=... [option=...]" and the
+ * usage text goes to stderr, exit 64; --help and --version go to stdout
+ * and exit 0, or 74 when stdout cannot take them (a full disk, a closed
+ * pipe: never a silent success).
+ */
+
+/* Log tag; fds 0-2 that are closed become /dev/null (so no file opened
+ * later becomes stdout); tool_catch_stop(). */
+void tool_start(const char *name);
+
+/*
+ * The decimal number s, the value of option opt, into *v when it lies in
+ * [min, max]. Returns 0, or -1 after logging the usage error.
+ */
+int tool_number(const char *s, const char *opt, unsigned long min,
+    unsigned long max, unsigned long *v);
+
+/* --help, --version: the exit code. */
+int tool_help(const char *text);
+int tool_version(void);
+
+/* A usage error: logged (reason=..., printf fmt; NULL: logged already),
+ * text to stderr; 64. */
+int tool_usage(const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Log that stdout failed with errno e (once per run: the reader is gone,
+ * one line says so). */
+void tool_stdout_error(int e);
+
+/* The end of a run: stdout flushed and checked (a failure is logged and
+ * makes st ST_IOERR); the exit code for st. */
+int tool_exit(enum status st);
+
 /* Install the handlers and block the stop signals. */
 void tool_catch_stop(void);
 

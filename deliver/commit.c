@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/md.h"
 #include "common/rec.h"
+#include "common/tool.h"
 #include "deliver/batch.h"
 #include "deliver/group.h"
 #include "deliver/maildir.h"
@@ -266,13 +267,8 @@ note_and_print(struct batch *b)
 		st = status_worse(st, print_results(b, g));
 	}
 	if (fflush(b->out) != 0 || ferror(b->out)) {
-		int e = errno;
-
+		tool_stdout_error(errno);
 		st = status_worse(st, ST_IOERR);
-		if (!b->out_failed)	/* the reader is gone: say so once */
-			log_error("write", "file=stdout error=\"%s\"",
-			    strerror(e != 0 ? e : EIO));
-		b->out_failed = 1;
 	}
 	return st;
 }

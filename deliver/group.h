@@ -77,7 +77,6 @@ struct batch {
 	int taint_all;		/* lost track of a record: keep every file */
 	int final;		/* the last commit: note what stays unfinished */
 	long long t0;		/* monotonic ms of the batch's first record */
-	int out_failed;		/* stdout write error already logged */
 };
 
 /* Free g (unlinked from the batch's list by the caller). */

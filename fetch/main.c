@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tool.h"
 #include "fetch/fetch.h"
 
 volatile sig_atomic_t fetch_stop;
@@ -149,13 +150,11 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
 		case O_HELP:
 			fputs(usage_text, stdout);
 			info_only = 1;
-			return fflush(stdout) == 0 && !ferror(stdout) ? ST_OK
-			    : ST_IOERR;
+			return tool_exit(ST_OK) == 0 ? ST_OK : ST_IOERR;
 		case O_VERSION:
 			printf("mdrop-fetch %s\n", MDROP_VERSION);
 			info_only = 1;
-			return fflush(stdout) == 0 && !ferror(stdout) ? ST_OK
-			    : ST_IOERR;
+			return tool_exit(ST_OK) == 0 ? ST_OK : ST_IOERR;
 		default:
 			log_bad_option(c, optopt, argv[optind - 1]);
 			return usage(NULL);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,38 +74,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int
-usage(const char *why)
-{
-	log_error("usage", "reason=\"%s\"", why);
-	fputs(usage_text, stderr);
-	return status_exitcode(ST_USAGE);
-}
-
-/* A decimal number in [min, max]; 0 or -1. */
-static int
-number(const char *s, unsigned long min, unsigned long max, unsigned long *v)
-{
-	char *end;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	*v = strtoul(s, &end, 10);
-	return errno != 0 || *end != '\0' || *v < min || *v > max ? -1 : 0;
-}
-
-/* stdout must have taken everything: a full disk or a closed pipe. */
-static int
-stdout_ok(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		log_error("write", "file=stdout error=\"%s\"", strerror(errno));
-		return 0;
-	}
-	return 1;
-}
-
 /* Delimiters must be atext other than '.' (RFC 5322): a character that
  * can stand inside a dot-atom local part and never at its ends. */
 static int
@@ -126,175 +95,203 @@ one(struct split_config *c, struct survey *sv, const char *path)
 	return split_message(c, path, stdout);
 }
 
+/* Options that need more than a copy: 0, or -1 after logging why. */
+static int
+option_value(struct split_config *c, int ch, const char *v)
+{
+	char q[LOG_QUOTE_MAX];
+
+	switch (ch) {
+	case 'H':
+		if (!hdr_name_valid(v)) {
+			log_error("usage", "reason=bad-header-name header=%s",
+			    log_quote(q, sizeof q, v));
+			return -1;
+		}
+		if (hdr_not_envelope(v)) {
+			log_error("usage", "reason=not-an-envelope-header "
+			    "header=%s", log_quote(q, sizeof q, v));
+			return -1;
+		}
+		c->header = v;
+		return 0;
+	case 'd':
+		if (c->ndomains == SPLIT_MAX_DOMAINS ||
+		    addr_domain_check((char *)(uintptr_t)v) != ADDR_OK) {
+			log_error("usage", "reason=%s domain=%s",
+			    c->ndomains == SPLIT_MAX_DOMAINS ?
+			    "too-many-domains" : "bad-domain",
+			    log_quote(q, sizeof q, v));
+			return -1;
+		}
+		c->domains[c->ndomains++] = (char *)(uintptr_t)v;
+		return 0;
+	case OPT_STRIP:
+		if (v[0] == '\0' || strlen(v) > 255) {
+			log_error("usage", "reason=bad-strip-prefix");
+			return -1;
+		}
+		c->strip_prefix = v;
+		return 0;
+	case OPT_DELIM:
+		if (!delimiters_ok(v)) {
+			log_error("usage", "reason=bad-delimiter delimiter=%s",
+			    log_quote(q, sizeof q, v));
+			return -1;
+		}
+		c->delimiters = v;
+		return 0;
+	}
+	return -1;
+}
+
+struct args {
+	const char *aliases, *users, *fallback;
+	int survey;
+};
+
+/* The options into c and a. Returns -1 to go on, else the exit code. */
+static int
+parse_args(int argc, char **argv, struct split_config *c, struct args *a)
+{
+	unsigned long v;
+	int ch, bad = 0;
+
+	opterr = 0;
+	while (!bad && (ch = getopt_long(argc, argv, ":H:n:d:a:f:qv",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'H': case 'd': case OPT_STRIP: case OPT_DELIM:
+			bad = option_value(c, ch, optarg) < 0;
+			break;
+		case 'n':
+			bad = tool_number(optarg, "--occurrence", 1, 1000,
+			    &c->occurrence) < 0;
+			break;
+		case OPT_TRUST:
+			bad = tool_number(optarg, "--trust-hops", 0, 1000,
+			    &c->trust_hops) < 0;
+			break;
+		case OPT_MAXHDR:
+			bad = tool_number(optarg, "--max-header-bytes",
+			    HDR_CAP_MIN, 1UL << 30, &v) < 0;
+			c->max_header = v;
+			break;
+		case OPT_ANY:		c->any_position = 1; break;
+		case 'a':		a->aliases = optarg; break;
+		case OPT_USERS:		a->users = optarg; break;
+		case 'f':		a->fallback = optarg; break;
+		case OPT_EXPLAIN:	c->explain = 1; break;
+		case OPT_SURVEY:	a->survey = 1; break;
+		case 'q':		log_set_level(LOG_WARN); break;
+		case 'v':		log_set_level(LOG_DEBUG); break;
+		case OPT_HELP:		return tool_help(usage_text);
+		case OPT_VERSION:	return tool_version();
+		default:
+			log_bad_option(ch, optopt, argv[optind - 1]);
+			bad = 1;
+		}
+	}
+	if (bad)
+		return tool_usage(usage_text, NULL);	/* said why */
+	if (c->ndomains == 0)
+		return tool_usage(usage_text, "reason=need-a-domain");
+	if (c->explain && a->survey)
+		return tool_usage(usage_text,
+		    "reason=explain-and-survey-exclude-each-other");
+	return -1;
+}
+
+/* The fallback address and the tables: ST_OK, ST_USAGE, ST_CONFIG. */
+static enum status
+configure(struct split_config *c, const struct args *a)
+{
+	struct addr fa;
+
+	if (a->fallback == NULL) {
+		snprintf(c->fallback, sizeof c->fallback, "postmaster@%s",
+		    c->domains[0]);
+	} else if (addr_parse_spec(a->fallback, strlen(a->fallback), &fa) !=
+	    ADDR_OK || addr_format(&fa, c->fallback, sizeof c->fallback) < 0) {
+		log_error("usage", "reason=bad-fallback-address");
+		return ST_USAGE;
+	}
+	if ((a->aliases != NULL && route_load_aliases(c, a->aliases) != ST_OK) ||
+	    (a->users != NULL && route_load_users(c, a->users) != ST_OK))
+		return ST_CONFIG;
+	return ST_OK;
+}
+
+/* Paths from stdin, one per line; *last: the last message's status. */
+static enum status
+paths_from_stdin(struct split_config *c, struct survey *sv, enum status *last)
+{
+	char path[PATH_LINE_MAX + 1];
+	struct io_reader rd;
+	struct io_line l;
+	enum status st = ST_OK;
+	int rc = 0;
+
+	/* a stop signal ends a wait for input (the read fails EINTR) */
+	if (io_reader_init(&rd, tool_pull_stdin, NULL, PATH_LINE_MAX + 1) < 0)
+		return ST_SOFTWARE;
+	while (*last != ST_IOERR && !tool_stopping() &&
+	    (rc = io_getline(&rd, &l)) == 1) {
+		size_t n = l.len - (size_t)l.has_lf;
+
+		if (!l.complete || memchr(l.data, '\0', n) != NULL) {
+			log_error("bad-path", "reason=%s", l.complete ? "nul" :
+			    "too-long");
+			while (rc == 1 && !l.complete)
+				rc = io_getline(&rd, &l);
+			st = status_worse(st, ST_DATAERR);
+			continue;
+		}
+		if (n == 0)
+			continue;
+		memcpy(path, l.data, n);
+		path[n] = '\0';
+		st = status_worse(st, *last = one(c, sv, path));
+	}
+	if (*last != ST_IOERR && rc < 0 && !(errno == EINTR &&
+	    tool_stopping())) {
+		log_error("read", "file=stdin error=\"%s\"", strerror(errno));
+		st = status_worse(st, ST_IOERR);
+	}
+	io_reader_free(&rd);
+	return st;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct split_config c;
+	struct split_config c = { .header = "Delivered-To", .occurrence = 1,
+	    .max_header = HDR_CAP_DEFAULT };
+	struct args a = { NULL, NULL, NULL, 0 };
 	struct survey *sv = NULL;
-	const char *aliases = NULL, *users = NULL, *fallback = NULL;
-	enum status st = ST_OK, r = ST_OK;
-	unsigned long v;
-	int ch, survey = 0;
-	struct addr fa;
+	enum status st = ST_OK, last = ST_OK;
+	int rc;
 
-	log_init("mdrop-split");
-	tool_catch_stop();	/* a group is finished before we stop */
-	memset(&c, 0, sizeof c);
-	c.header = "Delivered-To";
-	c.occurrence = 1;
-	c.max_header = HDR_CAP_DEFAULT;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":H:n:d:a:f:qv", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			if (!hdr_name_valid(optarg))
-				return usage("bad header name");
-			if (hdr_not_envelope(optarg)) {
-				char q[LOG_QUOTE_MAX];
-
-				log_error("usage", "reason=not-an-envelope-header"
-				    " header=%s", log_quote(q, sizeof q, optarg));
-				fputs(usage_text, stderr);
-				return status_exitcode(ST_USAGE);
-			}
-			c.header = optarg;
-			break;
-		case 'n':
-			if (number(optarg, 1, 1000, &c.occurrence) < 0)
-				return usage("bad --occurrence");
-			break;
-		case OPT_TRUST:
-			if (number(optarg, 0, 1000, &c.trust_hops) < 0)
-				return usage("bad --trust-hops");
-			break;
-		case OPT_ANY:
-			c.any_position = 1;
-			break;
-		case 'd':
-			if (c.ndomains == SPLIT_MAX_DOMAINS)
-				return usage("too many --domain");
-			if (addr_domain_check(optarg) != ADDR_OK)
-				return usage("bad --domain");
-			c.domains[c.ndomains++] = optarg;
-			break;
-		case OPT_STRIP:
-			if (optarg[0] == '\0' || strlen(optarg) > 255)
-				return usage("bad --strip-prefix");
-			c.strip_prefix = optarg;
-			break;
-		case OPT_DELIM:
-			if (!delimiters_ok(optarg))
-				return usage("bad --delimiter");
-			c.delimiters = optarg;
-			break;
-		case 'a':
-			aliases = optarg;
-			break;
-		case OPT_USERS:
-			users = optarg;
-			break;
-		case 'f':
-			fallback = optarg;
-			break;
-		case OPT_MAXHDR:
-			if (number(optarg, HDR_CAP_MIN, 1UL << 30, &v) < 0)
-				return usage("bad --max-header-bytes");
-			c.max_header = v;
-			break;
-		case OPT_EXPLAIN:
-			c.explain = 1;
-			break;
-		case OPT_SURVEY:
-			survey = 1;
-			break;
-		case 'q':
-			log_set_level(LOG_WARN);
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return stdout_ok() ? 0 : status_exitcode(ST_IOERR);
-		case OPT_VERSION:
-			printf("mdrop-split %s\n", MDROP_VERSION);
-			return stdout_ok() ? 0 : status_exitcode(ST_IOERR);
-		default:
-			log_bad_option(ch, optopt, argv[optind - 1]);
-			fputs(usage_text, stderr);
-			return status_exitcode(ST_USAGE);
-		}
-	}
+	tool_start("mdrop-split");	/* a group is finished before we stop */
+	if ((rc = parse_args(argc, argv, &c, &a)) >= 0)
+		return rc;
 	log_root_warning();
-	if (c.ndomains == 0)
-		return usage("at least one --domain is required");
-	if (c.explain && survey)
-		return usage("--explain and --survey exclude each other");
-	if (fallback == NULL) {
-		snprintf(c.fallback, sizeof c.fallback, "postmaster@%s",
-		    c.domains[0]);
-	} else if (addr_parse_spec(fallback, strlen(fallback), &fa) !=
-	    ADDR_OK || addr_format(&fa, c.fallback, sizeof c.fallback) < 0) {
-		return usage("bad --fallback address");
-	}
-	if ((aliases != NULL && route_load_aliases(&c, aliases) != ST_OK) ||
-	    (users != NULL && route_load_users(&c, users) != ST_OK)) {
+	if ((st = configure(&c, &a)) != ST_OK) {
 		route_free_tables(&c);
-		return status_exitcode(ST_CONFIG);
+		return st == ST_USAGE ? tool_usage(usage_text, NULL) :
+		    status_exitcode(st);
 	}
-	if (survey && (sv = survey_new(&c)) == NULL)
+	if (a.survey && (sv = survey_new(&c)) == NULL)
 		return status_exitcode(ST_SOFTWARE);
-
 	if (optind < argc) {
-		for (; optind < argc && r != ST_IOERR && !tool_stopping();
-		    optind++) {
-			r = one(&c, sv, argv[optind]);
-			st = status_worse(st, r);
-		}
+		for (; optind < argc && last != ST_IOERR && !tool_stopping();
+		    optind++)
+			st = status_worse(st, last = one(&c, sv, argv[optind]));
 	} else {
-		struct io_reader rd;
-		struct io_line l;
-		char path[PATH_LINE_MAX + 1];
-		int rc = 0;
-
-		/* a stop signal ends a wait for input (the read fails EINTR) */
-		if (io_reader_init(&rd, tool_pull_stdin, NULL,
-		    PATH_LINE_MAX + 1) < 0)
-			return status_exitcode(ST_SOFTWARE);
-		while (r != ST_IOERR && !tool_stopping() &&
-		    (rc = io_getline(&rd, &l)) == 1) {
-			size_t n = l.len - (size_t)l.has_lf;
-
-			if (!l.complete) {
-				log_error("bad-path", "reason=too-long");
-				while (rc == 1 && !l.complete)
-					rc = io_getline(&rd, &l);
-				st = status_worse(st, ST_DATAERR);
-				continue;
-			}
-			if (n == 0)
-				continue;
-			if (memchr(l.data, '\0', n) != NULL) {
-				log_error("bad-path", "reason=nul");
-				st = status_worse(st, ST_DATAERR);
-				continue;
-			}
-			memcpy(path, l.data, n);
-			path[n] = '\0';
-			r = one(&c, sv, path);
-			st = status_worse(st, r);
-		}
-		if (r != ST_IOERR && rc < 0 && !(errno == EINTR &&
-		    tool_stopping())) {
-			log_error("read", "file=stdin error=\"%s\"",
-			    strerror(errno));
-			st = status_worse(st, ST_IOERR);
-		}
-		io_reader_free(&rd);
+		st = paths_from_stdin(&c, sv, &last);
 	}
 	if (sv != NULL) {
-		if (r != ST_IOERR)
+		if (last != ST_IOERR)
 			survey_report(sv, stdout);
 		survey_free(sv);
 	}
@@ -303,7 +300,5 @@ main(int argc, char **argv)
 		log_info("stopped", "reason=signal");
 		st = status_worse(st, ST_TEMPFAIL);
 	}
-	if (!stdout_ok())
-		st = status_worse(st, ST_IOERR);
-	return status_exitcode(st);
+	return tool_exit(st);
 }

@@ -35,6 +35,12 @@ for tool in fetch split deliver; do
 	is "$RC" 0 "mdrop-$tool --help exits 0"
 	ok "mdrop-$tool --help writes to stdout, not stderr" \
 	    test -s "$T/help-$tool.out" -a ! -s "$T/help-$tool.err"
+	mdrop-$tool --help >/dev/full 2>"$T/helpfull-$tool.err"
+	is "$?" 74 "mdrop-$tool --help >/dev/full: exit 74, never a silent 0"
+	grep_ok "mdrop-$tool --help >/dev/full: logged" \
+	    "^mdrop-$tool: error: write file=stdout " "$T/helpfull-$tool.err"
+	mdrop-$tool --version >/dev/full 2>/dev/null
+	is "$?" 74 "mdrop-$tool --version >/dev/full: exit 74"
 	run version-$tool mdrop-$tool --version
 	is "$RC" 0 "mdrop-$tool --version exits 0"
 	grep_ok "mdrop-$tool --version names the tool and a version" \

@@ -456,12 +456,25 @@ addr_format(const struct addr *a, char *buf, size_t n)
 }
 
 long
-addr_detail_at(const char *local, const char *delims)
+addr_detail_at(const char *local, size_t len, const char *delims)
 {
 	size_t at;
 
 	if (delims == NULL || delims[0] == '\0')
 		return -1;
-	at = strcspn(local, delims);
-	return at == 0 || local[at] == '\0' ? -1 : (long)at;
+	for (at = 0; at < len && local[at] != '\0' &&
+	    strchr(delims, local[at]) == NULL; at++)
+		;
+	return at == 0 || at == len || local[at] == '\0' ? -1 : (long)at;
+}
+
+int
+addr_delimiters_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 16)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!addr_atext((unsigned char)*s))
+			return 0;
+	return 1;
 }

@@ -93,13 +93,16 @@ size_t addr_utf8_len(const unsigned char *s, size_t n);
 
 /*
  * Subaddresses (Postfix's recipient_delimiter): the first byte of local
- * (NUL-terminated) that is one of delims separates the user from the
- * detail ("alice+shop": user "alice", detail "shop"). Returns the
+ * (len bytes) that is one of delims separates the user from the detail ("alice+shop": user "alice", detail "shop"). Returns the
  * delimiter's offset, or -1 when there is none, when delims is NULL or
  * empty, or when the delimiter is the first byte (the user would be
  * empty: "+shop" is a user of its own). A delimiter as the last byte
  * gives an empty detail. Case plays no part.
  */
-long addr_detail_at(const char *local, const char *delims);
+long addr_detail_at(const char *local, size_t len, const char *delims);
+
+/* 1 when s may be a --delimiter: 1 to 16 characters of RFC 5322 atext
+ * (so never '.', which a dot-atom local part cannot hold at its ends). */
+int addr_delimiters_ok(const char *s);
 
 #endif

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/tmpl.h"
 
 static size_t
@@ -72,7 +73,7 @@ tmpl_check(const char *tmpl, size_t *rootlen)
 			continue;
 		i++;
 		if (tmpl[i] != 'l' && tmpl[i] != 'd' && tmpl[i] != 'a' &&
-		    tmpl[i] != '%')
+		    tmpl[i] != 'e' && tmpl[i] != '%')
 			return TMPL_BAD_TEMPLATE;
 	}
 	/* "%%" cannot make "." or "..": checking the raw tail suffices. */
@@ -89,22 +90,72 @@ put(char *out, size_t n, size_t *o, const char *s, size_t len)
 	return 0;
 }
 
+/* Copy s (len bytes) to the output, ASCII letters lower-cased. */
+static int
+put_lower(char *out, size_t n, size_t *o, const char *s, size_t len)
+{
+	size_t start = *o, k;
+
+	if (put(out, n, o, s, len) < 0)
+		return -1;
+	for (k = start; k < *o; k++)
+		if (out[k] >= 'A' && out[k] <= 'Z')
+			out[k] = (char)(out[k] - 'A' + 'a');
+	return 0;
+}
+
+/* The value of %x for an address split into local (user + detail) and
+ * domain; the detail may be empty, every other value not. */
+static enum tmpl_error
+value(char x, const struct tmpl_parts *p, const char **v, size_t *vlen)
+{
+	switch (x) {
+	case 'l':	*v = p->local; *vlen = p->userlen; break;
+	case 'd':	*v = p->domain; *vlen = p->domlen; break;
+	case 'a':	*v = p->local; *vlen = p->addrlen; break;
+	case 'e':	*v = p->detail; *vlen = p->detlen;
+			return *vlen == 0 ? TMPL_OK : check_value(*v, *vlen);
+	default:	*v = "%"; *vlen = 1; return TMPL_OK;	/* "%%" */
+	}
+	return check_value(*v, *vlen);
+}
+
 enum tmpl_error
-tmpl_expand(const char *tmpl, const char *addr, char *out, size_t n,
-    size_t *rootlen)
+tmpl_parts(const char *addr, const char *delims, struct tmpl_parts *p)
 {
 	const char *at = strrchr(addr, '@');
-	size_t root, o = 0, i, loclen, domlen, addrlen = strlen(addr);
+	long d;
+
+	if (at == NULL || at == addr || at[1] == '\0')
+		return TMPL_BAD_ADDRESS;
+	p->local = addr;
+	p->addrlen = strlen(addr);
+	p->userlen = (size_t)(at - addr);
+	p->domain = at + 1;
+	p->domlen = strlen(at + 1);
+	p->detail = at;
+	p->detlen = 0;
+	if ((d = addr_detail_at(addr, p->userlen, delims)) >= 0) {
+		p->detail = addr + d + 1;
+		p->detlen = p->userlen - (size_t)d - 1;
+		p->userlen = (size_t)d;
+	}
+	return TMPL_OK;
+}
+
+enum tmpl_error
+tmpl_expand(const char *tmpl, const char *addr, const char *delims,
+    char *out, size_t n, size_t *rootlen)
+{
+	struct tmpl_parts p;
+	size_t root, o = 0, i;
 	enum tmpl_error e;
 
 	if (n == 0)
 		return TMPL_TOO_LONG;
-	if ((e = tmpl_check(tmpl, &root)) != TMPL_OK)
+	if ((e = tmpl_check(tmpl, &root)) != TMPL_OK ||
+	    (e = tmpl_parts(addr, delims, &p)) != TMPL_OK)
 		return e;
-	if (at == NULL || at == addr || at[1] == '\0')
-		return TMPL_BAD_ADDRESS;
-	loclen = (size_t)(at - addr);
-	domlen = strlen(at + 1);
 	if (root == 0) {
 		if (put(out, n, &o, "./", 2) < 0)
 			return TMPL_TOO_LONG;
@@ -114,7 +165,8 @@ tmpl_expand(const char *tmpl, const char *addr, char *out, size_t n,
 	*rootlen = o;
 	for (i = root; tmpl[i] != '\0'; i++) {
 		const char *v;
-		size_t vlen, start;
+		size_t vlen;
+		int r;
 
 		if (tmpl[i] != '%') {
 			if (put(out, n, &o, tmpl + i, 1) < 0)
@@ -122,24 +174,12 @@ tmpl_expand(const char *tmpl, const char *addr, char *out, size_t n,
 			continue;
 		}
 		i++;
-		switch (tmpl[i]) {
-		case 'l':	v = addr; vlen = loclen; break;
-		case 'd':	v = at + 1; vlen = domlen; break;
-		case 'a':	v = addr; vlen = addrlen; break;
-		default:	v = "%"; vlen = 1; break;	/* "%%" */
-		}
-		if (tmpl[i] != '%' && (e = check_value(v, vlen)) != TMPL_OK)
+		if ((e = value(tmpl[i], &p, &v, &vlen)) != TMPL_OK)
 			return e;
-		start = o;
-		if (put(out, n, &o, v, vlen) < 0)
+		r = tmpl[i] == 'l' ? put_lower(out, n, &o, v, vlen) :
+		    put(out, n, &o, v, vlen);
+		if (r < 0)
 			return TMPL_TOO_LONG;
-		if (tmpl[i] == 'l') {
-			size_t k;
-
-			for (k = start; k < o; k++)
-				if (out[k] >= 'A' && out[k] <= 'Z')
-					out[k] = (char)(out[k] - 'A' + 'a');
-		}
 	}
 	out[o] = '\0';
 	return check_tail(out + *rootlen, o - *rootlen, 1);

@@ -507,6 +507,44 @@ group_note(struct group *g)
 	return 0;
 }
 
+/* Hand g's pending recipients to the backend. */
+static enum status
+backend(struct batch *b, struct group *g)
+{
+	if (b->md != NULL)
+		return maildir_deliver(b->md, &g->msg, g->prog.existed);
+	return lmtp_client_deliver(b->lmtp, &g->msg);
+}
+
+/*
+ * --unknown-to: the recipients that failed as unknown users go to that
+ * address instead, once (a failure there is a plain failure: no loop).
+ * 1 when some were turned back to pending.
+ */
+static int
+redirect_unknown(const struct batch *b, struct group *g)
+{
+	char qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX];
+	size_t i;
+	int any = 0;
+
+	for (i = 0; b->unknown_to != NULL && i < g->msg.nrcpt; i++) {
+		struct dl_rcpt *r = &g->msg.rcpt[i];
+
+		if (r->result != DL_FAIL || !r->unknown || r->redirect != NULL ||
+		    strcasecmp(r->addr, b->unknown_to) == 0)
+			continue;
+		log_info("unknown-redirected", "rcpt=%s to=%s reason=%s",
+		    log_quote(qr, sizeof qr, r->addr), b->unknown_to,
+		    log_quote(qd, sizeof qd, r->detail));
+		r->redirect = b->unknown_to;
+		r->result = DL_PENDING;
+		r->unknown = 0;
+		any = 1;
+	}
+	return any;
+}
+
 enum status
 group_deliver(struct batch *b, struct group *g)
 {
@@ -519,15 +557,22 @@ group_deliver(struct batch *b, struct group *g)
 			any = g->fresh[i] = 1;
 	if (!any || g->state != G_READY)
 		return ST_OK;
-	if (b->md != NULL)
-		return maildir_deliver(b->md, &g->msg, g->prog.existed);
-	st = lmtp_client_deliver(b->lmtp, &g->msg);
-	/* Note each 250 at once, not at the batch's commit: a kill later in
-	 * the batch must not make a rerun send this message again (the note
-	 * survives a killed process; the commit fsyncs it). A failure here
-	 * is tried again, and reported, at the commit. */
-	(void)group_note(g);
+	st = backend(b, g);
+	if (redirect_unknown(b, g))
+		st = status_worse(st, backend(b, g));
+	/* Over LMTP, note each 250 at once, not at the batch's commit: a
+	 * kill later in the batch must not make a rerun send this message
+	 * again (the note survives a killed process; the commit fsyncs it).
+	 * A failure here is tried again, and reported, at the commit. */
+	if (b->lmtp != NULL)
+		(void)group_note(g);
 	return st;
+}
+
+void
+batch_unknown_to(struct batch *b, const char *addr)
+{
+	b->unknown_to = addr;
 }
 
 /* The writer left g: it is complete, and what it holds goes out now. */

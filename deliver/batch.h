@@ -58,6 +58,11 @@ void batch_broken(struct batch *b, const char *path, size_t len);
  */
 enum status batch_input_end(struct batch *b);
 
+/* --unknown-to: a recipient that fails as an unknown user (LMTP 550
+ * 5.1.1; no Maildir with --no-create) is delivered to addr instead, with
+ * DL_REDIRECT_HEADER naming it on top. */
+void batch_unknown_to(struct batch *b, const char *addr);
+
 /* Groups in the batch (main commits at BATCH_GROUPS). */
 size_t batch_groups(const struct batch *b);
 

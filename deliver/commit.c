@@ -172,7 +172,8 @@ finish(struct batch *b, struct group *g)
 static enum status
 print_results(struct batch *b, struct group *g)
 {
-	char line[REC_LINE_MAX * 2 + DL_DETAIL_MAX];
+	char line[REC_LINE_MAX * 2 + 2 * DL_DETAIL_MAX];
+	char detail[2 * DL_DETAIL_MAX];
 	char qp[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX];
 	enum status st = ST_OK;
 	size_t i;
@@ -189,8 +190,12 @@ print_results(struct batch *b, struct group *g)
 			dl_set(r, DL_DEFER, "not delivered");
 		k = r->result == DL_OK ? RESULT_OK :
 		    r->result == DL_FAIL ? RESULT_FAIL : RESULT_DEFER;
-		len = result_format(line, sizeof line, path, addr, k,
-		    r->detail);
+		if (r->redirect != NULL)	/* name both */
+			snprintf(detail, sizeof detail, "to %s (%s unknown): "
+			    "%s", r->redirect, r->addr, r->detail);
+		else
+			snprintf(detail, sizeof detail, "%s", r->detail);
+		len = result_format(line, sizeof line, path, addr, k, detail);
 		if (len > 0 && fwrite(line, 1, (size_t)len, b->out) !=
 		    (size_t)len)
 			st = ST_IOERR;
@@ -199,7 +204,7 @@ print_results(struct batch *b, struct group *g)
 		    "path=%s rcpt=%s detail=%s",
 		    log_quote(qp, sizeof qp, path),
 		    log_quote(qr, sizeof qr, addr),
-		    log_quote(qd, sizeof qd, r->detail));
+		    log_quote(qd, sizeof qd, detail));
 	}
 	g->printed = g->nrecs;
 	return st;

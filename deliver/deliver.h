@@ -1,7 +1,8 @@
 /*
  * deliver.h: what mdrop-deliver's groups hand to a delivery backend
- * (maildir.c or lmtp.c, each with its own header), and what comes back. One dl_msg is one spool
- * message with the recipients of its record group that are still to do.
+ * (maildir.c or lmtp.c, each with its own header), and what comes back.
+ * One dl_msg is one spool message with the recipients of its record group
+ * that are still to do.
  */
 #ifndef MDROP_DELIVER_H
 #define MDROP_DELIVER_H
@@ -20,7 +21,15 @@ struct dl_rcpt {
 	char *addr;			/* final recipient, local@domain */
 	enum dl_result result;		/* backends set OK, DEFER or FAIL */
 	char detail[DL_DETAIL_MAX];	/* file delivered, or the reason / server reply */
+	int unknown;			/* backends: FAIL as no such user (LMTP
+					 * 550 5.1.1; no Maildir, --no-create) */
+	const char *redirect;		/* --unknown-to: deliver to this address
+					 * instead, with the header line
+					 * X-Mdrop-Original-Recipient: <addr> */
 };
+
+/* The header line a redirected copy starts with (--unknown-to). */
+#define DL_REDIRECT_HEADER "X-Mdrop-Original-Recipient"
 
 struct dl_msg {
 	const char *path;	/* spool path as given in the record */

@@ -73,6 +73,7 @@ struct batch {
 	size_t ngroups;
 	struct sref *spools;
 	struct seen *seen;
+	const char *unknown_to;	/* --unknown-to, or NULL */
 	char *taint;		/* PATH of the last broken record */
 	int taint_all;		/* lost track of a record: keep every file */
 	int final;		/* the last commit: note what stays unfinished */

@@ -80,6 +80,9 @@ struct lmtp_client {
 	char lhlo[256];
 	char *in;		/* FILE_CHUNK bytes */
 	char *out;		/* OUT_SIZE bytes */
+	const struct dl_rcpt *redirected;	/* the transaction carries this
+					 * recipient alone, redirected: its
+					 * header line goes before the message */
 };
 
 
@@ -110,6 +113,9 @@ reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
 	    rep->code < 500 ? DL_DEFER : DL_FAIL;
 
 	dl_set(r, res, "%d %s", rep->code, rep->text);
+	/* "no such user": 550, and 5.1.1 where the server says which */
+	r->unknown = rep->code == 550 && (rep->enh[0] == '\0' ||
+	    strcmp(rep->enh, "5.1.1") == 0);
 }
 
 static void
@@ -384,9 +390,17 @@ send_body(struct lmtp_client *c, const struct dl_msg *msg)
 	off_t off = 0;
 	size_t o;
 	enum sx sx;
+	int n;
 
 	lmtp_dot_init(&d);
 	c->body_started = 1;
+	if (c->redirected != NULL) {	/* the header line of --unknown-to */
+		n = snprintf(c->in, FILE_CHUNK, "%s: <%s>\n",
+		    DL_REDIRECT_HEADER, c->redirected->addr);
+		o = lmtp_dot_encode(&d, c->in, (size_t)n, c->out);
+		if ((sx = sock_write(c, c->out, o)) != SX_OK)
+			return (int)sx;
+	}
 	for (;;) {
 		ssize_t r = pread(msg->fd, c->in, FILE_CHUNK, off);
 
@@ -417,6 +431,13 @@ struct envelope {
 	struct lmtp_reply mail_rep;
 };
 
+/* The address a recipient's RCPT TO names: its own, or its redirect. */
+static const char *
+rcpt_addr(const struct dl_rcpt *r)
+{
+	return r->redirect != NULL ? r->redirect : r->addr;
+}
+
 /* Command number cmd of a transaction (0 MAIL, 1..k RCPT, k+1 DATA) into
  * buf; its length, or -1 when it does not fit (run_txns checked every
  * address, so it always does). */
@@ -430,7 +451,8 @@ txn_cmd(const struct lmtp_client *c, const struct dl_msg *msg,
 		    (c->caps & LMTP_CAP_8BITMIME), (c->caps & LMTP_CAP_SIZE) ?
 		    msg->size : 0, utf8 && (c->caps & LMTP_CAP_SMTPUTF8));
 	if (cmd <= k)
-		return lmtp_cmd_rcpt(buf, CMD_MAX, msg->rcpt[idx[cmd - 1]].addr);
+		return lmtp_cmd_rcpt(buf, CMD_MAX, rcpt_addr(&msg->rcpt[idx[cmd -
+		    1]]));
 	return snprintf(buf, CMD_MAX, "DATA\r\n");
 }
 
@@ -463,7 +485,7 @@ txn_envelope(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
 		c->dirty = 0;
 	}
 	for (i = 0; i < k; i++)
-		utf8 |= has_8bit_str(msg->rcpt[idx[i]].addr);
+		utf8 |= has_8bit_str(rcpt_addr(&msg->rcpt[idx[i]]));
 	c->reused = 1;
 	while (sent < ncmd && !e->mail_failed) {
 		size_t win = (c->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1;
@@ -653,7 +675,7 @@ static int
 rcpt_usable(const struct lmtp_client *c, struct dl_rcpt *r)
 {
 	const char *why;
-	int k = lmtp_addr_check(r->addr, &why);
+	int k = lmtp_addr_check(rcpt_addr(r), &why);
 
 	if (k < 0) {
 		dl_set(r, DL_FAIL, "address not usable in LMTP: %s", why);
@@ -694,10 +716,14 @@ run_txns(struct lmtp_client *c, struct dl_msg *msg, size_t *idx,
 		if (msg->rcpt[i].result != DL_PENDING ||
 		    !rcpt_usable(c, &msg->rcpt[i]))
 			continue;
-		if (!c->opts.group_rcpts) {
-			enum sx sx = txn_sender(c, msg, &sender, &i, 1, acc,
-			    has8bit);
+		/* a redirected copy has a header of its own: alone */
+		if (!c->opts.group_rcpts || msg->rcpt[i].redirect != NULL) {
+			enum sx sx;
 
+			c->redirected = msg->rcpt[i].redirect != NULL ?
+			    &msg->rcpt[i] : NULL;
+			sx = txn_sender(c, msg, &sender, &i, 1, acc, has8bit);
+			c->redirected = NULL;
 			if (sx != SX_OK)
 				return sx;
 			if (c->fd < 0)	/* closed after an extra reply */

@@ -157,41 +157,50 @@ maildir_base(char *buf, size_t n, const char *name, const char *rcpt)
  * copy in flight, the batch is published first to free them.
  */
 static struct mcache *
-mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r)
+mdir_get(struct maildir *m, const char *rcpt, int create, struct dl_rcpt *r,
+    size_t *rootlen)
 {
 	char path[PATH_MAX];
 	struct mcache *c;
 	enum tmpl_error te;
-	size_t rootlen;
 
-	te = tmpl_expand(m->o.tmpl, rcpt, path, sizeof path, &rootlen);
+	te = tmpl_expand(m->o.tmpl, rcpt, m->o.delimiters, path, sizeof path,
+	    rootlen);
 	if (te != TMPL_OK) {
 		mdcache_refuse(r, "address refused by the template: %s",
 		    tmpl_error_name(te));
 		return NULL;
 	}
-	while ((c = mdcache_get(&m->mc, path, rootlen, create, r)) == NULL &&
+	while ((c = mdcache_get(&m->mc, path, *rootlen, create, r)) == NULL &&
 	    errno == EBUSY)
 		maildir_commit(m);
 	return c;
 }
 
+static struct mcache *detail_folder(struct maildir *m, struct mcache *c,
+    const char *addr, size_t rootlen);
+
 int
 maildir_has(struct maildir *m, const char *name, const char *rcpt)
 {
 	char base[MD_NAME_MAX], found[MD_NAME_MAX];
-	struct mcache *c;
+	struct mcache *c, *f;
+	size_t rootlen;
 	int r;
 
 	if (maildir_base(base, sizeof base, name, rcpt) < 0)
 		return -1;
-	if ((c = mdir_get(m, rcpt, 0, NULL)) == NULL) {
+	if ((c = mdir_get(m, rcpt, 0, NULL, &rootlen)) == NULL) {
 		r = errno == ENOENT || errno == EINVAL ? 0 : -1;
 		priv_back();
 		return r;
 	}
-	r = mdcache_find_base(c->new, base, found, sizeof found);
-	if (r == 0)
+	r = -1;
+	if ((f = detail_folder(m, c, rcpt, rootlen)) != NULL &&
+	    (r = mdcache_find_base(f->new, base, found, sizeof found)) == 0)
+		r = mdcache_find_base(f->cur, base, found, sizeof found);
+	if (r == 0 && f != c && priv_become(c->uid, c->gid) == 0 &&
+	    (r = mdcache_find_base(c->new, base, found, sizeof found)) == 0)
 		r = mdcache_find_base(c->cur, base, found, sizeof found);
 	priv_back();
 	return r;
@@ -279,27 +288,29 @@ isp_block_has(const char *buf, size_t len, int whole, const char *field,
 
 /*
  * Read the top of the message (at most HEAD_SCAN bytes) into m->buf and
- * build the lines to put above it into out (size n). Returns their
+ * build the lines to put above it into out (size n) for the copy of
+ * recipient r delivered to addr (r->addr, or its redirect). Returns their
  * length, or -1; *got is how many bytes of the message m->buf now holds.
  */
 static int
-prepend_lines(struct maildir *m, const struct dl_msg *msg, const char *rcpt,
-    char *out, size_t n, size_t *got)
+prepend_lines(struct maildir *m, const struct dl_msg *msg,
+    const struct dl_rcpt *r, const char *addr, char *out, size_t n,
+    size_t *got)
 {
 	size_t have = 0;
-	int len = 0, dtlen, whole;
+	int len = 0, more, whole;
 
 	while (have < HEAD_SCAN) {
-		ssize_t r = pread(msg->fd, m->buf + have, HEAD_SCAN - have,
+		ssize_t k = pread(msg->fd, m->buf + have, HEAD_SCAN - have,
 		    (off_t)have);
 
-		if (r < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
+		if (k < 0)
 			return -1;
-		if (r == 0)
+		if (k == 0)
 			break;
-		have += (size_t)r;
+		have += (size_t)k;
 	}
 	*got = have;
 	whole = have < HEAD_SCAN;
@@ -308,12 +319,21 @@ prepend_lines(struct maildir *m, const struct dl_msg *msg, const char *rcpt,
 	if (len < 0 || (size_t)len >= n)
 		goto toolong;
 	/* the ISP's block already says whose copy this is: add nothing */
-	if (isp_block_has(m->buf, have, whole, "Delivered-To:", rcpt))
-		return len;
-	dtlen = snprintf(out + len, n - (size_t)len, "Delivered-To: %s\n", rcpt);
-	if (dtlen < 0 || (size_t)dtlen >= n - (size_t)len)
-		goto toolong;
-	return len + dtlen;
+	if (!isp_block_has(m->buf, have, whole, "Delivered-To:", addr)) {
+		more = snprintf(out + len, n - (size_t)len,
+		    "Delivered-To: %s\n", addr);
+		if (more < 0 || (size_t)more >= n - (size_t)len)
+			goto toolong;
+		len += more;
+	}
+	if (r->redirect != NULL) {
+		more = snprintf(out + len, n - (size_t)len, "%s: <%s>\n",
+		    DL_REDIRECT_HEADER, r->addr);
+		if (more < 0 || (size_t)more >= n - (size_t)len)
+			goto toolong;
+		len += more;
+	}
+	return len;
 toolong:
 	errno = ENAMETOOLONG;
 	return -1;
@@ -366,37 +386,95 @@ may_link(const struct dl_msg *msg, const struct mcache *c)
 	return msg->nrcpt == 1 && msg->uid == c->uid && msg->dev == c->dev[1];
 }
 
-static void
-deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
+/*
+ * Is the copy named base in c already (new/ or cur/)? 1 yes (r ok, the
+ * copy queued so that its new/ is fsynced), 0 no, -1 cannot tell (r
+ * deferred: never guess).
+ */
+static int
+found_before(struct maildir *m, struct mcache *c, const char *base,
+    struct dl_msg *msg, size_t idx)
 {
 	struct dl_rcpt *r = &msg->rcpt[idx];
-	char base[MD_NAME_MAX], name[MD_NAME_MAX], head[2 * REC_LINE_MAX + 64];
-	struct mcache *c;
-	struct md_tmp t;
-	size_t got;
-	int headlen, linked, inew = 0, icur = 0;
+	char name[MD_NAME_MAX];
+	int inew, icur = 0;
 
-	if (maildir_base(base, sizeof base, msg->name, r->addr) < 0) {
-		mdcache_error(r, "name", errno, 1);
-		return;
-	}
-	if ((c = mdir_get(m, r->addr, m->o.create, r)) == NULL)
-		return;
-	if (scan && ((inew = mdcache_find_base(c->new, base, name, sizeof name)) < 0 ||
+	if ((inew = mdcache_find_base(c->new, base, name, sizeof name)) < 0 ||
 	    (inew == 0 &&
-	    (icur = mdcache_find_base(c->cur, base, name, sizeof name)) < 0))) {
-		mdcache_error(r, c->path, errno, 1);	/* never guess: retry */
+	    (icur = mdcache_find_base(c->cur, base, name, sizeof name)) < 0)) {
+		mdcache_error(r, c->path, errno, 1);
 		if (r->result == DL_FAIL)
 			r->result = DL_DEFER;
-		return;
+		return -1;
 	}
-	if (inew == 1 || icur == 1) {
-		dl_set(r, DL_OK, "already delivered: %s/%s/%s", c->path,
-		    inew == 1 ? "new" : "cur", name);
-		add_pending(m, c, NULL, NULL, msg, idx);
-		return;
+	if (inew == 0 && icur == 0)
+		return 0;
+	dl_set(r, DL_OK, "already delivered: %s/%s/%s", c->path,
+	    inew == 1 ? "new" : "cur", name);
+	add_pending(m, c, NULL, NULL, msg, idx);
+	return 1;
+}
+
+/* A detail that can name a Maildir++ folder: no '/', no leading '.', no
+ * control character, not too long. */
+static int
+folder_ok(const char *d, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > TMPL_COMPONENT_MAX - 1 || d[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (d[i] == '/' || (unsigned char)d[i] < 0x20 || d[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * --detail-folder: the Maildir++ folder .DETAIL of c when addr has a
+ * detail and that folder exists (never created), else c itself. As root
+ * the process is the folder's owner afterwards, as for c.
+ */
+static struct mcache *
+detail_folder(struct maildir *m, struct mcache *c, const char *addr,
+    size_t rootlen)
+{
+	char path[PATH_MAX], q[LOG_QUOTE_MAX];
+	struct tmpl_parts p;
+	struct mcache *f;
+
+	if (!m->o.detail_folder || tmpl_parts(addr, m->o.delimiters, &p) !=
+	    TMPL_OK || p.detlen == 0)
+		return c;
+	if (!folder_ok(p.detail, p.detlen)) {
+		log_info("detail-not-a-folder", "rcpt=%s", log_quote(q,
+		    sizeof q, addr));
+		return c;
 	}
-	if ((headlen = prepend_lines(m, msg, r->addr, head, sizeof head,
+	if (snprintf(path, sizeof path, "%s/.%.*s", c->path, (int)p.detlen,
+	    p.detail) >= (int)sizeof path)
+		return c;
+	c->refs++;		/* keep c while the cache looks up the folder */
+	f = mdcache_get(&m->mc, path, rootlen, 0, NULL);
+	c->refs--;
+	if (f == NULL && priv_become(c->uid, c->gid) < 0)
+		return NULL;
+	return f != NULL ? f : c;
+}
+
+/* Write (or hard-link) the copy of msg for recipient idx into c's tmp/
+ * and queue it for the commit as base,S=SIZE. */
+static void
+write_copy(struct maildir *m, struct mcache *c, const char *base,
+    const char *addr, struct dl_msg *msg, size_t idx)
+{
+	struct dl_rcpt *r = &msg->rcpt[idx];
+	char name[MD_NAME_MAX], head[3 * REC_LINE_MAX + 64];
+	struct md_tmp t;
+	size_t got;
+	int headlen, linked;
+
+	if ((headlen = prepend_lines(m, msg, r, addr, head, sizeof head,
 	    &got)) < 0) {
 		mdcache_error(r, msg->path, errno, 1);
 		return;
@@ -412,12 +490,11 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		int e = errno;
 
 		md_tmp_discard(&t);
-		if (e == EAGAIN) {
+		if (e == EAGAIN)
 			dl_set(r, DL_DEFER, "%s: spool file changed size while "
 			    "being read", msg->path);
-		} else {
+		else
 			mdcache_error(r, c->path, e, 1);
-		}
 		return;
 	}
 	if (snprintf(name, sizeof name, "%s,S=%llu", base,
@@ -432,6 +509,35 @@ deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
 		    (unsigned int)SYNC_FILE_RANGE_WRITE);
 	dl_set(r, DL_OK, "%s/new/%s", c->path, name);	/* once linked */
 	add_pending(m, c, &t, name, msg, idx);
+}
+
+static void
+deliver_one(struct maildir *m, struct dl_msg *msg, size_t idx, int scan)
+{
+	struct dl_rcpt *r = &msg->rcpt[idx];
+	const char *addr = r->redirect != NULL ? r->redirect : r->addr;
+	char base[MD_NAME_MAX];
+	struct mcache *c, *f;
+	size_t rootlen;
+
+	/* the name comes from the original recipient: each redirected one
+	 * gets its own copy, found again by a rerun */
+	if (maildir_base(base, sizeof base, msg->name, r->addr) < 0) {
+		mdcache_error(r, "name", errno, 1);
+		return;
+	}
+	if ((c = mdir_get(m, addr, m->o.create, r, &rootlen)) == NULL)
+		return;
+	if ((f = detail_folder(m, c, addr, rootlen)) == NULL) {
+		mdcache_error(r, c->path, errno, 1);
+		return;
+	}
+	/* a rerun looks where this run would deliver, and in the Maildir
+	 * itself: the folder may have come or gone in between */
+	if (scan && (found_before(m, f, base, msg, idx) != 0 ||
+	    (f != c && found_before(m, c, base, msg, idx) != 0)))
+		return;
+	write_copy(m, f, base, addr, msg, idx);
 }
 
 enum status
@@ -489,7 +595,7 @@ maildir_commit(struct maildir *m)
 			continue;		/* its fsync failed: deferred */
 		if (pre != 0) {
 			discard(p);
-			dl_set(r, DL_DEFER, "fsync of the spool's progress notes: "
+			dl_set(r, DL_DEFER, "fsync of the spool's done notes: "
 			    "%s", strerror(pre));
 			st = ST_TEMPFAIL;
 			continue;

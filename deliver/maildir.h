@@ -8,7 +8,7 @@
  *                     (',' in SPOOLNAME written as '_')
  *
  * claimed with link(2) into new/: EEXIST means "already delivered". When
- * an earlier run may have delivered (scan != 0, the spool's progress note
+ * an earlier run may have delivered (scan != 0, the spool's done note
  * existed), new/ and cur/ are also searched for BASE followed by ',' or
  * ':', so a copy the user's mail client moved to cur/ and flagged is
  * recognised too.
@@ -23,6 +23,9 @@
 struct maildir_opts {
 	const char *tmpl;	/* -m TEMPLATE, already checked by tmpl_check */
 	int create;		/* 0: --no-create */
+	const char *delimiters;	/* --delimiter: %l without the detail, %e */
+	int detail_folder;	/* --detail-folder: into Maildir/.DETAIL when
+				 * that folder exists */
 };
 struct maildir;
 
@@ -31,7 +34,7 @@ struct maildir *maildir_new(const struct maildir_opts *opts);
 /*
  * fn(arg) is called by maildir_commit before any copy is linked into a
  * new/ directory, i.e. before any copy can be seen or made durable: what
- * the caller must have on disk by then (the spool's progress notes, so
+ * the caller must have on disk by then (the spool's done notes, so
  * that a rerun knows to search cur/ too) it makes durable there. It
  * returns 0, or -1 with errno.
  */
@@ -40,7 +43,9 @@ void maildir_free(struct maildir *m);
 
 /*
  * Deliver msg to every recipient whose result is DL_PENDING, setting
- * result and detail. A DL_OK here is written and fsynced in tmp/ but is
+ * result and detail (a recipient with a redirect goes to that address's
+ * Maildir, with DL_REDIRECT_HEADER on top; its copy keeps the name
+ * derived from the original recipient). A DL_OK here is written and fsynced in tmp/ but is
  * published (linked) and durable only after maildir_commit, which may
  * still turn it into DL_DEFER.
  * msg must stay valid (rcpt may grow, by index) until maildir_commit.

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/addr.h"
 #include "common/lmtp.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -51,8 +52,11 @@ static const char usage_text[] =
 "       mdrop-deliver -l ENDPOINT [-l ENDPOINT...] [options]\n"
 "  -m, --maildir TEMPLATE   Maildir per recipient, e.g. /srv/mail/%d/%l/Maildir\n"
 "                           %l local part (lower case), %d domain,\n"
-"                           %a whole address, %% a percent sign\n"
+"                           %a whole address, %e the detail, %% a percent sign\n"
 "      --no-create          a missing Maildir is a permanent failure\n"
+"      --delimiter CHARS    subaddresses: %l is the user without the detail\n"
+"      --detail-folder      alice+shop into alice's folder .shop when it exists\n"
+"      --unknown-to ADDRESS an unknown recipient's copy goes there instead\n"
 "  -l, --lmtp ENDPOINT      unix:/path, host:port or [v6]:port; repeatable\n"
 "                           (failover, in order)\n"
 "      --lhlo NAME          LHLO name (default the host name)\n"
@@ -70,6 +74,7 @@ static const char usage_text[] =
 struct config {
 	const char *tmpl;		/* -m, or NULL */
 	const char *user;		/* --user, or NULL */
+	const char *unknown_to;		/* --unknown-to, or NULL */
 	const char *endpoints[MAX_ENDPOINTS];
 	struct lmtp_opts lo;
 	struct maildir_opts mo;
@@ -89,6 +94,33 @@ endpoint_ok(const char *s)
 		return 1;
 	log_error("usage", "option=-l endpoint=%s reason=%s",
 	    log_quote(q, sizeof q, s), log_quote(qw, sizeof qw, why));
+	return 0;
+}
+
+/* --delimiter CHARS as mdrop-split takes them; 1, or 0 (logged). */
+static int
+delimiters(const char *s)
+{
+	char q[LOG_QUOTE_MAX];
+
+	if (addr_delimiters_ok(s))
+		return 1;
+	log_error("usage", "option=--delimiter value=%s reason=not-atext",
+	    log_quote(q, sizeof q, s));
+	return 0;
+}
+
+/* --unknown-to ADDRESS: one address; 1, or 0 (logged). */
+static int
+address(const char *s)
+{
+	char q[LOG_QUOTE_MAX];
+	struct addr a;
+
+	if (addr_parse_spec(s, strlen(s), &a) == ADDR_OK)
+		return 1;
+	log_error("usage", "option=--unknown-to value=%s reason=bad-address",
+	    log_quote(q, sizeof q, s));
 	return 0;
 }
 
@@ -117,6 +149,9 @@ parse_args(int argc, char **argv, struct config *c)
 		{ "data-timeout", required_argument, NULL, 'D' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "no-create", no_argument, NULL, 'N' },
+		{ "delimiter", required_argument, NULL, 'E' },
+		{ "detail-folder", no_argument, NULL, 'F' },
+		{ "unknown-to", required_argument, NULL, 'U' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -147,6 +182,11 @@ parse_args(int argc, char **argv, struct config *c)
 		case 'I':	bad = tool_number(optarg, "--idle", 1, 86400,
 				    &c->idle) < 0; break;
 		case 'N':	c->mo.create = 0; break;
+		case 'E':	bad = !delimiters(optarg);
+				c->mo.delimiters = optarg; break;
+		case 'F':	c->mo.detail_folder = 1; break;
+		case 'U':	bad = !address(optarg);
+				c->unknown_to = optarg; break;
 		case 'u':	c->user = optarg; break;
 		case 'q':	log_set_level(LOG_WARN); break;
 		case 'v':	log_set_level(LOG_DEBUG); break;
@@ -162,6 +202,13 @@ parse_args(int argc, char **argv, struct config *c)
 	if (optind != argc || (c->tmpl == NULL) == (c->lo.nendpoints == 0))
 		return tool_usage(usage_text, "reason=%s", optind != argc ?
 		    "unexpected-argument" : "need-exactly-one-of-m-or-l");
+	if (c->tmpl == NULL && (c->mo.delimiters != NULL ||
+	    c->mo.detail_folder))
+		return tool_usage(usage_text, "reason=%s-needs-m",
+		    c->mo.detail_folder ? "detail-folder" : "delimiter");
+	if (c->mo.detail_folder && c->mo.delimiters == NULL)
+		return tool_usage(usage_text,
+		    "reason=detail-folder-needs-delimiter");
 	if (c->tmpl != NULL && tmpl_check(c->tmpl, &c->rootlen) != TMPL_OK) {
 		char q[LOG_QUOTE_MAX];
 
@@ -212,6 +259,7 @@ main(int argc, char **argv)
 		log_error("out-of-memory", NULL);
 		return status_exitcode(ST_TEMPFAIL);
 	}
+	batch_unknown_to(b, c.unknown_to);
 	st = input_run(b, lmtp, (int)c.idle);
 	batch_final(b);
 	st = status_worse(st, batch_commit(b));

@@ -84,8 +84,10 @@ mdcache_error(struct dl_rcpt *r, const char *what, int e, int create)
 
 	enum dl_result res = permanent ? DL_FAIL : DL_DEFER;
 
-	if (e == ENOENT && !create)
+	if (e == ENOENT && !create) {
 		dl_set(r, res, "%s: no such Maildir (--no-create)", what);
+		r->unknown = 1;
+	}
 	else if (e == ENOTDIR)
 		dl_set(r, res, "%s: not a directory (a file or symlink is in "
 		    "the way)", what);

@@ -74,19 +74,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Delimiters must be atext other than '.' (RFC 5322): a character that
- * can stand inside a dot-atom local part and never at its ends. */
-static int
-delimiters_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 16)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!addr_atext((unsigned char)*s))
-			return 0;
-	return 1;
-}
-
 static enum status
 one(struct split_config *c, struct survey *sv, const char *path)
 {
@@ -134,7 +121,7 @@ option_value(struct split_config *c, int ch, const char *v)
 		c->strip_prefix = v;
 		return 0;
 	case OPT_DELIM:
-		if (!delimiters_ok(v)) {
+		if (!addr_delimiters_ok(v)) {
 			log_error("usage", "reason=bad-delimiter delimiter=%s",
 			    log_quote(q, sizeof q, v));
 			return -1;

@@ -123,7 +123,7 @@ route_map(const struct split_config *c, const struct addr *a, char *out,
 	/* the user without the detail: alice+shop -> alice (the detail
 	 * keeps its delimiter: "+shop") */
 	strcpy(user, key);
-	if ((at = addr_detail_at(local, c->delimiters)) >= 0) {
+	if ((at = addr_detail_at(local, strlen(local), c->delimiters)) >= 0) {
 		detail = out + at;
 		snprintf(user, sizeof user, "%.*s@%s", (int)at, key, a->domain);
 	}

@@ -54,7 +54,8 @@
 #   login is answered at once (auth_failure_delay = 0) and later logins
 #   are not slowed down either (anvil's auth penalty is off): fast tests.
 #   Settings of note: pop3_uidl_format = %08Xu%08Xv, empty
-#   recipient_delimiter, lmtp_save_to_detail_mailbox = no,
+#   recipient_delimiter, lmtp_save_to_detail_mailbox = no (a test may set
+#   DOVECOT_DELIMITER=+ and DOVECOT_DETAIL_MAILBOX=yes before starting),
 #   ssl_min_protocol = TLSv1.2, disable_plaintext_auth = no, hostname =
 #   mx.example.org (LMTP's greeting and its Received: header).
 #
@@ -166,8 +167,8 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login scram-sha-256
 auth_failure_delay = 0
 auth_username_format = %Lu
-recipient_delimiter =
-lmtp_save_to_detail_mailbox = no
+recipient_delimiter = ${DOVECOT_DELIMITER:-}
+lmtp_save_to_detail_mailbox = ${DOVECOT_DETAIL_MAILBOX:-no}
 pop3_uidl_format = %08Xu%08Xv
 mail_location = maildir:~/Maildir
 mail_uid = $_uid

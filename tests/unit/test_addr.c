@@ -247,6 +247,7 @@ test_prefixes(void **st)
 }
 
 /* Subaddress delimiters, Postfix's recipient_delimiter semantics. */
+#define D(s, d) addr_detail_at((s), strlen(s), (d))
 static void
 test_detail(void **st)
 {
@@ -255,33 +256,35 @@ test_detail(void **st)
 	size_t i;
 
 	(void)st;
-	assert_int_equal(addr_detail_at("alice+shop", "+"), 5);
-	assert_int_equal(addr_detail_at("alice", "+"), -1);
-	assert_int_equal(addr_detail_at("alice+shop", NULL), -1);
-	assert_int_equal(addr_detail_at("alice+shop", ""), -1);
+	assert_int_equal(D("alice+shop", "+"), 5);
+	assert_int_equal(D("alice", "+"), -1);
+	assert_int_equal(D("alice+shop", NULL), -1);
+	/* only the first len bytes count: the domain's '-' is not a delimiter */
+	assert_int_equal(addr_detail_at("alice@my-host.example", 5, "-"), -1);
+	assert_int_equal(D("alice+shop", ""), -1);
 	/* every delimiter character, alone and among others */
 	for (i = 0; every[i] != '\0'; i++) {
 		char one[2] = { every[i], '\0' };
 
 		snprintf(local, sizeof local, "bob%cx", every[i]);
-		assert_int_equal(addr_detail_at(local, one), 3);
-		assert_int_equal(addr_detail_at(local, every), 3);
-		assert_int_equal(addr_detail_at(local, one[0] == '+' ? "-" :
+		assert_int_equal(D(local, one), 3);
+		assert_int_equal(D(local, every), 3);
+		assert_int_equal(D(local, one[0] == '+' ? "-" :
 		    "+"), -1);
 	}
 	/* the detail may be empty; the user may not */
-	assert_int_equal(addr_detail_at("alice+", "+"), 5);
-	assert_int_equal(addr_detail_at("+shop", "+"), -1);
-	assert_int_equal(addr_detail_at("+", "+"), -1);
-	assert_int_equal(addr_detail_at("", "+"), -1);
+	assert_int_equal(D("alice+", "+"), 5);
+	assert_int_equal(D("+shop", "+"), -1);
+	assert_int_equal(D("+", "+"), -1);
+	assert_int_equal(D("", "+"), -1);
 	/* several delimiters: the first in the local part wins, whichever
 	 * comes first in CHARS */
-	assert_int_equal(addr_detail_at("a-b+c", "+-"), 1);
-	assert_int_equal(addr_detail_at("a+b-c", "+-"), 1);
-	assert_int_equal(addr_detail_at("a+b+c", "+"), 1);
+	assert_int_equal(D("a-b+c", "+-"), 1);
+	assert_int_equal(D("a+b-c", "+-"), 1);
+	assert_int_equal(D("a+b+c", "+"), 1);
 	/* case plays no part */
-	assert_int_equal(addr_detail_at("AliceXshop", "x"), -1);
-	assert_int_equal(addr_detail_at("Alicexshop", "x"), 5);
+	assert_int_equal(D("AliceXshop", "x"), -1);
+	assert_int_equal(D("Alicexshop", "x"), 5);
 }
 
 int

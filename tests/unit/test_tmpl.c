@@ -22,7 +22,7 @@ expect_path(const char *tmpl, const char *addr, const char *want,
 	char out[4096];
 	size_t root = 999;
 
-	assert_int_equal(tmpl_expand(tmpl, addr, out, sizeof out, &root),
+	assert_int_equal(tmpl_expand(tmpl, addr, NULL, out, sizeof out, &root),
 	    TMPL_OK);
 	assert_string_equal(out, want);
 	assert_int_equal(root, wantroot);
@@ -34,7 +34,7 @@ expect_error(const char *tmpl, const char *addr, enum tmpl_error want)
 	char out[4096];
 	size_t root;
 
-	assert_int_equal(tmpl_expand(tmpl, addr, out, sizeof out, &root), want);
+	assert_int_equal(tmpl_expand(tmpl, addr, NULL, out, sizeof out, &root), want);
 }
 
 static void
@@ -92,12 +92,12 @@ test_expand_room(void **state)
 	size_t root, n;
 
 	(void)state;
-	assert_int_equal(tmpl_expand(T, "a@b", out, sizeof out, &root),
+	assert_int_equal(tmpl_expand(T, "a@b", NULL, out, sizeof out, &root),
 	    TMPL_TOO_LONG);
 	/* every buffer size: either TOO_LONG or the right answer */
 	for (n = 1; n < 40; n++) {
 		char *b = malloc(n);
-		enum tmpl_error e = tmpl_expand(T, "abc@d.org", b, n, &root);
+		enum tmpl_error e = tmpl_expand(T, "abc@d.org", NULL, b, n, &root);
 
 		if (n > strlen("/srv/mail/d.org/abc/Maildir")) {
 			assert_int_equal(e, TMPL_OK);

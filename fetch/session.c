@@ -920,6 +920,12 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	    (unsigned long long)stats->bytes,
 	    (unsigned long long)stats->deleted, (unsigned long long)left,
 	    (io_now_ms() - s->t0) / 1000);
+	/* A too-big note is queued without a commit to carry it: write it
+	 * now, or the message would be downloaded and logged every time
+	 * (not after a failed commit: a failed write is never retried). */
+	if (!s->commit_failed && notes_sync(&s->notes) < 0)
+		log_warn("write-failed", "file=%s/%s error=\"%s\"", sp->path,
+		    s->notes.file, strerror(errno));
 	notes_close(&s->notes);
 	secret_free(s->secret);
 	free(s->msgs);

@@ -194,6 +194,7 @@ print_waiting(struct spool *sp)
 		    strerror(errno));
 		return ST_IOERR;
 	}
+	log_debug("waiting", "spool=%s files=%zu", sp->path, n);
 	for (i = 0; i < n; i++)
 		if (out_push(sp->path, names[i]) < 0)
 			break;

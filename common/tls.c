@@ -35,19 +35,50 @@ tls_active(const struct tls_conn *c)
 }
 
 
-/* Wait until fd is ready for ev or the deadline passes. 0 or -1, with
+/* -1 with ECANCELED once the cancel flag is set, else 0. */
+static int
+cancelled(struct tls_conn *c)
+{
+	if (c->cancel == NULL || *c->cancel == 0)
+		return 0;
+	snprintf(c->err, sizeof c->err, "interrupted by a signal");
+	errno = ECANCELED;
+	return -1;
+}
+
+/* Wait until fd is ready for ev, the idle deadline or c->until_ms passes,
+ * or the cancel flag is set (seen within TLS_CANCEL_MS). 0 or -1, with
  * the reason in c->err. */
 static int
 wait_fd(struct tls_conn *c, short ev, long long deadline)
 {
-	if (io_wait_fd(c->fd, ev, deadline) == 0)
-		return 0;
-	if (errno == ETIMEDOUT)
-		snprintf(c->err, sizeof c->err, "timed out after %d s",
-		    c->timeout_ms / 1000);
-	else
-		snprintf(c->err, sizeof c->err, "poll: %s", strerror(errno));
-	return -1;
+	int hard = c->until_ms > 0 && c->until_ms < deadline;
+
+	if (hard)
+		deadline = c->until_ms;
+	for (;;) {
+		long long slice = io_now_ms() + TLS_CANCEL_MS;
+
+		if (cancelled(c) < 0)
+			return -1;
+		if (io_wait_fd(c->fd, ev, slice < deadline ? slice : deadline)
+		    == 0)
+			return 0;
+		if (errno != ETIMEDOUT || io_now_ms() < deadline) {
+			if (errno == ETIMEDOUT)
+				continue;	/* a slice, not the deadline */
+			snprintf(c->err, sizeof c->err, "poll: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (hard)
+			snprintf(c->err, sizeof c->err, "deadline passed");
+		else
+			snprintf(c->err, sizeof c->err, "timed out after %d s",
+			    c->timeout_ms / 1000);
+		errno = ETIMEDOUT;
+		return -1;
+	}
 }
 
 static void
@@ -284,6 +315,8 @@ tls_read(struct tls_conn *c, void *buf, size_t n)
 	long long deadline = io_now_ms() + c->timeout_ms;
 
 	for (;;) {
+		if (cancelled(c) < 0)
+			return -1;	/* even while data keeps coming */
 		if (c->ssl != NULL) {
 			size_t got = 0;
 			int r;
@@ -321,6 +354,8 @@ tls_write_all(struct tls_conn *c, const void *buf, size_t n)
 	while (n > 0) {
 		long long deadline = io_now_ms() + c->timeout_ms;
 
+		if (cancelled(c) < 0)
+			return -1;
 		if (c->ssl != NULL) {
 			size_t put = 0;
 			int r;

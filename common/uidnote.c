@@ -16,6 +16,7 @@ uidnote_error_name(enum uidnote_err e)
 	case UIDNOTE_SIZE: return "size";
 	case UIDNOTE_UID: return "uid";
 	case UIDNOTE_NAME: return "name";
+	case UIDNOTE_IDENT: return "ident";
 	}
 	return "unknown";
 }
@@ -104,18 +105,33 @@ parse_size(const char *s, size_t len, uint64_t *v)
 	return UIDNOTE_OK;
 }
 
+/* 1 when s[0..len) is an identity: IDENT_HEX_LEN lower-case hex digits. */
+static int
+ident_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != IDENT_HEX_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 enum uidnote_err
 uidnote_parse(const char *line, size_t len, struct uidnote *u)
 {
-	const char *f[4];
-	size_t flen[4], i, k = 0, start = 0;
+	const char *f[5];
+	size_t flen[5], i, k = 0, start = 0;
 	struct uidnote n;
 	enum uidnote_err e;
 
 	if (len == 0 || line[len - 1] != '\n')
 		return UIDNOTE_TRUNCATED;
 	len--;
-	/* Four fields separated by single spaces; no other control bytes. */
+	/* Four or five fields separated by single spaces; no other bytes
+	 * outside 0x21..0x7e. */
 	for (i = 0; i <= len; i++) {
 		if (i < len && line[i] != ' ') {
 			if ((unsigned char)line[i] < 0x21 ||
@@ -123,13 +139,13 @@ uidnote_parse(const char *line, size_t len, struct uidnote *u)
 				return UIDNOTE_SYNTAX;
 			continue;
 		}
-		if (k == 4 || i == start)
+		if (k == 5 || i == start)
 			return UIDNOTE_SYNTAX;
 		f[k] = line + start;
 		flen[k++] = i - start;
 		start = i + 1;
 	}
-	if (k != 4)
+	if (k < 4)
 		return UIDNOTE_SYNTAX;
 	memset(&n, 0, sizeof n);
 	if (flen[0] != 1 || (f[0][0] != 'S' && f[0][0] != 'B'))
@@ -144,6 +160,11 @@ uidnote_parse(const char *line, size_t len, struct uidnote *u)
 		memcpy(n.name, f[3], flen[3]);
 		if (!md_name_valid(n.name) || strcmp(n.name, "-") == 0)
 			return UIDNOTE_NAME;
+	}
+	if (k == 5) {
+		if (!ident_ok(f[4], flen[4]))
+			return UIDNOTE_IDENT;
+		memcpy(n.ident, f[4], IDENT_HEX_LEN);
 	}
 	*u = n;
 	return UIDNOTE_OK;
@@ -161,13 +182,16 @@ uidnote_format(char *out, size_t n, const struct uidnote *u)
 	if ((u->kind != UIDNOTE_SPOOLED && u->kind != UIDNOTE_TOOBIG) ||
 	    memchr(u->uid, '\0', sizeof u->uid) == NULL ||
 	    memchr(u->name, '\0', sizeof u->name) == NULL ||
+	    memchr(u->ident, '\0', sizeof u->ident) == NULL ||
+	    (u->ident[0] != '\0' && !ident_ok(u->ident, strlen(u->ident))) ||
 	    uidnote_encode_uid(enc, sizeof enc, u->uid) < 0)
 		return -1;
 	if (u->name[0] != '\0' && (u->kind != UIDNOTE_SPOOLED ||
 	    !md_name_valid(u->name) || strcmp(u->name, "-") == 0))
 		return -1;
-	len = snprintf(out, n, "%c %llu %s %s\n", (char)u->kind,
-	    (unsigned long long)u->size, enc, name);
+	len = snprintf(out, n, "%c %llu %s %s%s%s\n", (char)u->kind,
+	    (unsigned long long)u->size, enc, name,
+	    u->ident[0] != '\0' ? " " : "", u->ident);
 	if (len < 0 || (size_t)len >= n) {
 		if (n > 0)
 			out[0] = '\0';

@@ -2,7 +2,7 @@
  * uidnote: one line of mdrop-fetch's UID note file (SPOOL/uidl.HASH), as
  * a pure formatter and parser: no files, no allocation.
  *
- *     KIND SP SIZE SP UID SP NAME LF
+ *     KIND SP SIZE SP UID SP NAME [SP IDENT] LF
  *
  *   KIND  'S': spooled (NAME is the spool file, or "-" once published);
  *         'B': too big for --max-size, already logged (NAME is "-").
@@ -11,6 +11,9 @@
  *         every byte outside [A-Za-z0-9._-] written %XX (upper-case hex),
  *         so a UID never reaches a path and never holds a separator.
  *   NAME  a spool file name (md_name_valid) or "-".
+ *   IDENT the message's identity (common/ident: IDENT_HEX_LEN lower-case
+ *         hex digits), only when it has one; lines of older versions
+ *         never have it.
  *
  * Only that canonical form is accepted: a line the parser takes is given
  * back byte for byte by the formatter, and every note the formatter
@@ -23,14 +26,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ident.h"
 #include "common/md.h"
 #include "common/pop3.h"
 
 #define UIDNOTE_ENC_MAX		(3 * POP3_UID_MAX)	/* every byte %XX */
 /* The longest line, LF and a NUL included: kind, size (20 digits), UID,
- * name, three spaces. */
+ * name, identity, four spaces. */
 #define UIDNOTE_LINE_MAX	(1 + 1 + 20 + 1 + UIDNOTE_ENC_MAX + 1 + \
-				 (MD_NAME_MAX - 1) + 1 + 1)
+				 (MD_NAME_MAX - 1) + 1 + IDENT_HEX_LEN + 1 + 1)
 
 enum uidnote_kind { UIDNOTE_SPOOLED = 'S', UIDNOTE_TOOBIG = 'B' };
 
@@ -39,6 +43,7 @@ struct uidnote {
 	uint64_t size;
 	char uid[POP3_UID_MAX + 1];	/* decoded, NUL-terminated */
 	char name[MD_NAME_MAX];		/* "" for "-" */
+	char ident[IDENT_HEX_LEN + 1];	/* "" when none */
 };
 
 enum uidnote_err {
@@ -48,7 +53,8 @@ enum uidnote_err {
 	UIDNOTE_KIND,		/* not S or B */
 	UIDNOTE_SIZE,		/* not a canonical decimal uint64 */
 	UIDNOTE_UID,		/* bad %XX, not canonical, or not a valid UID */
-	UIDNOTE_NAME		/* neither "-" nor a valid spool name */
+	UIDNOTE_NAME,		/* neither "-" nor a valid spool name */
+	UIDNOTE_IDENT		/* not IDENT_HEX_LEN lower-case hex digits */
 };
 
 /* A word for the log ("truncated", "uid", ...). */
@@ -64,8 +70,8 @@ enum uidnote_err uidnote_parse(const char *line, size_t len,
 /*
  * Write u as one line (LF and a NUL added) into out (size n; at least
  * UIDNOTE_LINE_MAX always suffices). Returns the length without the NUL,
- * or -1 when u is not a valid note (kind, UID, name; a TOOBIG note with a
- * name) or n is too small; out is then "".
+ * or -1 when u is not a valid note (kind, UID, name, identity; a TOOBIG
+ * note with a name) or n is too small; out is then "".
  */
 int uidnote_format(char *out, size_t n, const struct uidnote *u);
 

@@ -136,6 +136,8 @@ load_line(struct notes *n, const char *line, size_t len, int *renamed)
 		return -1;
 	e->size = u.size;
 	e->flags |= u.kind == UIDNOTE_SPOOLED ? NOTE_SPOOLED : NOTE_TOOBIG;
+	if (u.kind == UIDNOTE_SPOOLED)	/* the newest S line speaks */
+		memcpy(e->ident, u.ident, sizeof e->ident);
 	if (u.name[0] != '\0') {
 		int got = recover(n, u.name);
 
@@ -284,6 +286,8 @@ pend_note(struct notes *n, enum uidnote_kind kind, const struct note *e,
 	memset(&u, 0, sizeof u);
 	u.kind = kind;
 	u.size = e->size;
+	if (kind == UIDNOTE_SPOOLED)
+		memcpy(u.ident, e->ident, sizeof u.ident);
 	if (snprintf(u.uid, sizeof u.uid, "%s", e->uid) >= (int)sizeof u.uid ||
 	    snprintf(u.name, sizeof u.name, "%s", name != NULL ? name : "") >=
 	    (int)sizeof u.name ||
@@ -296,7 +300,7 @@ pend_note(struct notes *n, enum uidnote_kind kind, const struct note *e,
 
 int
 notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
-    const char *name)
+    const char *name, const char *ident)
 {
 	struct note *e = lookup_add(n, uid);
 
@@ -304,6 +308,9 @@ notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
 		return -1;
 	e->flags |= flag | NOTE_SEEN;
 	e->size = size;
+	if (flag == NOTE_SPOOLED)
+		snprintf(e->ident, sizeof e->ident, "%s",
+		    ident != NULL ? ident : "");
 	return pend_note(n, flag == NOTE_SPOOLED ? UIDNOTE_SPOOLED
 	    : UIDNOTE_TOOBIG, e, name);
 }

@@ -37,7 +37,8 @@ check_parse(const uint8_t *data, size_t size)
 }
 
 /*
- * Input layout: byte 0 picks the kind, bytes 1-8 the size, byte 9 the UID
+ * Input layout: byte 0 picks the kind (bit 0) and whether the note has an
+ * identity (bit 1: the hex of bytes 1-8, twice), bytes 1-8 the size, byte 9 the UID
  * length (mod 72: 0 and 71 are invalid lengths), then the UID bytes as
  * they are, then the name (the rest, cut to MD_NAME_MAX - 1); a NUL
  * among them ends the UID or the name early.
@@ -54,8 +55,17 @@ check_round_trip(const uint8_t *data, size_t size)
 		return;
 	memset(&u, 0, sizeof u);
 	u.kind = data[0] & 1 ? UIDNOTE_TOOBIG : UIDNOTE_SPOOLED;
-	for (i = 1; i <= 8; i++)
+	for (i = 1; i <= 8; i++) {
 		u.size = u.size << 8 | data[i];
+		if (data[0] & 2) {
+			static const char hx[] = "0123456789abcdef";
+
+			u.ident[2 * (i - 1)] = u.ident[16 + 2 * (i - 1)] =
+			    hx[data[i] >> 4];
+			u.ident[2 * (i - 1) + 1] = u.ident[17 + 2 * (i - 1)] =
+			    hx[data[i] & 15];
+		}
+	}
 	uidlen = data[9] % (POP3_UID_MAX + 2);
 	data += 10;
 	size -= 10;
@@ -80,7 +90,8 @@ check_round_trip(const uint8_t *data, size_t size)
 	if (len <= 0 || (size_t)len != strlen(line) ||
 	    uidnote_parse(line, (size_t)len, &back) != UIDNOTE_OK ||
 	    back.kind != u.kind || back.size != u.size ||
-	    strcmp(back.uid, u.uid) != 0 || strcmp(back.name, u.name) != 0)
+	    strcmp(back.uid, u.uid) != 0 || strcmp(back.name, u.name) != 0 ||
+	    strcmp(back.ident, u.ident) != 0)
 		abort();
 }
 

@@ -14,8 +14,11 @@ once the server listens. Messages are DIR/*.msg in name order: the bytes
 the server "stores"; they are dot-stuffed after each CRLF on the wire and
 a CRLF is added when the message does not end with one. DIR/X.uid
 overrides the UIDL of X.msg (raw bytes, may hold anything), DIR/X.size the
-LIST size. Deletions happen only on QUIT answered +OK, and persist across
-connections of one server process.
+LIST size, DIR/X.then the message that takes X's place (same UID; size
+X.then.size or its own) once X is deleted: a server that reuses a UID.
+Deletions happen only on QUIT (answered +OK, or with quit-lost), and
+persist across connections of one server process. TOP N L sends the
+header, the empty line and L body lines.
 
 Scenario options (--opt, repeatable):
   nostls            do not announce STLS; STLS -> -ERR
@@ -30,7 +33,21 @@ Scenario options (--opt, repeatable):
   trickle-retr=N    RETR N: send half the message, then one byte a second
                     (for at most 60 s): never idle, never done
   retr-err=N        RETR N: -ERR
+  trickle-forever=N,BPS  RETR N: "+OK", then BPS bytes of body a second,
+                    for ever (at most 120 s): fast enough for any per-
+                    window rate check, never done
+  endless-retr=N    RETR N: "+OK", then body lines as fast as the client
+                    takes them, never the final "." (at most 64 MiB); the
+                    log gets "ENDLESS-SENT BYTES" when the client stops
   quit-err          QUIT: -ERR (nothing deleted)
+  quit-lost         the first QUIT: the deletions are committed, then the
+                    connection is closed without a reply (the +OK lost on
+                    the way); later QUITs are answered
+  grow              like GNU Mailutils pop3d on an mbox: at each QUIT +OK,
+                    every message left gets "Status: RO" and "X-UIDL: UID"
+                    header lines once, so its LIST size grows and its UID
+                    stays
+  no-top            TOP: -ERR
   pass-err=TEXT     PASS / AUTH / APOP: "-ERR TEXT"
   greeting-long     a 1 MiB greeting line
   no-uidl           UIDL: -ERR
@@ -88,6 +105,7 @@ def parse_args():
         k, _, v = o.partition("=")
         opts[k] = v
     a.opts = opts
+    a.quit_lost = False
     return a
 
 
@@ -105,9 +123,45 @@ def load_messages(d):
         if os.path.exists(base + ".size"):
             with open(base + ".size") as f:
                 size = int(f.read().strip())
+        then = None
+        if os.path.exists(base + ".then"):
+            with open(base + ".then", "rb") as f:
+                then = {"data": f.read()}
+            then["size"] = len(then["data"])
+            if os.path.exists(base + ".then.size"):
+                with open(base + ".then.size") as f:
+                    then["size"] = int(f.read().strip())
         msgs.append({"data": data, "uid": uid, "size": size,
-                     "deleted": False})
+                     "deleted": False, "then": then, "grown": False})
     return msgs
+
+
+def top(data, lines):
+    """TOP: the header, the empty line and `lines` body lines."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return data
+    return head + sep + b"".join(l + b"\r\n"
+                                 for l in body.split(b"\r\n")[:lines])
+
+
+def commit_quit(msgs, marks, o):
+    """QUIT: delete the marked messages (a reused UID takes a deleted
+    message's place); grow the others as an mbox server does."""
+    for i in marks:
+        m = msgs[i]
+        if m["then"] is not None:
+            m.update(m["then"])
+            m["then"] = None
+        else:
+            m["deleted"] = True
+    if "grow" in o:
+        for m in msgs:
+            if not m["deleted"] and not m["grown"]:
+                extra = b"Status: RO\r\nX-UIDL: " + m["uid"] + b"\r\n"
+                m["data"] = extra + m["data"]
+                m["size"] += len(extra)
+                m["grown"] = True
 
 
 def stuff(data):
@@ -404,11 +458,47 @@ def session(conn, a, msgs, ctx):
                     except OSError:
                         return
                 return
+            if o.get("trickle-forever", ",").split(",")[0] == str(n):
+                bps = int(o["trickle-forever"].split(",")[1])
+                conn.send(b"+OK\r\n")
+                t0 = time.time()
+                while time.time() - t0 < 120:
+                    try:
+                        conn.send(b"x" * (bps - 2) + b"\r\n")
+                    except OSError:
+                        return
+                    time.sleep(1)
+                return
+            if o.get("endless-retr") == str(n):
+                conn.send(b"+OK\r\n")
+                line, sent = b"y" * 1022 + b"\r\n", 0
+                try:
+                    while sent < 64 << 20:
+                        conn.send(line * 64)
+                        sent += len(line) * 64
+                except OSError:
+                    pass
+                conn.log.write(b"ENDLESS-SENT %d\n" % sent)
+                conn.log.flush()
+                return
             if o.get("stall-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
                 time.sleep(30)
                 return
             conn.send(b"+OK message follows\r\n" + wire)
+        elif cmd == "TOP":
+            try:
+                num, _, lines = arg.partition(b" ")
+                i = visible[int(num) - 1]
+                lines = int(lines)
+            except (ValueError, IndexError):
+                conn.line("-ERR no such message")
+                continue
+            if "no-top" in o:
+                conn.line("-ERR TOP not supported")
+                continue
+            conn.send(b"+OK top follows\r\n" + stuff(top(msgs[i]["data"],
+                                                           lines)))
         elif cmd == "DELE":
             try:
                 n = int(arg)
@@ -424,9 +514,12 @@ def session(conn, a, msgs, ctx):
         elif cmd == "QUIT":
             if "quit-err" in o:
                 conn.line("-ERR [SYS/TEMP] could not update maildrop")
+            elif "quit-lost" in o and not a.quit_lost:
+                a.quit_lost = True
+                commit_quit(msgs, marks, o)
+                conn.sock.close()
             else:
-                for i in marks:
-                    msgs[i]["deleted"] = True
+                commit_quit(msgs, marks, o)
                 conn.line("+OK bye")
             return
         else:

@@ -1,5 +1,5 @@
 /* Unit tests for common/uidnote: the lines of mdrop-fetch's UID notes.
- * Both kinds with and without a name, the longest UID (every byte %XX,
+ * Both kinds with and without a name and an identity, the longest UID (every byte %XX,
  * the longest line), every prefix of a line, hostile bytes at every
  * position, and the canonical-form rule both ways. Lines are parsed from
  * exactly-sized copies, so ASan sees any read past them. */
@@ -29,6 +29,8 @@ parse(const char *s, size_t len, struct uidnote *u)
 	free(copy);
 	return e;
 }
+
+#define ID1 "0123456789abcdef0123456789abcdef"
 
 static struct uidnote
 note(enum uidnote_kind kind, uint64_t size, const char *uid, const char *name)
@@ -60,6 +62,7 @@ round_trip(const struct uidnote *u, const char *want)
 	assert_true(back.size == u->size);
 	assert_string_equal(back.uid, u->uid);
 	assert_string_equal(back.name, u->name);
+	assert_string_equal(back.ident, u->ident);
 	assert_int_equal(uidnote_format(again, sizeof again, &back), len);
 	assert_string_equal(again, line);
 }
@@ -81,6 +84,16 @@ test_kinds_and_names(void **state)
 	assert_int_equal(uidnote_format((char[UIDNOTE_LINE_MAX]){0},
 	    UIDNOTE_LINE_MAX, &u), -1);
 	assert_int_equal(parse(S("B 1 x name\n"), &u), UIDNOTE_NAME);
+	/* with the message's identity, both kinds */
+	u = note(UIDNOTE_SPOOLED, 7, "uid-1", "1.M1.h");
+	memcpy(u.ident, ID1, sizeof ID1);
+	round_trip(&u, "S 7 uid-1 1.M1.h " ID1 "\n");
+	u = note(UIDNOTE_SPOOLED, 7, "uid-1", "");
+	memcpy(u.ident, ID1, sizeof ID1);
+	round_trip(&u, "S 7 uid-1 - " ID1 "\n");
+	u = note(UIDNOTE_TOOBIG, 7, "uid-1", "");
+	memcpy(u.ident, ID1, sizeof ID1);
+	round_trip(&u, "B 7 uid-1 - " ID1 "\n");
 }
 
 /* The case of the old over-read: 70 bytes that all need %XX, both kinds
@@ -99,6 +112,7 @@ test_longest(void **state)
 	memset(name, 'n', MD_NAME_MAX - 1);
 	name[MD_NAME_MAX - 1] = '\0';
 	u = note(UIDNOTE_SPOOLED, UINT64_MAX, uid, name);
+	memcpy(u.ident, ID1, sizeof ID1);
 	round_trip(&u, NULL);
 	assert_int_equal(uidnote_format(line, sizeof line, &u),
 	    UIDNOTE_LINE_MAX - 1);
@@ -106,6 +120,8 @@ test_longest(void **state)
 	assert_int_equal(uidnote_format(line, UIDNOTE_LINE_MAX - 1, &u), -1);
 	assert_string_equal(line, "");
 	u = note(UIDNOTE_TOOBIG, UINT64_MAX, uid, "");
+	round_trip(&u, NULL);
+	memcpy(u.ident, ID1, sizeof ID1);
 	round_trip(&u, NULL);
 	/* every byte a UID may hold */
 	for (i = 0x21; i <= 0x7e; i++) {
@@ -128,6 +144,7 @@ test_every_prefix(void **state)
 		"S 1234 uid-1 1700000000.M1P2Q3R4.host\n",
 		"B 99 a%2Fb%7Ec -\n",
 		"S 0 x -\n",
+		"S 5 y n.1 " ID1 "\n",
 	};
 	struct uidnote u;
 	size_t k, len;
@@ -174,7 +191,9 @@ test_hostile_bytes(void **state)
 	assert_int_equal(parse(S("S  12 a -\n"), &u), UIDNOTE_SYNTAX);
 	assert_int_equal(parse(S(" S 12 a -\n"), &u), UIDNOTE_SYNTAX);
 	assert_int_equal(parse(S("S 12 a - \n"), &u), UIDNOTE_SYNTAX);
-	assert_int_equal(parse(S("S 12 a - x\n"), &u), UIDNOTE_SYNTAX);
+	assert_int_equal(parse(S("S 12 a - x\n"), &u), UIDNOTE_IDENT);
+	assert_int_equal(parse(S("S 12 a - " ID1 " x\n"), &u), UIDNOTE_SYNTAX);
+	assert_int_equal(parse(S("S 12 a - " ID1 " \n"), &u), UIDNOTE_SYNTAX);
 	assert_int_equal(parse(S("S 12 a\n"), &u), UIDNOTE_SYNTAX);
 	assert_int_equal(parse(S("S 12 a -\r\n"), &u), UIDNOTE_SYNTAX);
 	assert_int_equal(parse(S("S 12 a -\n\n"), &u), UIDNOTE_SYNTAX);
@@ -219,6 +238,17 @@ test_fields(void **state)
 	assert_string_equal(u.name, "--");
 	assert_int_equal(parse(S("S 1 a -\n"), &u), UIDNOTE_OK);
 	assert_string_equal(u.name, "");
+	assert_string_equal(u.ident, "");
+	/* identity: 32 lower-case hex digits, or no fifth field at all */
+	assert_int_equal(parse(S("S 1 a - -\n"), &u), UIDNOTE_IDENT);
+	assert_int_equal(parse(S("S 1 a - 0123456789ABCDEF0123456789abcdef\n"),
+	    &u), UIDNOTE_IDENT);
+	assert_int_equal(parse(S("S 1 a - 0123456789abcdef0123456789abcde\n"),
+	    &u), UIDNOTE_IDENT);
+	assert_int_equal(parse(S("S 1 a - 0123456789abcdef0123456789abcdef0\n"),
+	    &u), UIDNOTE_IDENT);
+	assert_int_equal(parse(S("S 1 a - " ID1 "\n"), &u), UIDNOTE_OK);
+	assert_string_equal(u.ident, ID1);
 }
 
 static void
@@ -244,6 +274,11 @@ test_format_refuses(void **state)
 	assert_string_equal(line, "S 1 a -\n");
 	assert_int_equal(uidnote_encode_uid(line, sizeof line, "a\x7f"), -1);
 	assert_int_equal(uidnote_encode_uid(line, 10, "a"), -1);
+	u = note(UIDNOTE_SPOOLED, 1, "a", "");
+	memcpy(u.ident, "0123456789ABCDEF0123456789ABCDEF", 33);
+	assert_int_equal(uidnote_format(line, sizeof line, &u), -1);
+	memcpy(u.ident, "xyz", 4);
+	assert_int_equal(uidnote_format(line, sizeof line, &u), -1);
 }
 
 static void
@@ -252,7 +287,7 @@ test_error_names(void **state)
 	int e;
 
 	(void)state;
-	for (e = UIDNOTE_OK; e <= UIDNOTE_NAME; e++)
+	for (e = UIDNOTE_OK; e <= UIDNOTE_IDENT; e++)
 		assert_string_not_equal(uidnote_error_name(
 		    (enum uidnote_err)e), "unknown");
 }

@@ -409,29 +409,48 @@ tls_close(struct tls_conn *c)
 }
 
 int
-tls_endpoint_hash(const struct tls_conn *c, unsigned char *out, size_t n)
+tls_channel_binding(const struct tls_conn *c, enum tls_cb *type,
+    unsigned char *out, size_t n)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const EVP_MD *type;
-	int mdnid = NID_undef, ok;
-	X509 *cert;
+	static const char label[] = "EXPORTER-Channel-Binding";
+	SSL *ssl = c->ssl;
+	size_t len;
 
-	if (c->ssl == NULL ||
-	    (cert = SSL_get1_peer_certificate(c->ssl)) == NULL)
+	*type = TLS_CB_NONE;
+	if (ssl == NULL || n < TLS_CB_MAX)
 		return -1;
-	if (X509_get_signature_info(cert, &mdnid, NULL, NULL, NULL) != 1)
-		mdnid = NID_undef;
-	if (mdnid == NID_md5 || mdnid == NID_sha1)
-		mdnid = NID_sha256;
-	type = mdnid == NID_undef ? NULL : EVP_get_digestbynid(mdnid);
-	ok = type != NULL && X509_digest(cert, type, md, &mdlen) == 1 &&
-	    mdlen > 0 && mdlen <= n;
-	X509_free(cert);
-	if (!ok)
+	switch (SSL_version(ssl)) {
+	case TLS1_3_VERSION:
+		/* RFC 9266 section 2: 32 bytes, an empty context */
+		if (SSL_export_keying_material(ssl, out, 32, label,
+		    sizeof label - 1, (const unsigned char *)"", 0, 1) != 1)
+			return -1;
+		*type = TLS_CB_EXPORTER;
+		return 32;
+	case TLS1_2_VERSION:
+		if (SSL_get_extms_support(ssl) != 1 || SSL_session_reused(ssl))
+			return -1;
+		/* RFC 5929 section 3.1: the first Finished of the latest
+		 * handshake, the client's in a full handshake */
+		len = SSL_get_finished(ssl, out, n);
+		if (len == 0 || len > n)
+			return -1;
+		*type = TLS_CB_UNIQUE;
+		return (int)len;
+	default:
 		return -1;
-	memcpy(out, md, mdlen);
-	return (int)mdlen;
+	}
+}
+
+const char *
+tls_cb_name(enum tls_cb type)
+{
+	switch (type) {
+	case TLS_CB_UNIQUE: return "tls-unique";
+	case TLS_CB_EXPORTER: return "tls-exporter";
+	case TLS_CB_NONE: break;
+	}
+	return NULL;
 }
 
 const char *

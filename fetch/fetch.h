@@ -18,7 +18,8 @@
 
 enum tls_mode { TLSM_IMPLICIT, TLSM_STARTTLS, TLSM_NONE };
 enum auth_mech { AUTH_AUTO, AUTH_PLAIN, AUTH_USER, AUTH_APOP,
-	AUTH_SCRAM_SHA_256, AUTH_OAUTHBEARER, AUTH_XOAUTH2 };
+	AUTH_SCRAM_SHA_256, AUTH_SCRAM_SHA_256_PLUS, AUTH_OAUTHBEARER,
+	AUTH_XOAUTH2 };
 
 struct fetch_opts {
 	const char *host, *port, *user, *cafile, *spool;

@@ -288,6 +288,32 @@ tls_up(struct session *s)
 	return ST_OK;
 }
 
+/*
+ * RFC 6856: a server that announces UTF8 may down-convert, or replace,
+ * messages with raw UTF-8 in their header for clients that do not say
+ * UTF8 (Courier wraps them in a "Cannot display Unicode content" notice
+ * without the envelope header). Say it, before logging in, as the RFC
+ * asks; mdrop stores any byte, so UTF-8 mode changes nothing else. A
+ * refusal is logged and the session goes on.
+ */
+static enum status
+utf8(struct session *s)
+{
+	struct pop3_status st;
+	enum status r;
+
+	if ((s->caps & POP3_CAP_UTF8) == 0)
+		return ST_OK;
+	if ((r = pc_send(&s->pc, "UTF8", "UTF8")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "UTF8")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK)
+		log_warn("utf8-refused", "host=%s reply=%s result=\"messages "
+		    "with UTF-8 headers may come down-converted\"", s->o->host,
+		    q((char[LOG_QUOTE_MAX]){0}, st.text, st.textlen));
+	return ST_OK;
+}
+
 static enum status
 greet_and_login(struct session *s)
 {
@@ -342,6 +368,8 @@ greet_and_login(struct session *s)
 	} else if (s->o->tls == TLSM_NONE)
 		log_warn("no-tls", "host=%s reason=\"--tls=none: password and "
 		    "mail cross the network in clear text\"", s->o->host);
+	if ((r = utf8(s)) != ST_OK)
+		return r;
 	in.secret = s->secret != NULL ? s->secret : s->o->password;
 	in.caps = s->caps;
 	in.sasl = s->sasl;

@@ -687,8 +687,10 @@ top_one(struct session *s, uint32_t n)
 		s->pc.tc.until_ms = 0;
 		return top_done(s, n, "");
 	}
-	if (ident_init(&id) < 0)
+	if (ident_init(&id) < 0) {
+		s->pc.tc.until_ms = 0;
 		return ST_SOFTWARE;
+	}
 	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
 	while ((r = body_event(s, n, "TOP", bytes, &ev, &e)) == ST_OK &&
 	    ev != POP3_EV_END) {
@@ -823,14 +825,17 @@ retr_one(struct session *s, uint32_t n)
 		s->soft = status_worse(s->soft, ST_TEMPFAIL);
 		return ST_OK;
 	}
-	if (md_uniq_name(b->name, sizeof b->name - 2) < 0 || ident_init(&id) < 0)
+	if (md_uniq_name(b->name, sizeof b->name - 2) < 0 || ident_init(&id) < 0) {
+		s->pc.tc.until_ms = 0;
 		return ST_SOFTWARE;
+	}
 	len = strlen(b->name);
 	memcpy(b->name + len, ",F", 3);	/* marks fetch's own tmp files */
 	if (md_tmp_open_named(&b->t, s->sp->tmpfd, b->name) < 0) {
 		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
 		    s->sp->path, b->name, strerror(errno));
 		ident_free(&id);
+		s->pc.tc.until_ms = 0;
 		return ST_TEMPFAIL;
 	}
 	r = retr_body(s, n, &b->t, &open, &id, &bytes);

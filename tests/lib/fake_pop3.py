@@ -633,7 +633,7 @@ def main():
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
-        a.keylog = a.log + ".keys"
+        a.keylog = a.log + ".keys.log"   # *.log: a test log, not output
         ctx.keylog_filename = a.keylog
         if "no-ems" in a.opts:
             ctx.options |= 1    # SSL_OP_NO_EXTENDED_MASTER_SECRET

@@ -440,7 +440,7 @@ pop3_capa_line(const char *line, size_t len, unsigned *caps)
 		{ "UIDL", POP3_CAP_UIDL }, { "PIPELINING", POP3_CAP_PIPELINING },
 		{ "TOP", POP3_CAP_TOP }, { "RESP-CODES", POP3_CAP_RESP_CODES },
 		{ "AUTH-RESP-CODE", POP3_CAP_AUTH_RESP_CODE },
-		{ "SASL", POP3_CAP_SASL },
+		{ "SASL", POP3_CAP_SASL }, { "UTF8", POP3_CAP_UTF8 },
 	};
 	size_t pos = 0, start, i;
 

@@ -1,5 +1,6 @@
 /*
- * pop3: the POP3 client protocol as pure functions (RFC 1939, 2449, 5034).
+ * pop3: the POP3 client protocol as pure functions (RFC 1939, 2449, 5034,
+ * 6856).
  * No sockets, no files: the caller pushes the bytes it read and pulls
  * events out, so every reply is tested byte by byte without a server.
  *
@@ -150,6 +151,7 @@ int pop3_parse_uidl(const char *line, size_t len, uint32_t *msgno,
 #define POP3_CAP_RESP_CODES	0x0020
 #define POP3_CAP_AUTH_RESP_CODE	0x0040
 #define POP3_CAP_SASL		0x0080
+#define POP3_CAP_UTF8		0x0100	/* RFC 6856 */
 
 /* OR the capabilities named by one CAPA line into *caps. The mechanisms
  * of a SASL line are read by sasl_capa_line() (common/sasl.h). */

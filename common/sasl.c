@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -336,39 +337,45 @@ scram_md(const struct sasl_scram *s)
 	return s->hash == SASL_HASH_SHA1 ? EVP_sha1() : EVP_sha256();
 }
 
-static const char *
-gs2_header(enum sasl_cb cb)
+/* 1 when name is an RFC 5056 channel binding type name: 1 to
+ * SASL_CBNAME_MAX letters, digits, '.' and '-'. */
+static int
+cbname_ok(const char *name)
 {
-	switch (cb) {
-	case SASL_CB_SUPPORTED:
-		return "y,,";
-	case SASL_CB_ENDPOINT:
-		return "p=tls-server-end-point,,";
-	case SASL_CB_NONE:
-		break;
-	}
-	return "n,,";
+	size_t i;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (i = 0; name[i] != '\0'; i++)
+		if (i >= SASL_CBNAME_MAX || !((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '.' ||
+		    name[i] == '-'))
+			return 0;
+	return 1;
 }
 
 enum sasl_err
 sasl_scram_init(struct sasl_scram *s, enum sasl_hash hash, enum sasl_cb cb,
-    const unsigned char *cbdata, size_t cblen)
+    const char *cbname, const unsigned char *cbdata, size_t cblen)
 {
 	memset(s, 0, sizeof *s);
 	s->hash = hash == SASL_HASH_SHA1 ? SASL_HASH_SHA1 : SASL_HASH_SHA256;
 	s->cb = cb;
-	if (cb == SASL_CB_ENDPOINT) {
-		if (cbdata == NULL || cblen == 0 || cblen > SASL_CBIND_MAX) {
-			s->state = SC_FAILED;
+	s->state = SC_FAILED;
+	if (cb == SASL_CB_BIND) {
+		if (!cbname_ok(cbname) || cbdata == NULL || cblen == 0 ||
+		    cblen > SASL_CBIND_MAX)
 			return SASL_E_CBIND;
-		}
 		memcpy(s->cbdata, cbdata, cblen);
 		s->cblen = cblen;
-	} else if (cblen != 0 ||
-	    (cb != SASL_CB_NONE && cb != SASL_CB_SUPPORTED)) {
-		s->state = SC_FAILED;
+		snprintf(s->gs2, sizeof s->gs2, "p=%s,,", cbname);
+	} else if (cblen != 0 || cbname != NULL ||
+	    (cb != SASL_CB_NONE && cb != SASL_CB_SUPPORTED))
 		return SASL_E_CBIND;
-	}
+	else
+		snprintf(s->gs2, sizeof s->gs2, "%s",
+		    cb == SASL_CB_SUPPORTED ? "y,," : "n,,");
 	s->state = SC_INIT;
 	return SASL_OK;
 }
@@ -422,7 +429,7 @@ sasl_scram_client_first(struct sasl_scram *s, const char *user,
 	s->barelen = b.len;
 
 	buf_init(&o, out, n);
-	puts_(&o, gs2_header(s->cb));
+	puts_(&o, s->gs2);
 	put(&o, s->bare, s->barelen);
 	if ((e = buf_done(&o, outlen)) != SASL_OK)
 		return scram_fail(s, e);
@@ -504,8 +511,8 @@ sasl_scram_client_final(struct sasl_scram *s, const char *msg, size_t len,
 		return scram_fail(s, SASL_E_SECRET);
 
 	/* c=: base64 of the gs2 header and, for -PLUS, the binding data. */
-	cbinlen = strlen(gs2_header(s->cb));
-	memcpy(cbin, gs2_header(s->cb), cbinlen);
+	cbinlen = strlen(s->gs2);
+	memcpy(cbin, s->gs2, cbinlen);
 	memcpy(cbin + cbinlen, s->cbdata, s->cblen);
 	cbinlen += s->cblen;
 	if (sasl_b64_encode(cb64, sizeof cb64, cbin, cbinlen) < 0)
@@ -1002,11 +1009,9 @@ sasl_choose(unsigned offered, int tls, int cbind)
 }
 
 enum sasl_cb
-sasl_scram_cb(unsigned offered, int tls, int cbind)
+sasl_scram_cb(unsigned offered, int have, int works)
 {
-	if (!tls || !cbind)
-		return SASL_CB_NONE;
 	if (offered & SASL_MECH_SCRAM_SHA_256_PLUS)
-		return SASL_CB_ENDPOINT;
-	return SASL_CB_SUPPORTED;
+		return have && works ? SASL_CB_BIND : SASL_CB_NONE;
+	return have ? SASL_CB_SUPPORTED : SASL_CB_NONE;
 }

@@ -4,8 +4,9 @@
  * OpenSSL does the cryptography and the base64.
  *
  *   - base64 (RFC 4648) with strict decoding: canonical only.
- *   - SCRAM (RFC 5802) with SHA-256 (RFC 7677) or SHA-1, channel binding
- *     tls-server-end-point (RFC 5929) for the -PLUS variant.
+ *   - SCRAM (RFC 5802) with SHA-256 (RFC 7677) or SHA-1; for the -PLUS
+ *     variant the caller names the channel binding type and hands its
+ *     data (tls-unique, RFC 5929; tls-exporter, RFC 9266: common/tls).
  *   - PLAIN (RFC 4616), OAUTHBEARER (RFC 7628), XOAUTH2 message builders.
  *   - The JSON error challenge of a failed OAuth exchange, read without a
  *     JSON library, for one log line.
@@ -33,7 +34,8 @@
 #define SASL_MSG_MAX	2048	/* a SCRAM message either way */
 #define SASL_SALT_MAX	128	/* decoded salt */
 #define SASL_ITER_MAX	1000000	/* PBKDF2 rounds we are willing to do */
-#define SASL_CBIND_MAX	64	/* channel binding data (a hash) */
+#define SASL_CBIND_MAX	64	/* channel binding data */
+#define SASL_CBNAME_MAX	24	/* channel binding type name */
 #define SASL_HASH_MAX	32	/* largest digest used (SHA-256) */
 #define SASL_REASON_MAX	128	/* server error text kept, bytes */
 #define SASL_CHALLENGE_MAX 4096	/* base64 OAuth error challenge */
@@ -87,9 +89,9 @@ enum sasl_hash { SASL_HASH_SHA256, SASL_HASH_SHA1 };
 
 /* The gs2 channel binding flag we send. */
 enum sasl_cb {
-	SASL_CB_NONE,		/* "n,,": we cannot bind (no TLS) */
+	SASL_CB_NONE,		/* "n,,": we do not bind */
 	SASL_CB_SUPPORTED,	/* "y,,": we could, the server offers no -PLUS */
-	SASL_CB_ENDPOINT	/* "p=tls-server-end-point,,": -PLUS */
+	SASL_CB_BIND		/* "p=TYPE,,": -PLUS, bound to the channel */
 };
 
 /* The server-first-message, parsed. */
@@ -132,6 +134,7 @@ struct sasl_scram {
 	int state;
 	enum sasl_hash hash;
 	enum sasl_cb cb;
+	char gs2[SASL_CBNAME_MAX + 6];	/* "p=TYPE,," or "n,," or "y,," */
 	unsigned char cbdata[SASL_CBIND_MAX];
 	size_t cblen;
 	char bare[SASL_MSG_MAX];	/* client-first-message-bare */
@@ -142,12 +145,14 @@ struct sasl_scram {
 };
 
 /*
- * Start an exchange. cb == SASL_CB_ENDPOINT needs cbdata[0..cblen), the
- * hash of the server certificate as RFC 5929 says (1..SASL_CBIND_MAX
- * bytes); otherwise cblen must be 0. Returns SASL_OK or SASL_E_CBIND.
+ * Start an exchange. cb == SASL_CB_BIND needs the channel binding type
+ * cbname (RFC 5056: letters, digits, '.', '-'; at most SASL_CBNAME_MAX)
+ * and its data cbdata[0..cblen) (1..SASL_CBIND_MAX bytes); otherwise
+ * cbname must be NULL and cblen 0. Returns SASL_OK or SASL_E_CBIND.
  */
 enum sasl_err sasl_scram_init(struct sasl_scram *s, enum sasl_hash hash,
-    enum sasl_cb cb, const unsigned char *cbdata, size_t cblen);
+    enum sasl_cb cb, const char *cbname, const unsigned char *cbdata,
+    size_t cblen);
 
 /*
  * The client-first-message "GS2HEADER n=USER,r=NONCE" into out (size n).
@@ -248,17 +253,21 @@ void sasl_capa_line(const char *line, size_t len, unsigned *set);
 
 /*
  * The automatic choice from the offered set: SCRAM-SHA-256-PLUS (when
- * tls and cbind: we have the certificate hash) > SCRAM-SHA-256 > PLAIN
- * (only when tls) > SASL_MECH_NONE. OAUTHBEARER and XOAUTH2 are never
- * chosen: they need a token, which only --auth asks for.
+ * tls and cbind: a binding that every -PLUS server supports is at hand)
+ * > SCRAM-SHA-256 > PLAIN (only when tls) > SASL_MECH_NONE. OAUTHBEARER
+ * and XOAUTH2 are never chosen: they need a token, which only --auth
+ * asks for.
  */
 enum sasl_mech sasl_choose(unsigned offered, int tls, int cbind);
 
 /*
- * The channel binding flag for a SCRAM-SHA-256 exchange: -PLUS offered
- * and we can bind: SASL_CB_ENDPOINT; we can bind (tls and cbind) but no
- * -PLUS: SASL_CB_SUPPORTED; else SASL_CB_NONE.
+ * The channel binding flag for a SCRAM exchange. have: the connection has
+ * a channel binding; works: one that every server listing -PLUS checks.
+ * -PLUS offered: SASL_CB_BIND when have and works, else SASL_CB_NONE
+ * ("y,," would be taken for a downgrade; doc/LENIENCY.md). No -PLUS:
+ * SASL_CB_SUPPORTED when have (RFC 5802 section 6: a client that could
+ * bind must not say "n"), else SASL_CB_NONE.
  */
-enum sasl_cb sasl_scram_cb(unsigned offered, int tls, int cbind);
+enum sasl_cb sasl_scram_cb(unsigned offered, int have, int works);
 
 #endif

@@ -35,19 +35,50 @@ tls_active(const struct tls_conn *c)
 }
 
 
-/* Wait until fd is ready for ev or the deadline passes. 0 or -1, with
+/* -1 with ECANCELED once the cancel flag is set, else 0. */
+static int
+cancelled(struct tls_conn *c)
+{
+	if (c->cancel == NULL || *c->cancel == 0)
+		return 0;
+	snprintf(c->err, sizeof c->err, "interrupted by a signal");
+	errno = ECANCELED;
+	return -1;
+}
+
+/* Wait until fd is ready for ev, the idle deadline or c->until_ms passes,
+ * or the cancel flag is set (seen within TLS_CANCEL_MS). 0 or -1, with
  * the reason in c->err. */
 static int
 wait_fd(struct tls_conn *c, short ev, long long deadline)
 {
-	if (io_wait_fd(c->fd, ev, deadline) == 0)
-		return 0;
-	if (errno == ETIMEDOUT)
-		snprintf(c->err, sizeof c->err, "timed out after %d s",
-		    c->timeout_ms / 1000);
-	else
-		snprintf(c->err, sizeof c->err, "poll: %s", strerror(errno));
-	return -1;
+	int hard = c->until_ms > 0 && c->until_ms < deadline;
+
+	if (hard)
+		deadline = c->until_ms;
+	for (;;) {
+		long long slice = io_now_ms() + TLS_CANCEL_MS;
+
+		if (cancelled(c) < 0)
+			return -1;
+		if (io_wait_fd(c->fd, ev, slice < deadline ? slice : deadline)
+		    == 0)
+			return 0;
+		if (errno != ETIMEDOUT || io_now_ms() < deadline) {
+			if (errno == ETIMEDOUT)
+				continue;	/* a slice, not the deadline */
+			snprintf(c->err, sizeof c->err, "poll: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (hard)
+			snprintf(c->err, sizeof c->err, "deadline passed");
+		else
+			snprintf(c->err, sizeof c->err, "timed out after %d s",
+			    c->timeout_ms / 1000);
+		errno = ETIMEDOUT;
+		return -1;
+	}
 }
 
 static void
@@ -284,6 +315,8 @@ tls_read(struct tls_conn *c, void *buf, size_t n)
 	long long deadline = io_now_ms() + c->timeout_ms;
 
 	for (;;) {
+		if (cancelled(c) < 0)
+			return -1;	/* even while data keeps coming */
 		if (c->ssl != NULL) {
 			size_t got = 0;
 			int r;
@@ -321,6 +354,8 @@ tls_write_all(struct tls_conn *c, const void *buf, size_t n)
 	while (n > 0) {
 		long long deadline = io_now_ms() + c->timeout_ms;
 
+		if (cancelled(c) < 0)
+			return -1;
 		if (c->ssl != NULL) {
 			size_t put = 0;
 			int r;
@@ -374,29 +409,48 @@ tls_close(struct tls_conn *c)
 }
 
 int
-tls_endpoint_hash(const struct tls_conn *c, unsigned char *out, size_t n)
+tls_channel_binding(const struct tls_conn *c, enum tls_cb *type,
+    unsigned char *out, size_t n)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const EVP_MD *type;
-	int mdnid = NID_undef, ok;
-	X509 *cert;
+	static const char label[] = "EXPORTER-Channel-Binding";
+	SSL *ssl = c->ssl;
+	size_t len;
 
-	if (c->ssl == NULL ||
-	    (cert = SSL_get1_peer_certificate(c->ssl)) == NULL)
+	*type = TLS_CB_NONE;
+	if (ssl == NULL || n < TLS_CB_MAX)
 		return -1;
-	if (X509_get_signature_info(cert, &mdnid, NULL, NULL, NULL) != 1)
-		mdnid = NID_undef;
-	if (mdnid == NID_md5 || mdnid == NID_sha1)
-		mdnid = NID_sha256;
-	type = mdnid == NID_undef ? NULL : EVP_get_digestbynid(mdnid);
-	ok = type != NULL && X509_digest(cert, type, md, &mdlen) == 1 &&
-	    mdlen > 0 && mdlen <= n;
-	X509_free(cert);
-	if (!ok)
+	switch (SSL_version(ssl)) {
+	case TLS1_3_VERSION:
+		/* RFC 9266 section 2: 32 bytes, an empty context */
+		if (SSL_export_keying_material(ssl, out, 32, label,
+		    sizeof label - 1, (const unsigned char *)"", 0, 1) != 1)
+			return -1;
+		*type = TLS_CB_EXPORTER;
+		return 32;
+	case TLS1_2_VERSION:
+		if (SSL_get_extms_support(ssl) != 1 || SSL_session_reused(ssl))
+			return -1;
+		/* RFC 5929 section 3.1: the first Finished of the latest
+		 * handshake, the client's in a full handshake */
+		len = SSL_get_finished(ssl, out, n);
+		if (len == 0 || len > n)
+			return -1;
+		*type = TLS_CB_UNIQUE;
+		return (int)len;
+	default:
 		return -1;
-	memcpy(out, md, mdlen);
-	return (int)mdlen;
+	}
+}
+
+const char *
+tls_cb_name(enum tls_cb type)
+{
+	switch (type) {
+	case TLS_CB_UNIQUE: return "tls-unique";
+	case TLS_CB_EXPORTER: return "tls-exporter";
+	case TLS_CB_NONE: break;
+	}
+	return NULL;
 }
 
 const char *

@@ -9,23 +9,33 @@
  * A SHA-256 fingerprint pin replaces the chain and name checks; it is
  * compared before any byte is sent over the TLS channel.
  *
+ * Besides the idle timeout, a connection may carry an absolute deadline
+ * (until_ms, CLOCK_MONOTONIC milliseconds) that bounds every wait, and a
+ * cancel flag (set by a signal handler): every wait looks at it at least
+ * every TLS_CANCEL_MS, and every read and write before it starts.
+ *
  * Functions return 0 (or a byte count) on success and -1 on failure
  * with errno set and a human-readable cause in c->err (for a log line).
- * errno: ETIMEDOUT (a timeout), ECONNRESET / EPIPE (the peer went away),
- * EPROTO (TLS failure, including EOF without close_notify inside TLS),
- * EPERM (certificate refused: chain, name, pin or protocol version).
+ * errno: ETIMEDOUT (a timeout, or the deadline passed), ECONNRESET /
+ * EPIPE (the peer went away), EPROTO (TLS failure, including EOF without
+ * close_notify inside TLS), EPERM (certificate refused: chain, name, pin
+ * or protocol version), ECANCELED (the cancel flag was set).
  */
 #ifndef MDROP_TLS_H
 #define MDROP_TLS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #define TLS_PIN_LEN 32		/* SHA-256 */
+#define TLS_CANCEL_MS 200	/* how long a wait may miss the cancel flag */
 
 struct tls_conn {
 	int fd;			/* -1 when closed */
 	int timeout_ms;		/* idle timeout of each operation */
+	long long until_ms;	/* absolute deadline of every wait; 0: none */
+	const volatile sig_atomic_t *cancel;	/* non-zero: stop; or NULL */
 	void *ssl;		/* SSL * once TLS is up, else NULL */
 	void *ctx;		/* SSL_CTX * */
 	char err[256];		/* cause of the last failure */
@@ -69,14 +79,26 @@ void tls_close(struct tls_conn *c);
 int tls_active(const struct tls_conn *c);
 
 /*
- * Channel binding data "tls-server-end-point" (RFC 5929 section 4.1):
- * the hash of the server certificate (DER), with the hash function of
- * its signature algorithm, SHA-256 when that is MD5 or SHA-1. Written
- * to out (size n, EVP_MAX_MD_SIZE = 64 is enough). Returns the length,
- * or -1 (no TLS, no certificate, a signature algorithm without one hash
- * such as Ed25519, or n too small): the caller then does not bind.
+ * Channel binding (RFC 5056) of this connection, of the type its TLS
+ * version calls for:
+ *   TLS_CB_EXPORTER  TLS 1.3: "tls-exporter" (RFC 9266), 32 bytes of
+ *                    keying material, label "EXPORTER-Channel-Binding",
+ *                    empty context;
+ *   TLS_CB_UNIQUE    TLS 1.2: "tls-unique" (RFC 5929), the first Finished
+ *                    message of the handshake (ours: no resumption), and
+ *                    only with the extended master secret (RFC 7627),
+ *                    without which it is open to the triple handshake;
+ *   TLS_CB_NONE      no TLS, or TLS 1.2 without the extended master secret.
+ * The data goes to out (size n, TLS_CB_MAX is enough). Returns its
+ * length with *type set, or -1 (*type TLS_CB_NONE).
  */
-int tls_endpoint_hash(const struct tls_conn *c, unsigned char *out, size_t n);
+#define TLS_CB_MAX 64
+enum tls_cb { TLS_CB_NONE, TLS_CB_UNIQUE, TLS_CB_EXPORTER };
+int tls_channel_binding(const struct tls_conn *c, enum tls_cb *type,
+    unsigned char *out, size_t n);
+
+/* "tls-unique", "tls-exporter" (the RFC 5056 names), or NULL. */
+const char *tls_cb_name(enum tls_cb type);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" for logs, or "plain". */
 const char *tls_describe(const struct tls_conn *c);

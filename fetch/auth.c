@@ -9,8 +9,10 @@
  *
  * Choices made here (doc/mdrop-fetch.1, AUTHENTICATION):
  *   - auto: SCRAM-SHA-256-PLUS > SCRAM-SHA-256 > PLAIN > USER/PASS, from
- *     CAPA's SASL line (sasl_choose); PLAIN and USER only over TLS or
- *     with --tls=none; OAuth and APOP only when asked for.
+ *     CAPA's SASL line (sasl_choose); -PLUS only where every server that
+ *     lists it can check the binding (binding()), else SCRAM-SHA-256
+ *     with "n,,"; PLAIN and USER only over TLS or with --tls=none; OAuth
+ *     and APOP only when asked for.
  *   - A SCRAM server that does not prove it knows the password (bad or
  *     missing v=) is a failed login (77), even if it says +OK.
  *   - An --auth mechanism that CAPA's SASL line does not list is not
@@ -39,6 +41,7 @@ static const struct {
 } names[] = {
 	{ "auto", AUTH_AUTO }, { "plain", AUTH_PLAIN }, { "user", AUTH_USER },
 	{ "apop", AUTH_APOP }, { "scram-sha-256", AUTH_SCRAM_SHA_256 },
+	{ "scram-sha-256-plus", AUTH_SCRAM_SHA_256_PLUS },
 	{ "oauthbearer", AUTH_OAUTHBEARER }, { "xoauth2", AUTH_XOAUTH2 },
 };
 
@@ -278,8 +281,7 @@ login_plain(struct pconn *pc, const struct fetch_opts *o, const char *secret)
 }
 
 /*
- * RFC 5802/7677 SCRAM-SHA-256, with tls-server-end-point channel
- * binding (-PLUS) when the server offers it and we are over TLS.
+ * RFC 5802/7677 SCRAM-SHA-256, -PLUS as login_scram() decides.
  */
 static enum status
 scram_steps(struct pconn *pc, const struct fetch_opts *o, const char *secret,
@@ -346,25 +348,57 @@ unproven:
 	return ST_NOPERM;
 }
 
+/*
+ * The channel binding this connection offers, and whether every server
+ * that lists -PLUS can check it: tls-unique (TLS 1.2), the type RFC 5802
+ * makes mandatory (Cyrus knows only that one). tls-exporter (TLS 1.3,
+ * RFC 9266) is left to --auth scram-sha-256-plus: servers that list -PLUS
+ * over TLS 1.3 without knowing it (Cyrus 3.6) would fail the login, and
+ * servers count failures; over verified TLS, "n,," loses nothing.
+ * Where no -PLUS is listed, "y,," says we could have bound.
+ */
+static int
+binding(struct pconn *pc, enum tls_cb *type, unsigned char *cb, int *works)
+{
+	int cblen = tls_channel_binding(&pc->tc, type, cb, TLS_CB_MAX);
+
+	*works = cblen > 0 && *type == TLS_CB_UNIQUE;
+	return cblen;
+}
+
 static enum status
 login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
     unsigned offered)
 {
-	unsigned char cb[64];
-	int cblen = tls_endpoint_hash(&pc->tc, cb, sizeof cb);
-	int tls = tls_active(&pc->tc);
-	enum sasl_cb mode = sasl_scram_cb(offered, tls, cblen > 0);
-	const char *mech = mode == SASL_CB_ENDPOINT ? "SCRAM-SHA-256-PLUS"
+	unsigned char cb[TLS_CB_MAX];
+	enum tls_cb type;
+	int works, cblen = binding(pc, &type, cb, &works);
+	enum sasl_cb mode = o->auth == AUTH_SCRAM_SHA_256_PLUS ? SASL_CB_BIND :
+	    sasl_scram_cb(offered, cblen > 0, works);
+	const char *mech = mode == SASL_CB_BIND ? "SCRAM-SHA-256-PLUS"
 	    : "SCRAM-SHA-256";
-	struct sasl_scram *sc = malloc(sizeof *sc);
-	char *msg = malloc(SASL_MSG_MAX);
-	unsigned char *ch = malloc(SASL_MSG_MAX);
+	struct sasl_scram *sc;
+	char *msg;
+	unsigned char *ch;
 	enum status r;
 
+	if (mode == SASL_CB_BIND && cblen <= 0) {
+		log_error("no-channel-binding", "host=%s mech=%s reason=\"%s\"",
+		    o->host, mech, tls_active(&pc->tc) ? "TLS 1.2 without the "
+		    "extended master secret: tls-unique is unsafe" : "no TLS");
+		return ST_UNAVAILABLE;
+	}
+	log_debug("channel-binding", "host=%s mech=%s type=%s", o->host, mech,
+	    mode == SASL_CB_BIND ? tls_cb_name(type) : mode ==
+	    SASL_CB_SUPPORTED ? "none-offered" : "none");
+	sc = malloc(sizeof *sc);
+	msg = malloc(SASL_MSG_MAX);
+	ch = malloc(SASL_MSG_MAX);
 	if (sc == NULL || msg == NULL || ch == NULL)
 		r = ST_SOFTWARE;
-	else if (sasl_scram_init(sc, SASL_HASH_SHA256, mode, cb,
-	    mode == SASL_CB_ENDPOINT ? (size_t)cblen : 0) != SASL_OK)
+	else if (sasl_scram_init(sc, SASL_HASH_SHA256, mode,
+	    mode == SASL_CB_BIND ? tls_cb_name(type) : NULL, cb,
+	    mode == SASL_CB_BIND ? (size_t)cblen : 0) != SASL_OK)
 		r = ST_SOFTWARE;
 	else
 		r = scram_steps(pc, o, secret, sc, mech, msg, ch);
@@ -469,6 +503,7 @@ wanted(enum auth_mech m)
 	case AUTH_PLAIN: return SASL_MECH_PLAIN;
 	case AUTH_SCRAM_SHA_256:
 		return SASL_MECH_SCRAM_SHA_256 | SASL_MECH_SCRAM_SHA_256_PLUS;
+	case AUTH_SCRAM_SHA_256_PLUS: return SASL_MECH_SCRAM_SHA_256_PLUS;
 	case AUTH_OAUTHBEARER: return SASL_MECH_OAUTHBEARER;
 	case AUTH_XOAUTH2: return SASL_MECH_XOAUTH2;
 	default: return 0;
@@ -479,10 +514,12 @@ wanted(enum auth_mech m)
 static enum auth_mech
 choose(struct pconn *pc, const struct auth_in *in, int clear_ok)
 {
-	unsigned char cb[64];
-	int cbind = tls_endpoint_hash(&pc->tc, cb, sizeof cb) > 0;
+	unsigned char cb[TLS_CB_MAX];
+	enum tls_cb type;
+	int works;
 
-	switch (sasl_choose(in->sasl, clear_ok, cbind)) {
+	(void)binding(pc, &type, cb, &works);
+	switch (sasl_choose(in->sasl, clear_ok, works)) {
 	case SASL_MECH_SCRAM_SHA_256_PLUS:
 	case SASL_MECH_SCRAM_SHA_256:
 		return AUTH_SCRAM_SHA_256;
@@ -530,6 +567,7 @@ auth_login(struct pconn *pc, const struct fetch_opts *o,
 	case AUTH_PLAIN:
 		return login_plain(pc, o, in->secret);
 	case AUTH_SCRAM_SHA_256:
+	case AUTH_SCRAM_SHA_256_PLUS:
 		return login_scram(pc, o, in->secret, in->sasl);
 	case AUTH_OAUTHBEARER:
 	case AUTH_XOAUTH2:

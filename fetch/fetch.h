@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ident.h"
 #include "common/md.h"
 #include "common/pop3.h"
 #include "common/spool.h"
@@ -17,7 +18,8 @@
 
 enum tls_mode { TLSM_IMPLICIT, TLSM_STARTTLS, TLSM_NONE };
 enum auth_mech { AUTH_AUTO, AUTH_PLAIN, AUTH_USER, AUTH_APOP,
-	AUTH_SCRAM_SHA_256, AUTH_OAUTHBEARER, AUTH_XOAUTH2 };
+	AUTH_SCRAM_SHA_256, AUTH_SCRAM_SHA_256_PLUS, AUTH_OAUTHBEARER,
+	AUTH_XOAUTH2 };
 
 struct fetch_opts {
 	const char *host, *port, *user, *cafile, *spool;
@@ -36,7 +38,9 @@ struct fetch_stats {
 	uint64_t fetched, bytes, deleted, kept;
 };
 
-/* Set by SIGTERM/SIGINT: finish the message in hand, then QUIT. */
+/* Set by SIGTERM/SIGINT: a session in progress is cut at once (every
+ * network wait looks at it, common/tls.h), the messages complete in hand
+ * are spooled, nothing more is sent (no DELE, no QUIT). */
 extern volatile sig_atomic_t fetch_stop;
 
 /* ---- out.c: spool paths for stdout, printed only when the pipe can
@@ -49,10 +53,12 @@ int out_broken(void);		/* 1 after EPIPE or another write error */
 
 /* ---- uidnotes.c: SPOOL/uidl.ACCOUNT, which UIDs are safe in the spool.
  *
- * Lines "S SIZE UID NAME" (spooled: tmp/NAME,F was written and fsynced,
- * then this line fsynced, then tmp/NAME,F renamed to new/NAME) and
- * "B SIZE UID -" (too big, already logged). UIDs are %XX-encoded, never
- * used in a path. Loading completes interrupted renames (tmp/NAME,F still
+ * Lines "S SIZE UID NAME [IDENT]" (spooled: tmp/NAME,F was written and
+ * fsynced, then this line fsynced, then tmp/NAME,F renamed to new/NAME;
+ * IDENT is the message's identity, common/ident) and "B SIZE UID -" (too
+ * big, already logged), as common/uidnote writes them. UIDs are
+ * %XX-encoded, never used in a path. Only an S line sets the identity: a
+ * note is confirmed only by what was really spooled. Loading completes interrupted renames (tmp/NAME,F still
  * there) and removes other tmp/ *,F files (partial messages). A last
  * line without LF is ignored (crash during an append).
  */
@@ -65,6 +71,7 @@ struct note {
 	char *uid;
 	uint64_t size;
 	unsigned flags;
+	char ident[IDENT_HEX_LEN + 1];	/* of the spooled message; "" none */
 	struct note *next;	/* hash chain */
 };
 
@@ -82,9 +89,10 @@ struct notes {
 int notes_open(struct notes *n, const struct spool *sp, const char *user,
     const char *host, const char *port);
 struct note *notes_find(struct notes *n, const char *uid);
-/* Queue a line; durable only after notes_sync(). */
+/* Queue a line; durable only after notes_sync(). ident (NULL: none) is
+ * kept only with NOTE_SPOOLED. */
 int notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
-    const char *name);
+    const char *name, const char *ident);
 int notes_sync(struct notes *n);
 /* Rewrite durably with only the notes marked SEEN and not GONE. */
 int notes_rewrite(struct notes *n);
@@ -139,12 +147,25 @@ struct pconn {
 	size_t textlen;
 	long long waited_ms;	/* time blocked in reads, this rate window */
 	size_t window_bytes;	/* bytes read in this rate window */
+	const char *why;	/* why the last read failed: a log word */
 };
 
 /* Within one reply, a server must send at least this much per --timeout
  * spent waiting for it, or the session is cut: an idle timeout alone
  * never ends a reply that trickles a byte at a time (HOSTILE.md 1). */
 #define PC_MIN_BYTES_PER_TIMEOUT 1024
+
+/*
+ * And each RETR or TOP reply as a whole (HOSTILE.md 1, 78): it must end
+ * within PC_DEADLINE_TIMEOUTS x --timeout plus its LIST size at
+ * PC_MIN_RATE bytes a second, and may exceed its LIST size by at most 10 %
+ * plus PC_SIZE_SLACK (unstuffing and CRLF -> LF only shrink it), else the
+ * session is cut: a reply that trickles just fast enough, or streams
+ * without end, cannot hold the spool lock or fill the disk.
+ */
+#define PC_MIN_RATE		2048
+#define PC_DEADLINE_TIMEOUTS	2
+#define PC_SIZE_SLACK		(64u << 10)
 
 /* Send one command line (CRLF added). */
 enum status pc_send(struct pconn *pc, const char *cmd, const char *logname);

@@ -43,8 +43,9 @@ static const char usage_text[] =
 "      --password-file FILE   first line is the password\n"
 "      --password-command CMD first line of CMD's output, per session\n"
 "                             (default: $MDROP_PASSWORD)\n"
-"      --auth MECH            auto (default) | scram-sha-256 | plain |\n"
-"                             user | apop | oauthbearer | xoauth2\n"
+"      --auth MECH            auto (default) | scram-sha-256 |\n"
+"                             scram-sha-256-plus | plain | user | apop |\n"
+"                             oauthbearer | xoauth2\n"
 "      --tls MODE             implicit (default) | starttls | none\n"
 "      --cafile FILE          trust anchors (default: system store)\n"
 "      --fingerprint HEX      pin the server certificate's SHA-256\n"
@@ -193,6 +194,7 @@ print_waiting(struct spool *sp)
 		    strerror(errno));
 		return ST_IOERR;
 	}
+	log_debug("waiting", "spool=%s files=%zu", sp->path, n);
 	for (i = 0; i < n; i++)
 		if (out_push(sp->path, names[i]) < 0)
 			break;

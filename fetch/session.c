@@ -43,6 +43,7 @@ struct pending {
 	uint64_t bytes;
 	struct md_tmp t;		/* written, open, not yet fsynced */
 	char name[MD_NAME_MAX];
+	char ident[IDENT_HEX_LEN + 1];	/* common/ident; "" none */
 };
 
 struct session {
@@ -56,8 +57,8 @@ struct session {
 	char *secret;			/* from --password-command; wiped */
 	uint32_t count;
 	struct msg *msgs;		/* [count + 1], by message number */
-	uint32_t *retr, *dele;		/* queues of message numbers */
-	size_t nretr, next_retr, ndele, next_dele;
+	uint32_t *retr, *dele, *top;	/* queues of message numbers */
+	size_t nretr, next_retr, ndele, next_dele, ntop, next_top;
 	struct { char kind; uint32_t n; } fly[WINDOW];
 	size_t fly_head, fly_count;
 	struct pending batch[BATCH_MAX];
@@ -136,18 +137,30 @@ pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
 				    "reason=\"under %d bytes in %d s of waiting\"",
 				    pc->host, what, PC_MIN_BYTES_PER_TIMEOUT,
 				    pc->tc.timeout_ms / 1000);
+				pc->why = "too-slow";
 				return ST_TEMPFAIL;
 			}
 
 			if (r == 0) {
 				log_error("connection-closed",
 				    "host=%s during=%s", pc->host, what);
+				pc->why = "connection-closed";
+				return ST_TEMPFAIL;
+			}
+			if (r < 0 && errno == ECANCELED) {
+				log_warn("interrupted", "host=%s during=%s "
+				    "action=\"session cut: nothing more sent, "
+				    "nothing of it deleted\"", pc->host, what);
+				pc->why = "signal";
 				return ST_TEMPFAIL;
 			}
 			if (r < 0) {
 				log_error("read-failed",
 				    "host=%s during=%s error=%s", pc->host,
 				    what, log_quote(qe, sizeof qe, pc->tc.err));
+				pc->why = errno != ETIMEDOUT ? "read-failed" :
+				    pc->tc.until_ms > 0 && io_now_ms() >=
+				    pc->tc.until_ms ? "deadline" : "timeout";
 				return ST_TEMPFAIL;
 			}
 			pc->start = 0;
@@ -163,6 +176,7 @@ pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
 		if (*ev == POP3_EV_ERROR) {
 			log_error("protocol-error", "host=%s during=%s reason=%s",
 			    pc->host, what, log_quote(qe, sizeof qe, e->error));
+			pc->why = "protocol-error";
 			return ST_PROTOCOL;
 		}
 		return ST_OK;
@@ -274,6 +288,32 @@ tls_up(struct session *s)
 	return ST_OK;
 }
 
+/*
+ * RFC 6856: a server that announces UTF8 may down-convert, or replace,
+ * messages with raw UTF-8 in their header for clients that do not say
+ * UTF8 (Courier wraps them in a "Cannot display Unicode content" notice
+ * without the envelope header). Say it, before logging in, as the RFC
+ * asks; mdrop stores any byte, so UTF-8 mode changes nothing else. A
+ * refusal is logged and the session goes on.
+ */
+static enum status
+utf8(struct session *s)
+{
+	struct pop3_status st;
+	enum status r;
+
+	if ((s->caps & POP3_CAP_UTF8) == 0)
+		return ST_OK;
+	if ((r = pc_send(&s->pc, "UTF8", "UTF8")) != ST_OK ||
+	    (r = pc_status(&s->pc, &st, "UTF8")) != ST_OK)
+		return r;
+	if (st.kind != POP3_OK)
+		log_warn("utf8-refused", "host=%s reply=%s result=\"messages "
+		    "with UTF-8 headers may come down-converted\"", s->o->host,
+		    q((char[LOG_QUOTE_MAX]){0}, st.text, st.textlen));
+	return ST_OK;
+}
+
 static enum status
 greet_and_login(struct session *s)
 {
@@ -328,6 +368,8 @@ greet_and_login(struct session *s)
 	} else if (s->o->tls == TLSM_NONE)
 		log_warn("no-tls", "host=%s reason=\"--tls=none: password and "
 		    "mail cross the network in clear text\"", s->o->host);
+	if ((r = utf8(s)) != ST_OK)
+		return r;
 	in.secret = s->secret != NULL ? s->secret : s->o->password;
 	in.caps = s->caps;
 	in.sasl = s->sasl;
@@ -437,7 +479,9 @@ listings(struct session *s)
 	s->msgs = calloc(s->count + 1, sizeof *s->msgs);
 	s->retr = calloc(s->count + 1, sizeof *s->retr);
 	s->dele = calloc(s->count + 1, sizeof *s->dele);
-	if (s->msgs == NULL || s->retr == NULL || s->dele == NULL)
+	s->top = calloc(s->count + 1, sizeof *s->top);
+	if (s->msgs == NULL || s->retr == NULL || s->dele == NULL ||
+	    s->top == NULL)
 		return ST_SOFTWARE;
 	if (s->count == 0)
 		return ST_OK;
@@ -475,7 +519,77 @@ listings(struct session *s)
 	return s->have_uidl ? mark_duplicates(s) : ST_OK;
 }
 
-/* Decide per message: DELE only (already spooled), RETR, or leave. */
+/* ---- whole-reply bounds of RETR and TOP ---- */
+
+/* Queue RETR n, unless --max-messages is reached (then it waits). */
+static void
+queue_retr(struct session *s, uint32_t n)
+{
+	if (s->o->max_messages == 0 || s->nretr < s->o->max_messages)
+		s->retr[s->nretr++] = n;
+}
+
+/* At most this many bytes of the reply for message n (PC_SIZE_SLACK). */
+static uint64_t
+reply_bound(const struct session *s, uint32_t n)
+{
+	uint64_t size = s->msgs[n].size, slack = size / 10 + PC_SIZE_SLACK;
+
+	return size > UINT64_MAX - slack ? UINT64_MAX : size + slack;
+}
+
+/* The reply for message n starts to be read: set its deadline, from
+ * PC_DEADLINE_TIMEOUTS x --timeout plus its LIST size at PC_MIN_RATE. */
+static void
+reply_start(struct session *s, uint32_t n)
+{
+	uint64_t secs = s->msgs[n].size / PC_MIN_RATE;
+
+	if (secs > 30 * 86400)
+		secs = 30 * 86400;
+	s->pc.tc.until_ms = io_now_ms() + (long long)PC_DEADLINE_TIMEOUTS *
+	    s->pc.tc.timeout_ms + (long long)secs * 1000;
+	s->pc.why = NULL;
+}
+
+/* The reply for message n is abandoned (pc.why says why): one line that
+ * names the message, its size and the reason; the session ends. */
+static enum status
+reply_cut(struct session *s, uint32_t n, const char *cmd, uint64_t bytes)
+{
+	log_error(strcmp(cmd, "RETR") == 0 ? "retr-abandoned" : "top-abandoned",
+	    "host=%s msg=%u size=%llu bytes=%llu reason=%s action=\"%s\"",
+	    s->o->host, n, (unsigned long long)s->msgs[n].size,
+	    (unsigned long long)bytes, s->pc.why != NULL ? s->pc.why :
+	    "unknown", "partial file removed; nothing deleted; session ends");
+	s->pc.tc.until_ms = 0;
+	return s->pc.why != NULL && strcmp(s->pc.why, "protocol-error") == 0
+	    ? ST_PROTOCOL : ST_TEMPFAIL;
+}
+
+/* The next event of the body of a RETR or TOP reply for message n, of
+ * which bytes came so far; a reply over its bound is cut here. */
+static enum status
+body_event(struct session *s, uint32_t n, const char *cmd, uint64_t bytes,
+    enum pop3_ev *ev, struct pop3_event *e)
+{
+	s->pc.why = NULL;
+	if (pc_event(&s->pc, ev, e, cmd) != ST_OK)
+		return reply_cut(s, n, cmd, bytes);
+	if (*ev == POP3_EV_DATA && e->len > reply_bound(s, n) - bytes) {
+		s->pc.why = "over-size";
+		return reply_cut(s, n, cmd, bytes + e->len);
+	}
+	return ST_OK;
+}
+
+/*
+ * Decide per message: RETR, leave, or (a noted one) ask TOP n 0 first.
+ * A noted message is DELEd only once its identity is confirmed (top_done):
+ * the server may have reused the UID after a lost QUIT reply. Under
+ * --keep it is asked only when its size changed (an mbox server adds
+ * Status: fields); with the same size it is taken as the noted message.
+ */
 static enum status
 plan(struct session *s)
 {
@@ -491,24 +605,16 @@ plan(struct session *s)
 				nt->flags |= NOTE_SEEN;
 		}
 		if (nt != NULL && (nt->flags & NOTE_SPOOLED)) {
-			if (nt->size == m->size) {
-				if (!s->o->keep)
-					s->dele[s->ndele++] = i;
-				continue;
-			}
-			log_warn("uid-reused", "host=%s msg=%u action=fetch "
-			    "reason=\"size differs from the spooled message\"",
-			    s->o->host, i);
-			nt->flags &= ~(unsigned)NOTE_SPOOLED;
+			if (!s->o->keep || nt->size != m->size)
+				s->top[s->ntop++] = i;
+			continue;
 		}
 		/* --max-size is decided on actual bytes (LIST may lie); a
 		 * message measured too big before is not fetched again. */
 		if (s->o->max_size > 0 && nt != NULL &&
 		    (nt->flags & NOTE_TOOBIG) && nt->size == m->size)
 			continue;
-		if (s->o->max_messages > 0 && s->nretr >= s->o->max_messages)
-			continue;
-		s->retr[s->nretr++] = i;
+		queue_retr(s, i);
 	}
 	if (s->have_uidl && notes_rewrite(&s->notes) < 0) {
 		log_error("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
@@ -516,6 +622,85 @@ plan(struct session *s)
 		return ST_TEMPFAIL;
 	}
 	return ST_OK;
+}
+
+/* ---- identity of noted messages (TOP n 0) ---- */
+
+/*
+ * The verdict on noted message n, whose header had identity ident ("" for
+ * none, or TOP refused). Without --keep: the same message is DELEd; a
+ * different one, or one that cannot be told (a doubt), is fetched again,
+ * since a duplicate beats a loss. With --keep (its size changed): a size
+ * change alone is never a new message: only a different identity is.
+ */
+static enum status
+top_done(struct session *s, uint32_t n, const char *ident)
+{
+	struct msg *m = &s->msgs[n];
+	struct note *nt = notes_find(&s->notes, m->uid);
+	int known = ident[0] != '\0' && nt->ident[0] != '\0';
+	int same = known && strcmp(ident, nt->ident) == 0;
+	char qu[LOG_QUOTE_MAX];
+
+	log_quote(qu, sizeof qu, m->uid);
+	if (same || (s->o->keep && !known)) {
+		if (!s->o->keep) {
+			s->dele[s->ndele++] = n;
+			return ST_OK;
+		}
+		log_info("size-changed", "host=%s msg=%u uid=%s size=%llu "
+		    "noted=%llu action=kept reason=\"%s\"", s->o->host, n, qu,
+		    (unsigned long long)m->size, (unsigned long long)nt->size,
+		    same ? "same Message-ID, Date and Received" :
+		    "no identity to compare; a size change alone is not a "
+		    "new message");
+		return notes_add(&s->notes, NOTE_SPOOLED, m->uid, m->size, NULL,
+		    nt->ident[0] != '\0' ? nt->ident : ident) < 0 ?
+		    ST_IOERR : ST_OK;
+	}
+	log_warn(known ? "uid-reused" : "uid-unconfirmed", "host=%s msg=%u "
+	    "uid=%s action=fetch reason=\"%s\"", s->o->host, n, qu, known ?
+	    "another message than the spooled one (Message-ID, Date or "
+	    "Received differ)" : "cannot confirm it is the spooled message; "
+	    "a duplicate beats a loss");
+	nt->flags &= ~(unsigned)NOTE_SPOOLED;
+	queue_retr(s, n);
+	return ST_OK;
+}
+
+/* Read the reply to TOP n 0 and decide (top_done). */
+static enum status
+top_one(struct session *s, uint32_t n)
+{
+	char hex[IDENT_HEX_LEN + 1] = "";
+	struct pop3_status st;
+	struct pop3_event e;
+	enum pop3_ev ev;
+	struct ident id;
+	enum status r;
+	uint64_t bytes = 0;
+
+	reply_start(s, n);
+	if ((r = pc_status(&s->pc, &st, "TOP")) != ST_OK)
+		return reply_cut(s, n, "TOP", 0);
+	if (st.kind != POP3_OK) {
+		s->pc.tc.until_ms = 0;
+		return top_done(s, n, "");
+	}
+	if (ident_init(&id) < 0) {
+		s->pc.tc.until_ms = 0;
+		return ST_SOFTWARE;
+	}
+	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
+	while ((r = body_event(s, n, "TOP", bytes, &ev, &e)) == ST_OK &&
+	    ev != POP3_EV_END) {
+		bytes += e.len;
+		ident_push(&id, e.data, e.len);
+	}
+	ident_finish(&id, hex);
+	ident_free(&id);
+	s->pc.tc.until_ms = 0;
+	return r != ST_OK ? r : top_done(s, n, hex);
 }
 
 /* ---- retrieval ---- */
@@ -567,93 +752,114 @@ spool_write(struct session *s, struct md_tmp *t, const char *p, size_t n)
 	return 0;
 }
 
+/* Note a message measured over --max-size (logged once per UID). */
+static enum status
+too_big(struct session *s, uint32_t n, uint64_t bytes)
+{
+	struct msg *m = &s->msgs[n];
+	struct note *nt = m->uid_ok ? notes_find(&s->notes, m->uid) : NULL;
+
+	if (nt != NULL && (nt->flags & NOTE_TOOBIG))
+		return ST_OK;
+	log_info("too-big", "host=%s msg=%u size=%llu max-size=%llu "
+	    "action=left-on-server", s->o->host, n, (unsigned long long)bytes,
+	    (unsigned long long)s->o->max_size);
+	if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG, m->uid, m->size,
+	    NULL, NULL) < 0)
+		return ST_IOERR;
+	return ST_OK;
+}
+
+/* Stream the body of RETR n into t (open: 1) through s->wbuf, and its
+ * header through id; over --max-size the file is dropped (open: 0). */
+static enum status
+retr_body(struct session *s, uint32_t n, struct md_tmp *t, int *open,
+    struct ident *id, uint64_t *bytes)
+{
+	struct pop3_event e;
+	enum pop3_ev ev;
+	enum status r;
+
+	s->wlen = 0;
+	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
+	for (;;) {
+		if ((r = body_event(s, n, "RETR", *bytes, &ev, &e)) != ST_OK)
+			return r;
+		if (ev == POP3_EV_END)
+			break;
+		*bytes += e.len;
+		ident_push(id, e.data, e.len);
+		if (*open && s->o->max_size > 0 && *bytes > s->o->max_size) {
+			md_tmp_discard(t);
+			*open = 0;
+		}
+		if (*open && spool_write(s, t, e.data, e.len) < 0)
+			return ST_IOERR;
+		progress(s, 0);
+	}
+	if (*open && spool_write(s, t, NULL, 0) < 0)
+		return ST_IOERR;
+	return ST_OK;
+}
+
 /* Read one RETR reply into a new tmp file, left open for commit(). */
 static enum status
 retr_one(struct session *s, uint32_t n)
 {
+	struct pending *b = &s->batch[s->nbatch];
 	struct pop3_status st;
-	struct pop3_event e;
-	enum pop3_ev ev;
-	struct md_tmp t;
+	struct ident id;
 	enum status r;
 	uint64_t bytes = 0;
-	char name[MD_NAME_MAX];
-	int open = 0, toobig = 0;
 	size_t len;
+	int open = 1;
 
+	reply_start(s, n);
 	if ((r = pc_status(&s->pc, &st, "RETR")) != ST_OK)
-		return r;
+		return reply_cut(s, n, "RETR", 0);
 	if (st.kind != POP3_OK) {
+		s->pc.tc.until_ms = 0;
 		log_warn("retr-failed", "host=%s msg=%u reply=%s action=skipped",
 		    s->o->host, n, q((char[LOG_QUOTE_MAX]){0}, st.text,
 		    st.textlen));
 		s->soft = status_worse(s->soft, ST_TEMPFAIL);
 		return ST_OK;
 	}
-	if (md_uniq_name(name, sizeof name - 2) < 0)
+	if (md_uniq_name(b->name, sizeof b->name - 2) < 0 || ident_init(&id) < 0) {
+		s->pc.tc.until_ms = 0;
 		return ST_SOFTWARE;
-	len = strlen(name);
-	memcpy(name + len, ",F", 3);	/* marks fetch's own tmp files */
-	if (md_tmp_open_named(&t, s->sp->tmpfd, name) < 0) {
+	}
+	len = strlen(b->name);
+	memcpy(b->name + len, ",F", 3);	/* marks fetch's own tmp files */
+	if (md_tmp_open_named(&b->t, s->sp->tmpfd, b->name) < 0) {
 		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, name, strerror(errno));
+		    s->sp->path, b->name, strerror(errno));
+		ident_free(&id);
+		s->pc.tc.until_ms = 0;
 		return ST_TEMPFAIL;
 	}
-	open = 1;
-	s->wlen = 0;
-	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
-	for (;;) {
-		if ((r = pc_event(&s->pc, &ev, &e, "RETR")) != ST_OK) {
-			md_tmp_discard(&t);
-			return r;
-		}
-		if (ev == POP3_EV_END)
-			break;
-		bytes += e.len;
-		if (open && s->o->max_size > 0 && bytes > s->o->max_size) {
-			md_tmp_discard(&t);
-			open = 0;
-			toobig = 1;
-		}
-		if (open && spool_write(s, &t, e.data, e.len) < 0) {
-			log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-			    s->sp->path, name, strerror(errno));
-			md_tmp_discard(&t);
-			return ST_TEMPFAIL;
-		}
-		progress(s, 0);
-	}
-	if (open && spool_write(s, &t, NULL, 0) < 0) {
+	r = retr_body(s, n, &b->t, &open, &id, &bytes);
+	s->pc.tc.until_ms = 0;
+	ident_finish(&id, b->ident);
+	ident_free(&id);
+	if (r == ST_IOERR)
 		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, name, strerror(errno));
-		md_tmp_discard(&t);
-		return ST_TEMPFAIL;
+		    s->sp->path, b->name, strerror(errno));
+	if (r != ST_OK) {
+		if (open)
+			md_tmp_discard(&b->t);
+		return r == ST_IOERR ? ST_TEMPFAIL : r;
 	}
-	if (toobig) {
-		struct msg *m = &s->msgs[n];
-		struct note *nt = m->uid_ok ? notes_find(&s->notes, m->uid) : NULL;
-
-		if (nt == NULL || (nt->flags & NOTE_TOOBIG) == 0) {
-			log_info("too-big", "host=%s msg=%u size=%llu "
-			    "max-size=%llu action=left-on-server", s->o->host,
-			    n, (unsigned long long)bytes,
-			    (unsigned long long)s->o->max_size);
-			if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG,
-			    m->uid, m->size, NULL) < 0)
-				return ST_IOERR;
-		}
-		return ST_OK;
-	}
+	if (!open)
+		return too_big(s, n, bytes);
 	/* Start the write-back now, while the next message arrives; the
 	 * fsync at commit() then mostly waits for nothing. Advisory: the
 	 * fsync is what counts, and it reports any error. */
-	(void)sync_file_range(t.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	(void)sync_file_range(b->t.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (s->nbatch == 0)
 		s->batch_t0 = io_now_ms();
-	s->batch[s->nbatch].n = n;
-	s->batch[s->nbatch].bytes = bytes;
-	s->batch[s->nbatch].t = t;
-	memcpy(s->batch[s->nbatch].name, name, sizeof name);
+	b->n = n;
+	b->bytes = bytes;
 	s->nbatch++;
 	s->batch_bytes += bytes;
 	return ST_OK;
@@ -705,7 +911,7 @@ commit(struct session *s)
 		if (len > 2 && strcmp(final + len - 2, ",F") == 0)
 			final[len - 2] = '\0';
 		if (m->uid_ok && notes_add(&s->notes, NOTE_SPOOLED, m->uid,
-		    m->size, final) < 0)
+		    m->size, final, s->batch[i].ident) < 0)
 			goto fail;
 	}
 	if (notes_sync(&s->notes) < 0)
@@ -778,13 +984,17 @@ pipeline(struct session *s)
 			if (s->next_dele < s->ndele) {
 				kind = 'D';
 				n = s->dele[s->next_dele++];
+			} else if (!stopping() && s->next_top < s->ntop) {
+				kind = 'T';
+				n = s->top[s->next_top++];
 			} else if (!stopping() && s->next_retr < s->nretr) {
 				kind = 'R';
 				n = s->retr[s->next_retr++];
 			} else
 				break;
 			len += (size_t)snprintf(buf + len, sizeof buf - len,
-			    "%s %u\r\n", kind == 'D' ? "DELE" : "RETR", n);
+			    "%s %u%s\r\n", kind == 'D' ? "DELE" : kind == 'T' ?
+			    "TOP" : "RETR", n, kind == 'T' ? " 0" : "");
 			i = (s->fly_head + s->fly_count) % WINDOW;
 			s->fly[i].kind = kind;
 			s->fly[i].n = n;
@@ -804,6 +1014,9 @@ pipeline(struct session *s)
 		s->fly_count--;
 		if (s->fly[i].kind == 'R') {
 			if ((r = retr_one(s, s->fly[i].n)) != ST_OK)
+				return r;
+		} else if (s->fly[i].kind == 'T') {
+			if ((r = top_one(s, s->fly[i].n)) != ST_OK)
 				return r;
 		} else {
 			struct pop3_status st;
@@ -880,6 +1093,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	s->progress = isatty(2) && log_get_level() < LOG_DEBUG;
 	s->pc.host = o->host;
 	tls_init(&s->pc.tc, o->timeout);
+	s->pc.tc.cancel = &fetch_stop;
 	pop3_parser_init(&s->pc.p);
 	memset(stats, 0, sizeof *stats);
 	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
@@ -920,11 +1134,18 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	    (unsigned long long)stats->bytes,
 	    (unsigned long long)stats->deleted, (unsigned long long)left,
 	    (io_now_ms() - s->t0) / 1000);
+	/* A too-big note is queued without a commit to carry it: write it
+	 * now, or the message would be downloaded and logged every time
+	 * (not after a failed commit: a failed write is never retried). */
+	if (!s->commit_failed && notes_sync(&s->notes) < 0)
+		log_warn("write-failed", "file=%s/%s error=\"%s\"", sp->path,
+		    s->notes.file, strerror(errno));
 	notes_close(&s->notes);
 	secret_free(s->secret);
 	free(s->msgs);
 	free(s->retr);
 	free(s->dele);
+	free(s->top);
 	r = status_worse(r, s->soft);
 	free(s);
 	return r;

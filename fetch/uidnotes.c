@@ -17,62 +17,10 @@
 
 #include "common/io.h"
 #include "common/log.h"
+#include "common/uidnote.h"
 #include "fetch/fetch.h"
 
 #define NOTES_MAX (2 * POP3_MSG_MAX)	/* cap on remembered UIDs */
-#define ENC_MAX (POP3_UID_MAX * 3 + 1)
-
-static void
-encode(const char *uid, char *out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *uid != '\0'; uid++) {
-		unsigned char c = (unsigned char)*uid;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-			out[o++] = (char)c;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode in place; -1 when malformed or not a valid UID. */
-static int
-decode(char *s)
-{
-	size_t i = 0, o = 0;
-
-	while (s[i] != '\0') {
-		if (s[i] == '%') {
-			int hi = hexval((unsigned char)s[i + 1]), lo;
-
-			if (hi < 0 || (lo = hexval((unsigned char)s[i + 2])) < 0)
-				return -1;
-			s[o++] = (char)(hi << 4 | lo);
-			i += 3;
-		} else
-			s[o++] = s[i++];
-	}
-	s[o] = '\0';
-	return pop3_uid_valid(s, o) ? 0 : -1;
-}
 
 static size_t
 hash(const struct notes *n, const char *uid)
@@ -171,29 +119,27 @@ recover(struct notes *n, const char *name)
 	return 1;
 }
 
-/* One complete line (LF removed). Malformed lines are skipped. */
+/* One line, LF included (common/uidnote). Malformed lines are skipped. */
 static int
-load_line(struct notes *n, char *line, int *renamed)
+load_line(struct notes *n, const char *line, size_t len, int *renamed)
 {
-	char kind, uid[ENC_MAX + 1], name[MD_NAME_MAX];
-	unsigned long long size;
+	struct uidnote u;
+	enum uidnote_err err = uidnote_parse(line, len, &u);
 	struct note *e;
-	int r;
 
-	name[0] = '\0';
-	if (line[0] == '#' || line[0] == '\0')
-		return 0;
-	r = sscanf(line, "%c %llu %210s %255s", &kind, &size, uid, name);
-	if (r < 3 || (kind != 'S' && kind != 'B') || decode(uid) < 0) {
-		log_warn("uidl-note-skipped", "file=%s", n->file);
+	if (err != UIDNOTE_OK) {
+		log_warn("uidl-note-skipped", "file=%s reason=%s", n->file,
+		    uidnote_error_name(err));
 		return 0;
 	}
-	if ((e = lookup_add(n, uid)) == NULL)
+	if ((e = lookup_add(n, u.uid)) == NULL)
 		return -1;
-	e->size = size;
-	e->flags |= kind == 'S' ? NOTE_SPOOLED : NOTE_TOOBIG;
-	if (kind == 'S' && r == 4 && strcmp(name, "-") != 0) {
-		int got = recover(n, name);
+	e->size = u.size;
+	e->flags |= u.kind == UIDNOTE_SPOOLED ? NOTE_SPOOLED : NOTE_TOOBIG;
+	if (u.kind == UIDNOTE_SPOOLED)	/* the newest S line speaks */
+		memcpy(e->ident, u.ident, sizeof e->ident);
+	if (u.name[0] != '\0') {
+		int got = recover(n, u.name);
 
 		if (got < 0)
 			return -1;
@@ -207,11 +153,10 @@ load(struct notes *n)
 {
 	struct io_reader r;
 	struct io_line l;
-	char line[1024];
 	off_t good = 0;
 	int skip = 0, renamed = 0, got;
 
-	if (io_reader_fd(&r, n->fd, sizeof line) < 0)
+	if (io_reader_fd(&r, n->fd, UIDNOTE_LINE_MAX) < 0)
 		return -1;
 	while ((got = io_getline(&r, &l)) == 1) {
 		if (!l.has_lf) {
@@ -227,10 +172,7 @@ load(struct notes *n)
 			skip = 0;
 			continue;
 		}
-		memcpy(line, l.data, l.len - 1);
-		line[l.len - 1] = '\0';
-		if (memchr(line, '\0', l.len - 1) == NULL &&
-		    load_line(n, line, &renamed) < 0) {
+		if (load_line(n, l.data, l.len, &renamed) < 0) {
 			io_reader_free(&r);
 			return -1;
 		}
@@ -332,27 +274,45 @@ pend(struct notes *n, const char *line, size_t len)
 	return 0;
 }
 
-int
-notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
+/* Queue the line of one note; ENAMETOOLONG if it cannot be written. */
+static int
+pend_note(struct notes *n, enum uidnote_kind kind, const struct note *e,
     const char *name)
 {
-	char enc[ENC_MAX + 1], line[ENC_MAX + MD_NAME_MAX + 40];
-	struct note *e = lookup_add(n, uid);
+	char line[UIDNOTE_LINE_MAX];
+	struct uidnote u;
 	int len;
+
+	memset(&u, 0, sizeof u);
+	u.kind = kind;
+	u.size = e->size;
+	if (kind == UIDNOTE_SPOOLED)
+		memcpy(u.ident, e->ident, sizeof u.ident);
+	if (snprintf(u.uid, sizeof u.uid, "%s", e->uid) >= (int)sizeof u.uid ||
+	    snprintf(u.name, sizeof u.name, "%s", name != NULL ? name : "") >=
+	    (int)sizeof u.name ||
+	    (len = uidnote_format(line, sizeof line, &u)) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return pend(n, line, (size_t)len);
+}
+
+int
+notes_add(struct notes *n, unsigned flag, const char *uid, uint64_t size,
+    const char *name, const char *ident)
+{
+	struct note *e = lookup_add(n, uid);
 
 	if (e == NULL)
 		return -1;
 	e->flags |= flag | NOTE_SEEN;
 	e->size = size;
-	encode(uid, enc);
-	len = snprintf(line, sizeof line, "%c %llu %s %s\n",
-	    flag == NOTE_SPOOLED ? 'S' : 'B', (unsigned long long)size, enc,
-	    name != NULL ? name : "-");
-	if (len < 0 || (size_t)len >= sizeof line) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return pend(n, line, (size_t)len);
+	if (flag == NOTE_SPOOLED)
+		snprintf(e->ident, sizeof e->ident, "%s",
+		    ident != NULL ? ident : "");
+	return pend_note(n, flag == NOTE_SPOOLED ? UIDNOTE_SPOOLED
+	    : UIDNOTE_TOOBIG, e, name);
 }
 
 int
@@ -369,7 +329,7 @@ notes_sync(struct notes *n)
 int
 notes_rewrite(struct notes *n)
 {
-	char tmpname[80], enc[ENC_MAX + 1];
+	char tmpname[80];
 	size_t i;
 	int fd;
 
@@ -384,21 +344,14 @@ notes_rewrite(struct notes *n)
 		struct note *e;
 
 		for (e = n->tab[i]; e != NULL; e = e->next) {
-			char line[ENC_MAX + 40];
-			int len;
-
 			if ((e->flags & NOTE_SEEN) == 0 || (e->flags & NOTE_GONE))
 				continue;
-			encode(e->uid, enc);
-			len = 0;
-			if (e->flags & NOTE_SPOOLED)
-				len += snprintf(line, sizeof line, "S %llu %s -\n",
-				    (unsigned long long)e->size, enc);
-			if (e->flags & NOTE_TOOBIG)
-				len += snprintf(line + len, sizeof line -
-				    (size_t)len, "B %llu %s -\n",
-				    (unsigned long long)e->size, enc);
-			if (pend(n, line, (size_t)len) < 0)
+			/* one line per flag, each formatted on its own */
+			if ((e->flags & NOTE_SPOOLED) &&
+			    pend_note(n, UIDNOTE_SPOOLED, e, NULL) < 0)
+				goto fail;
+			if ((e->flags & NOTE_TOOBIG) &&
+			    pend_note(n, UIDNOTE_TOOBIG, e, NULL) < 0)
 				goto fail;
 			if (n->pendlen >= 65536) {
 				if (io_write_all(fd, n->pend, n->pendlen) < 0)

@@ -165,7 +165,7 @@ run_scram(const char *m, size_t n)
 		return;
 	}
 	if (sasl_scram_init(&s, n1 % 2 ? SASL_HASH_SHA1 : SASL_HASH_SHA256,
-	    SASL_CB_NONE, NULL, 0) != SASL_OK ||
+	    SASL_CB_NONE, NULL, NULL, 0) != SASL_OK ||
 	    sasl_scram_client_first(&s, "user", NONCE, out, sizeof out,
 	    &outlen) != SASL_OK)
 		abort();

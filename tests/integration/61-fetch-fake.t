@@ -92,7 +92,7 @@ stop_fake
 
 # 4. connection cut mid-RETR (HOSTILE 2, 18): no DELE of it, no partial.
 new_case cut
-for n in 1 2 3; do printf 'Subject: %s\r\n\r\nbody %s\r\nmore\r\n' $n $n > $C/msgs/$n.msg; done
+for n in 1 2 3; do printf 'Message-ID: <%s@cut.test>\r\nSubject: %s\r\n\r\nbody %s\r\nmore\r\n' $n $n $n > $C/msgs/$n.msg; done
 start_fake $C --opt cut-retr=2
 exit_is 75 "cut mid-RETR" fetch $C
 ok "cut: message 2 never DELEd" log_lacks $C "DELE 2"
@@ -222,7 +222,7 @@ stop_fake
 
 # 9. QUIT answered -ERR (HOSTILE 18): next session DELEs without RETR.
 new_case quiterr
-for n in 1 2; do printf 'Subject: %s\r\n\r\nq\r\n' $n > $C/msgs/$n.msg; done
+for n in 1 2; do printf 'Message-ID: <%s@quiterr.test>\r\nSubject: %s\r\n\r\nq\r\n' $n $n > $C/msgs/$n.msg; done
 start_fake $C --opt quit-err
 exit_is 75 "QUIT -ERR" fetch $C
 ok "QUIT -ERR: both spooled" spool_is $C 1 2
@@ -310,20 +310,30 @@ ok "locked: says so" grep -q 'spool-busy' $C/err
 stop_fake
 wait $lockpid
 
-# 15. SIGTERM (HOSTILE 64): finish what is in flight, DELE it, QUIT, exit.
+# 15. SIGTERM (HOSTILE 64, issue 17 item 3): the session is cut at once:
+# what is complete in hand is spooled, no DELE for the message cut, no
+# QUIT (so nothing of the session is deleted), exit 75;
+# the rerun confirms the spooled ones (TOP), DELEs them, fetches the rest.
 new_case term
-for n in 1 2 3 4 5 6 7 8 9; do printf 'Subject: %s\r\n\r\nt\r\n' $n > $C/msgs/$n.msg; done
+for n in 1 2 3 4 5 6 7 8 9; do printf 'Message-ID: <%s@term.test>\r\nSubject: %s\r\n\r\nt\r\n' $n $n > $C/msgs/$n.msg; done
 start_fake $C --opt slow-retr=0.4
 mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop $C/spool \
     >$C/out 2>$C/err & fpid=$!
 i=0; while ! grep -q "RETR 2" $C/log && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $fpid; wait $fpid; rc=$?
-is "$rc" 0 "SIGTERM: clean exit"
+is "$rc" 75 "SIGTERM: exit 75 (a session was cut)"
 got=$(find $C/spool/new -type f | wc -l | tr -d ' ')
 ok "SIGTERM: stopped early ($got of 9 spooled)" test "$got" -ge 1 -a "$got" -lt 9
-is "$(grep -c '^C: DELE' $C/log)" "$got" "SIGTERM: every spooled message DELEd, nothing else"
-ok "SIGTERM: QUIT sent" log_has $C QUIT
+ok "SIGTERM: DELE only for spooled messages, none for the one cut" sh -c \
+    'test "$(grep -c "^C: DELE" '"$C"'/log)" -le '"$got"' && ! grep -qx "C: DELE $(('"$got"' + 1))" '"$C"'/log'
+ok "SIGTERM: no QUIT" log_lacks $C QUIT
 ok "SIGTERM: tmp/ empty" test -z "$(ls $C/spool/tmp)"
+ok "SIGTERM: logged" grep -q 'interrupted host=127.0.0.1 during=RETR' $C/err
+: > $C/log
+exit_is 0 "SIGTERM: rerun" fetch $C
+ok "SIGTERM rerun: message 1 confirmed and DELEd without RETR" sh -c \
+    'grep -qx "C: TOP 1 0" '"$C"'/log && grep -qx "C: DELE 1" '"$C"'/log && ! grep -qx "C: RETR 1" '"$C"'/log'
+ok "SIGTERM rerun: every message exactly once" spool_is $C 1 2 3 4 5 6 7 8 9
 stop_fake
 
 # 16. stdout closed (HOSTILE 67): stop cleanly, state intact, exit 74.

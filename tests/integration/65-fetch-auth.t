@@ -48,6 +48,8 @@ dovecot_put "$M" >/dev/null
 MDROP_PASSWORD=$DROP_PASS exit_is 0 "Dovecot: --auth auto" dfetch
 ok "Dovecot: auto chose SCRAM-SHA-256" dovecot_method SCRAM-SHA-256 2
 ok "Dovecot: auto logged SCRAM" grep -q 'mech=SCRAM-SHA-256$' "$E"
+is "$(grep -c 'auth failed' "$DOVECOT_LOG")" 0 "Dovecot: no failed login on the way (issue 17 item 8)"
+ok "Dovecot: auto sent y,, (no -PLUS offered; we could bind)" grep -q 'channel-binding .*mech=SCRAM-SHA-256 type=none-offered' "$E"
 
 # 3. PLAIN and USER over TLS.
 dovecot_put "$M" >/dev/null
@@ -166,18 +168,62 @@ MDROP_PASSWORD=secret exit_is 69 "--auth scram-sha-256 not offered" ffetch $C --
 ok "not offered: named" grep -q 'mechanism-not-offered .*mech=scram-sha-256' $C/err
 stop_fake
 
-# 9. SCRAM-SHA-256-PLUS over TLS: tls-server-end-point verified by the fake.
+# 9. Channel binding (issue 17 item 8). The fake computes each binding
+#    type on its own (fake_pop3.py cb=): tls-unique from Python's ssl,
+#    tls-exporter from the key log per RFC 8446 7.5. auto binds only with
+#    tls-unique (TLS 1.2, extended master secret), the type every -PLUS
+#    server checks; over TLS 1.3 it sends n,, since a server may list -PLUS
+#    and check only tls-unique (Cyrus 3.6): no failed attempt anywhere.
+PLUS=sasl=SCRAM-SHA-256,SCRAM-SHA-256-PLUS,PLAIN
+no_fail() { ! grep -q '^AUTH-FAIL' "$1/log" && grep -q '^AUTH-OK' "$1/log"; }
+# plus_case NAME FAKEOPTS -- FETCHOPTS: one login; C is the case.
+plus_case() {
+	new_case $1; shift
+	_o=
+	while [ "$1" != -- ]; do _o="$_o --opt $1"; shift; done; shift
+	start_fake $C --tls implicit --cert $CERT --key $KEY --opt $PLUS $_o
+	MDROP_PASSWORD=secret tfetch $C --keep "$@"; rc=$?
+	stop_fake
+}
+plus_case cyrus13 cb=tls-unique --
+is "$rc" 0 "Cyrus-like -PLUS over TLS 1.3, auto: logged in"
+ok "Cyrus 1.3: SCRAM-SHA-256 with n,," sh -c "grep -q '^C: AUTH SCRAM-SHA-256 ' $C/log && grep -qx 'SCRAM-GS2: n,,' $C/log"
+ok "Cyrus 1.3: no failed attempt" no_fail $C
+ok "Cyrus 1.3: fetched" fetched $C
+plus_case cyrus13s cb=tls-unique -- --auth scram-sha-256
+is "$rc" 0 "Cyrus-like over TLS 1.3, --auth scram-sha-256: logged in"
+ok "Cyrus 1.3, scram-sha-256: n,, and no failed attempt" sh -c "grep -qx 'SCRAM-GS2: n,,' $C/log && ! grep -q '^AUTH-FAIL' $C/log"
+plus_case cyrus12 cb=tls-unique tls-max=1.2 --
+is "$rc" 0 "Cyrus-like -PLUS over TLS 1.2, auto: logged in"
+ok "Cyrus 1.2: SCRAM-SHA-256-PLUS with p=tls-unique" sh -c "grep -q '^C: AUTH SCRAM-SHA-256-PLUS ' $C/log && grep -qx 'SCRAM-GS2: p=tls-unique,,' $C/log"
+ok "Cyrus 1.2: bound to a 12-byte Finished" grep -Eq '^SCRAM-CB: tls-unique [0-9a-f]{24}$' $C/log
+ok "Cyrus 1.2: no failed attempt" no_fail $C
+ok "Cyrus 1.2: logged in as -PLUS" grep -q 'logged-in .*mech=SCRAM-SHA-256-PLUS$' $C/err
+plus_case rfc12 tls-max=1.2 --
+is "$rc" 0 "RFC 9266 server over TLS 1.2, auto: logged in"
+ok "RFC 9266 1.2: p=tls-unique, no failed attempt" sh -c "grep -qx 'SCRAM-GS2: p=tls-unique,,' $C/log && ! grep -q '^AUTH-FAIL' $C/log"
+plus_case rfc13 --
+is "$rc" 0 "RFC 9266 server over TLS 1.3, auto: logged in"
+ok "RFC 9266 1.3, auto: n,, (no type every -PLUS server checks)" grep -qx 'SCRAM-GS2: n,,' $C/log
+plus_case rfc13plus -- --auth scram-sha-256-plus
+is "$rc" 0 "RFC 9266 server over TLS 1.3, --auth scram-sha-256-plus: logged in"
+ok "1.3 -PLUS: p=tls-exporter, 32 bytes, as the server derives them" sh -c "grep -qx 'SCRAM-GS2: p=tls-exporter,,' $C/log && grep -Eq '^SCRAM-CB: tls-exporter [0-9a-f]{64}$' $C/log"
+ok "1.3 -PLUS: no failed attempt" no_fail $C
+ok "1.3 -PLUS: logged" grep -q 'channel-binding .*mech=SCRAM-SHA-256-PLUS type=tls-exporter' $C/err
+plus_case cyrus13plus cb=tls-unique -- --auth scram-sha-256-plus
+is "$rc" 77 "Cyrus-like over TLS 1.3, forced -PLUS: refused (why auto does not bind there)"
+plus_case noems tls-max=1.2 no-ems --
+is "$rc" 0 "TLS 1.2 without extended master secret, auto: logged in"
+ok "no EMS: tls-unique not used, n,," grep -qx 'SCRAM-GS2: n,,' $C/log
+plus_case noemsplus tls-max=1.2 no-ems -- --auth scram-sha-256-plus
+is "$rc" 69 "TLS 1.2 without EMS, forced -PLUS: refused before AUTH"
+ok "no EMS, forced -PLUS: said why, nothing sent" sh -c "grep -q 'no-channel-binding' $C/err && ! grep -q '^C: AUTH' $C/log"
 new_case plus
-start_fake $C --tls implicit --cert $CERT --key $KEY --opt sasl=SCRAM-SHA-256,SCRAM-SHA-256-PLUS,PLAIN
-MDROP_PASSWORD=secret exit_is 0 "SCRAM-SHA-256-PLUS (auto)" tfetch $C --keep
-ok "-PLUS: chosen" grep -q '^C: AUTH SCRAM-SHA-256-PLUS ' $C/log
-ok "-PLUS: gs2 header p=tls-server-end-point" grep -qx 'SCRAM-GS2: p=tls-server-end-point,,' $C/log
-ok "-PLUS: logged in" grep -q 'logged-in .*mech=SCRAM-SHA-256-PLUS$' $C/err
-ok "-PLUS: fetched" fetched $C
-stop_fake
 start_fake $C --tls implicit --cert $CERT --key $KEY --opt sasl=SCRAM-SHA-256
 MDROP_PASSWORD=secret exit_is 0 "SCRAM over TLS, no -PLUS offered" tfetch $C --keep --auth scram-sha-256
 ok "no -PLUS offered: gs2 y,," grep -qx 'SCRAM-GS2: y,,' $C/log
+MDROP_PASSWORD=secret exit_is 69 "--auth scram-sha-256-plus, not offered" tfetch $C --keep --auth scram-sha-256-plus
+ok "-PLUS not offered: named" grep -q 'mechanism-not-offered .*mech=scram-sha-256-plus' $C/err
 stop_fake
 start_fake $C --opt sasl=SCRAM-SHA-256
 MDROP_PASSWORD=secret exit_is 0 "SCRAM without TLS (--tls none)" ffetch $C --keep

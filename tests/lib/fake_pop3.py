@@ -14,8 +14,11 @@ once the server listens. Messages are DIR/*.msg in name order: the bytes
 the server "stores"; they are dot-stuffed after each CRLF on the wire and
 a CRLF is added when the message does not end with one. DIR/X.uid
 overrides the UIDL of X.msg (raw bytes, may hold anything), DIR/X.size the
-LIST size. Deletions happen only on QUIT answered +OK, and persist across
-connections of one server process.
+LIST size, DIR/X.then the message that takes X's place (same UID; size
+X.then.size or its own) once X is deleted: a server that reuses a UID.
+Deletions happen only on QUIT (answered +OK, or with quit-lost), and
+persist across connections of one server process. TOP N L sends the
+header, the empty line and L body lines.
 
 Scenario options (--opt, repeatable):
   nostls            do not announce STLS; STLS -> -ERR
@@ -30,7 +33,21 @@ Scenario options (--opt, repeatable):
   trickle-retr=N    RETR N: send half the message, then one byte a second
                     (for at most 60 s): never idle, never done
   retr-err=N        RETR N: -ERR
+  trickle-forever=N,BPS  RETR N: "+OK", then BPS bytes of body a second,
+                    for ever (at most 120 s): fast enough for any per-
+                    window rate check, never done
+  endless-retr=N    RETR N: "+OK", then body lines as fast as the client
+                    takes them, never the final "." (at most 64 MiB); the
+                    log gets "ENDLESS-SENT BYTES" when the client stops
   quit-err          QUIT: -ERR (nothing deleted)
+  quit-lost         the first QUIT: the deletions are committed, then the
+                    connection is closed without a reply (the +OK lost on
+                    the way); later QUITs are answered
+  grow              like GNU Mailutils pop3d on an mbox: at each QUIT +OK,
+                    every message left gets "Status: RO" and "X-UIDL: UID"
+                    header lines once, so its LIST size grows and its UID
+                    stays
+  no-top            TOP: -ERR
   pass-err=TEXT     PASS / AUTH / APOP: "-ERR TEXT"
   greeting-long     a 1 MiB greeting line
   no-uidl           UIDL: -ERR
@@ -42,14 +59,30 @@ Scenario options (--opt, repeatable):
   uidl-extra        UIDL numbers its last message 99, beyond STAT's count
   slow-retr=SECS    wait SECS (float) before each RETR reply
   sasl=M1,M2,...    announce SASL M1 M2 ... and accept AUTH with them:
-                    PLAIN, SCRAM-SHA-256, SCRAM-SHA-256-PLUS (channel
-                    binding tls-server-end-point, computed from --cert:
-                    SHA-256 of its DER form), OAUTHBEARER, XOAUTH2 (the
-                    --password is the bearer token; the decoded message
-                    must be byte-exact). A "SASL-IN: MECH HEX" line logs
-                    what each exchange decoded from the client (its first
-                    message), "SCRAM-GS2: HEADER" the SCRAM gs2 header.
-                    A wrong SCRAM proof is answered "e=invalid-proof".
+                    PLAIN, SCRAM-SHA-256, SCRAM-SHA-256-PLUS (with the
+                    channel binding types of cb=), OAUTHBEARER, XOAUTH2
+                    (the --password is the bearer token; the decoded
+                    message must be byte-exact). A "SASL-IN: MECH HEX" line
+                    logs what each exchange decoded from the client (its
+                    first message), "SCRAM-GS2: HEADER" the SCRAM gs2
+                    header, "SCRAM-CB: TYPE HEX" the binding data the
+                    server expected. A wrong SCRAM proof is answered
+                    "e=invalid-proof". Every login attempt ends in a log
+                    line "AUTH-OK MECH" or "AUTH-FAIL MECH".
+  cb=T1,T2,...      the channel binding types -PLUS checks (default
+                    tls-unique,tls-exporter, as RFC 9266 asks), each
+                    computed here apart from the client: tls-unique is the
+                    client's Finished (Python's get_channel_binding, also
+                    over TLS 1.3, which is what Cyrus 3.6 checks: cb=
+                    tls-unique alone plays Cyrus); tls-exporter (TLS 1.3
+                    only) is derived (RFC 8446 section 7.5) from the
+                    exporter secret OpenSSL writes to a key log;
+                    tls-server-end-point is SHA-256 of --cert's DER form
+  no-ems            TLS 1.2 without the extended master secret (RFC 7627)
+  utf8              announce UTF8 (RFC 6856) and accept the UTF8 command;
+                    like Courier, a client that has not sent it gets each
+                    message with 8-bit bytes in its header replaced by a
+                    "Cannot display Unicode content" notice
   no-user           do not announce USER in CAPA
   oauth-fail        OAUTHBEARER/XOAUTH2: answer with the base64 JSON error
                     challenge, then (after the client's reply, logged)
@@ -88,6 +121,7 @@ def parse_args():
         k, _, v = o.partition("=")
         opts[k] = v
     a.opts = opts
+    a.quit_lost = False
     return a
 
 
@@ -105,9 +139,59 @@ def load_messages(d):
         if os.path.exists(base + ".size"):
             with open(base + ".size") as f:
                 size = int(f.read().strip())
+        then = None
+        if os.path.exists(base + ".then"):
+            with open(base + ".then", "rb") as f:
+                then = {"data": f.read()}
+            then["size"] = len(then["data"])
+            if os.path.exists(base + ".then.size"):
+                with open(base + ".then.size") as f:
+                    then["size"] = int(f.read().strip())
         msgs.append({"data": data, "uid": uid, "size": size,
-                     "deleted": False})
+                     "deleted": False, "then": then, "grown": False})
     return msgs
+
+
+def top(data, lines):
+    """TOP: the header, the empty line and `lines` body lines."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return data
+    return head + sep + b"".join(l + b"\r\n"
+                                 for l in body.split(b"\r\n")[:lines])
+
+
+def served(data, o, utf8):
+    """What the server sends for a message: like Courier, a notice in place
+    of a message with 8-bit bytes in its header for a client that has not
+    said UTF8 (RFC 6856)."""
+    head = data.partition(b"\r\n\r\n")[0]
+    if "utf8" not in o or utf8 or all(c < 0x80 for c in head):
+        return data
+    return (b"From: Courier mail server <postmaster@fake.test>\r\n"
+            b"Subject: Cannot display Unicode content\r\n"
+            b"Message-ID: <unicode-notice@fake.test>\r\n\r\n"
+            b"This message contains Unicode content that cannot be "
+            b"displayed by your mail client.\r\n")
+
+
+def commit_quit(msgs, marks, o):
+    """QUIT: delete the marked messages (a reused UID takes a deleted
+    message's place); grow the others as an mbox server does."""
+    for i in marks:
+        m = msgs[i]
+        if m["then"] is not None:
+            m.update(m["then"])
+            m["then"] = None
+        else:
+            m["deleted"] = True
+    if "grow" in o:
+        for m in msgs:
+            if not m["deleted"] and not m["grown"]:
+                extra = b"Status: RO\r\nX-UIDL: " + m["uid"] + b"\r\n"
+                m["data"] = extra + m["data"]
+                m["size"] += len(extra)
+                m["grown"] = True
 
 
 def stuff(data):
@@ -206,6 +290,54 @@ def sasl_auth(conn, a, mech, ir):
     return scram(conn, a, mech, first)
 
 
+def hkdf_expand_label(secret, label, context, length, h):
+    """RFC 8446 section 7.1 HKDF-Expand-Label."""
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + \
+        bytes([len(context)]) + context
+    out, t, i = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(secret, t + info + bytes([i]), h).digest()
+        out, i = out + t, i + 1
+    return out[:length]
+
+
+def tls_exporter(conn, a):
+    """RFC 9266 tls-exporter: TLS-Exporter("EXPORTER-Channel-Binding", "",
+    32) of RFC 8446 section 7.5, from the exporter secret in the key log
+    (one connection at a time: the last one logged is ours)."""
+    if conn.sock.version() != "TLSv1.3":
+        return None
+    secret = None
+    with open(a.keylog) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3 and w[0] == "EXPORTER_SECRET":
+                secret = bytes.fromhex(w[2])
+    if secret is None:
+        return None
+    h = hashlib.sha384 if conn.sock.cipher()[0].endswith("SHA384") \
+        else hashlib.sha256
+    derived = hkdf_expand_label(secret, b"EXPORTER-Channel-Binding",
+                                h(b"").digest(), h().digest_size, h)
+    return hkdf_expand_label(derived, b"exporter", h(b"").digest(), 32, h)
+
+
+def channel_binding(conn, a, cbtype):
+    """The data of binding cbtype as this server sees it, or None when it
+    does not check that type (Cyrus: "bad protocol / cancel")."""
+    if cbtype not in a.opts.get("cb", "tls-unique,tls-exporter").split(",") \
+            or not isinstance(conn.sock, ssl.SSLSocket):
+        return None
+    if cbtype == "tls-unique":
+        return conn.sock.get_channel_binding("tls-unique")
+    if cbtype == "tls-exporter":
+        return tls_exporter(conn, a)
+    if cbtype == "tls-server-end-point":
+        return cert_endpoint(a)
+    return None
+
+
 def scram(conn, a, mech, first):
     o = a.opts
     plus = mech.endswith("-PLUS")
@@ -216,8 +348,19 @@ def scram(conn, a, mech, first):
     gs2 = parts[0] + b"," + parts[1] + b","
     conn.log.write(b"SCRAM-GS2: " + gs2 + b"\n")
     conn.log.flush()
-    if plus and parts[0] != b"p=tls-server-end-point":
-        conn.line("-ERR [AUTH] -PLUS without channel binding")
+    cbdata = b""
+    if plus:
+        cbtype = parts[0][2:].decode("ascii", "replace") \
+            if parts[0].startswith(b"p=") else ""
+        cbdata = channel_binding(conn, a, cbtype)
+        if cbdata is None:
+            conn.line("-ERR [AUTH] bad protocol / cancel")
+            return None
+        conn.log.write(("SCRAM-CB: %s %s\n" % (cbtype, cbdata.hex()))
+                       .encode())
+        conn.log.flush()
+    elif parts[0].startswith(b"p="):
+        conn.line("-ERR [AUTH] channel binding without -PLUS")
         return None
     offered = o.get("sasl", "").upper().split(",")
     if not plus and parts[0] == b"y" and "SCRAM-SHA-256-PLUS" in offered:
@@ -239,7 +382,7 @@ def scram(conn, a, mech, first):
         return None
     cfinal = b64d(line)
     without, _, proof = cfinal.rpartition(b",p=")
-    cb = gs2 + (cert_endpoint(a) if plus else b"")
+    cb = gs2 + cbdata
     if without != b"c=" + base64.b64encode(cb) + b",r=" + snonce:
         conn.line("-ERR [AUTH] channel binding or nonce mismatch")
         return None
@@ -284,6 +427,7 @@ def session(conn, a, msgs, ctx):
     else:
         conn.line("+OK fake POP3 ready")
     authed = False
+    utf8 = False
     user = None
     marks = set()
     visible = [i for i, m in enumerate(msgs) if not m["deleted"]]
@@ -307,6 +451,8 @@ def session(conn, a, msgs, ctx):
                 caps.append("STLS")
             if "pipelining" in o:
                 caps.append("PIPELINING")
+            if "utf8" in o:
+                caps.append("UTF8")
             if "sasl-plain" in o:
                 caps.append("SASL PLAIN")
             elif "sasl" in o:
@@ -328,6 +474,9 @@ def session(conn, a, msgs, ctx):
             conn.buf = b""
             conn.log.write(b"TLS\n")
             conn.log.flush()
+        elif cmd == "UTF8" and "utf8" in o and not authed:
+            utf8 = True
+            conn.line("+OK UTF8 enabled")
         elif cmd == "USER":
             user = arg.decode("utf-8", "replace")
             conn.line("+OK")
@@ -344,6 +493,8 @@ def session(conn, a, msgs, ctx):
                     conn.line("-ERR [AUTH] malformed SASL message")
                     ok = None
                 if ok is None:
+                    conn.log.write(b"AUTH-FAIL AUTH\n")
+                    conn.log.flush()
                     continue
             else:
                 u, _, digest = arg.partition(b" ")
@@ -352,6 +503,9 @@ def session(conn, a, msgs, ctx):
                     want = hashlib.md5((stamp + a.password).encode()) \
                         .hexdigest()
                     ok = u.decode() == a.user and digest.decode() == want
+            conn.log.write(("AUTH-%s %s\n" % ("OK" if ok and "pass-err"
+                            not in o else "FAIL", cmd)).encode())
+            conn.log.flush()
             if "pass-err" in o:
                 conn.line("-ERR " + o["pass-err"])
             elif ok:
@@ -390,7 +544,7 @@ def session(conn, a, msgs, ctx):
                 continue
             if "slow-retr" in o:
                 time.sleep(float(o["slow-retr"]))
-            wire = stuff(msgs[i]["data"])
+            wire = stuff(served(msgs[i]["data"], o, utf8))
             if o.get("cut-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
                 conn.sock.close()
@@ -404,11 +558,47 @@ def session(conn, a, msgs, ctx):
                     except OSError:
                         return
                 return
+            if o.get("trickle-forever", ",").split(",")[0] == str(n):
+                bps = int(o["trickle-forever"].split(",")[1])
+                conn.send(b"+OK\r\n")
+                t0 = time.time()
+                while time.time() - t0 < 120:
+                    try:
+                        conn.send(b"x" * (bps - 2) + b"\r\n")
+                    except OSError:
+                        return
+                    time.sleep(1)
+                return
+            if o.get("endless-retr") == str(n):
+                conn.send(b"+OK\r\n")
+                line, sent = b"y" * 1022 + b"\r\n", 0
+                try:
+                    while sent < 64 << 20:
+                        conn.send(line * 64)
+                        sent += len(line) * 64
+                except OSError:
+                    pass
+                conn.log.write(b"ENDLESS-SENT %d\n" % sent)
+                conn.log.flush()
+                return
             if o.get("stall-retr") == str(n):
                 conn.send(b"+OK\r\n" + wire[:len(wire) // 2])
                 time.sleep(30)
                 return
             conn.send(b"+OK message follows\r\n" + wire)
+        elif cmd == "TOP":
+            try:
+                num, _, lines = arg.partition(b" ")
+                i = visible[int(num) - 1]
+                lines = int(lines)
+            except (ValueError, IndexError):
+                conn.line("-ERR no such message")
+                continue
+            if "no-top" in o:
+                conn.line("-ERR TOP not supported")
+                continue
+            conn.send(b"+OK top follows\r\n" +
+                      stuff(top(served(msgs[i]["data"], o, utf8), lines)))
         elif cmd == "DELE":
             try:
                 n = int(arg)
@@ -424,9 +614,12 @@ def session(conn, a, msgs, ctx):
         elif cmd == "QUIT":
             if "quit-err" in o:
                 conn.line("-ERR [SYS/TEMP] could not update maildrop")
+            elif "quit-lost" in o and not a.quit_lost:
+                a.quit_lost = True
+                commit_quit(msgs, marks, o)
+                conn.sock.close()
             else:
-                for i in marks:
-                    msgs[i]["deleted"] = True
+                commit_quit(msgs, marks, o)
                 conn.line("+OK bye")
             return
         else:
@@ -440,6 +633,10 @@ def main():
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        a.keylog = a.log + ".keys.log"   # *.log: a test log, not output
+        ctx.keylog_filename = a.keylog
+        if "no-ems" in a.opts:
+            ctx.options |= 1    # SSL_OP_NO_EXTENDED_MASTER_SECRET
         if "tls-max" in a.opts:
             v = {"1": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
                  "1.2": ssl.TLSVersion.TLSv1_2}[a.opts["tls-max"]]

@@ -390,7 +390,15 @@ capa(void **state)
 	caps = 0;
 	pop3_capa_line(S("STLSX"), &caps);
 	pop3_capa_line(S(""), &caps);
+	pop3_capa_line(S("UTF8X"), &caps);
+	pop3_capa_line(S("X-UTF8"), &caps);
 	assert_int_equal(caps, 0);
+	/* RFC 6856: "UTF8", or "UTF8 USER" when user names may be UTF-8 */
+	pop3_capa_line(S("UTF8"), &caps);
+	assert_int_equal(caps, POP3_CAP_UTF8);
+	caps = 0;
+	pop3_capa_line(S("utf8 USER"), &caps);
+	assert_int_equal(caps, POP3_CAP_UTF8);
 }
 
 static void

@@ -142,7 +142,7 @@ scram_run(enum sasl_hash h, const char *nonce, const char *cfirst,
 	size_t outlen;
 	char *m;
 
-	assert_int_equal(sasl_scram_init(&s, h, SASL_CB_NONE, NULL, 0),
+	assert_int_equal(sasl_scram_init(&s, h, SASL_CB_NONE, NULL, NULL, 0),
 	    SASL_OK);
 	assert_int_equal(sasl_scram_client_first(&s, "user", nonce, out,
 	    sizeof out, &outlen), SASL_OK);
@@ -195,7 +195,7 @@ scram_every_prefix(void **state)
 	(void)state;
 	for (k = 0; k < strlen(sf); k++) {
 		assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-		    SASL_CB_NONE, NULL, 0), SASL_OK);
+		    SASL_CB_NONE, NULL, NULL, 0), SASL_OK);
 		assert_int_equal(sasl_scram_client_first(&s, "user",
 		    "rOprNGfwEbeRWgbNEkqO", out, sizeof out, &outlen), SASL_OK);
 		m = dup_exact(sf, k);
@@ -216,7 +216,7 @@ scram_every_prefix(void **state)
 	}
 	for (k = 0; k < strlen(sv); k++) {
 		assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-		    SASL_CB_NONE, NULL, 0), SASL_OK);
+		    SASL_CB_NONE, NULL, NULL, 0), SASL_OK);
 		assert_int_equal(sasl_scram_client_first(&s, "user",
 		    "rOprNGfwEbeRWgbNEkqO", out, sizeof out, &outlen), SASL_OK);
 		assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST),
@@ -255,35 +255,30 @@ ref_scram(const char *pass, const unsigned char *salt, size_t saltlen,
 	    (const unsigned char *)am, strlen(am), ssig, &l));
 }
 
+/* -PLUS with binding type name and data: p=NAME in the gs2 header, and c=
+ * carries the header and the data; proof and verifier as computed here. */
 static void
-scram_channel_binding(void **state)
+cb_case(const char *name, const unsigned char *data, size_t len)
 {
-	static const unsigned char cert_hash[32] = {
-		0x00, 0x01, 0x02, 0x03, 0xfc, 0xfd, 0xfe, 0xff, 0x2c, 0x3d,
-		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,
-		0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
-		0x30, 0x31 };
 	const char *sfirst = "r=abcdefXYZ,s=c2FsdA==,i=4096";
-	unsigned char cbin[64], proof[32], ssig[32];
+	unsigned char cbin[128], proof[32], ssig[32];
 	char out[SASL_MSG_MAX], want[SASL_MSG_MAX], am[SASL_MSG_MAX];
-	char cb64[128], p64[64], v[80];
+	char cb64[256], p64[64], v[80], gs2[64];
 	struct sasl_scram s;
 	size_t outlen, gl;
 
-	(void)state;
-	/* -PLUS: p= flag, and c= carries the header and the hash. */
-	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-	    SASL_CB_ENDPOINT, cert_hash, sizeof cert_hash), SASL_OK);
+	gl = (size_t)snprintf(gs2, sizeof gs2, "p=%s,,", name);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_BIND,
+	    name, data, len), SASL_OK);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "abcdef", out,
 	    sizeof out, &outlen), SASL_OK);
-	assert_string_equal(out, "p=tls-server-end-point,,n=user,r=abcdef");
+	snprintf(want, sizeof want, "%sn=user,r=abcdef", gs2);
+	assert_string_equal(out, want);
 	assert_int_equal(sasl_scram_client_final(&s, sfirst, strlen(sfirst),
 	    "pencil", out, sizeof out, &outlen), SASL_OK);
-
-	gl = strlen("p=tls-server-end-point,,");
-	memcpy(cbin, "p=tls-server-end-point,,", gl);
-	memcpy(cbin + gl, cert_hash, sizeof cert_hash);
-	sasl_b64_encode(cb64, sizeof cb64, cbin, gl + sizeof cert_hash);
+	memcpy(cbin, gs2, gl);
+	memcpy(cbin + gl, data, len);
+	sasl_b64_encode(cb64, sizeof cb64, cbin, gl + len);
 	snprintf(am, sizeof am, "n=user,r=abcdef,%s,c=%s,r=abcdefXYZ",
 	    sfirst, cb64);
 	ref_scram("pencil", (const unsigned char *)"salt", 4, 4096, am,
@@ -294,26 +289,67 @@ scram_channel_binding(void **state)
 	strcpy(v, "v=");
 	sasl_b64_encode(v + 2, sizeof v - 2, ssig, 32);
 	assert_int_equal(sasl_scram_verify(&s, v, strlen(v)), SASL_OK);
+	sasl_scram_wipe(&s);
+}
 
-	/* y: we could bind but the server offered no -PLUS. */
+static void
+scram_channel_binding(void **state)
+{
+	/* a TLS 1.2 Finished is 12 bytes; tls-exporter gives 32 */
+	static const unsigned char finished[12] = {
+		0x00, 0x01, 0x02, 0x03, 0xfc, 0xfd, 0xfe, 0xff, 0x2c, 0x3d,
+		0x10, 0x11 };
+	static const unsigned char ekm[32] = {
+		0x00, 0x01, 0x02, 0x03, 0xfc, 0xfd, 0xfe, 0xff, 0x2c, 0x3d,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,
+		0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
+		0x30, 0x31 };
+	const char *sfirst = "r=abcdefXYZ,s=c2FsdA==,i=4096";
+	unsigned char big[SASL_CBIND_MAX + 1] = { 0 };
+	char out[SASL_MSG_MAX];
+	struct sasl_scram s;
+	size_t outlen;
+
+	(void)state;
+	cb_case("tls-unique", finished, sizeof finished);
+	cb_case("tls-exporter", ekm, sizeof ekm);
+	cb_case("tls-server-end-point", ekm, sizeof ekm);
+
+	/* n: no binding ("biws" is base64 of "n,,"), y: could but no -PLUS */
 	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-	    SASL_CB_SUPPORTED, NULL, 0), SASL_OK);
+	    SASL_CB_NONE, NULL, NULL, 0), SASL_OK);
+	assert_int_equal(sasl_scram_client_first(&s, "user", "abcdef", out,
+	    sizeof out, &outlen), SASL_OK);
+	assert_string_equal(out, "n,,n=user,r=abcdef");
+	assert_int_equal(sasl_scram_client_final(&s, sfirst, strlen(sfirst),
+	    "pencil", out, sizeof out, &outlen), SASL_OK);
+	assert_memory_equal(out, "c=biws,r=abcdefXYZ,p=", 21);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_SUPPORTED, NULL, NULL, 0), SASL_OK);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "abcdef", out,
 	    sizeof out, &outlen), SASL_OK);
 	assert_string_equal(out, "y,,n=user,r=abcdef");
-	assert_int_equal(sasl_scram_client_final(&s, sfirst, strlen(sfirst),
-	    "pencil", out, sizeof out, &outlen), SASL_OK);
-	assert_memory_equal(out, "c=eSws,r=abcdefXYZ,p=", 21);
 
-	/* Bad binding data. */
+	/* Bad binding: no data, too much, a name that is not a cb-name, a
+	 * name or data without -PLUS. */
 	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-	    SASL_CB_ENDPOINT, NULL, 0), SASL_E_CBIND);
+	    SASL_CB_BIND, "tls-unique", NULL, 0), SASL_E_CBIND);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "abcdef", out,
 	    sizeof out, &outlen), SASL_E_STATE);
 	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-	    SASL_CB_ENDPOINT, cbin, SASL_CBIND_MAX + 1), SASL_E_CBIND);
+	    SASL_CB_BIND, "tls-unique", big, sizeof big), SASL_E_CBIND);
 	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
-	    SASL_CB_NONE, cert_hash, 32), SASL_E_CBIND);
+	    SASL_CB_BIND, NULL, ekm, 32), SASL_E_CBIND);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_BIND, "", ekm, 32), SASL_E_CBIND);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_BIND, "tls,unique", ekm, 32), SASL_E_CBIND);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_BIND, "a-name-longer-than-24-byte", ekm, 32), SASL_E_CBIND);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_NONE, NULL, ekm, 32), SASL_E_CBIND);
+	assert_int_equal(sasl_scram_init(&s, SASL_HASH_SHA256,
+	    SASL_CB_NONE, "tls-unique", NULL, 0), SASL_E_CBIND);
 	sasl_scram_wipe(&s);
 }
 
@@ -327,14 +363,14 @@ scram_user_names(void **state)
 	size_t outlen;
 
 	(void)state;
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "a,b=c@d", "N", out,
 	    sizeof out, &outlen), SASL_OK);
 	assert_string_equal(out, "n,,n=a=2Cb=3Dc@d,r=N");
 	assert_int_equal(outlen, strlen(out));
 
 	/* Non-ASCII bytes pass as they are. */
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "j\xc3\xbcrg", "N", out,
 	    sizeof out, &outlen), SASL_OK);
 	assert_string_equal(out, "n,,n=j\xc3\xbcrg,r=N");
@@ -342,27 +378,27 @@ scram_user_names(void **state)
 	static const char *const bad[] = { "", "a\tb", "a\rb", "a\nb",
 	    "\x01", "a\x7f", "\x1f" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 		assert_int_equal(sasl_scram_client_first(&s, bad[i], "N", out,
 		    sizeof out, &outlen), SASL_E_USER);
 		assert_int_equal(outlen, 0);
 	}
 	memset(longname, 'u', sizeof longname - 1);
 	longname[SASL_USER_MAX] = '\0';
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, longname, "N", out,
 	    sizeof out, &outlen), SASL_OK);
 	longname[SASL_USER_MAX] = 'u';
 	longname[SASL_USER_MAX + 1] = '\0';
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, longname, "N", out,
 	    sizeof out, &outlen), SASL_E_USER);
 
 	/* Output buffer too small: refused, and nothing left in it. */
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "N", out, 13,
 	    &outlen), SASL_E_SPACE);
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "N", out, 14,
 	    &outlen), SASL_OK);
 	assert_string_equal(out, "n,,n=user,r=N");
@@ -377,10 +413,10 @@ scram_nonces(void **state)
 
 	(void)state;
 	/* Random: 24 bytes as 32 base64 characters, never twice the same. */
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "u", NULL, a, sizeof a,
 	    &al), SASL_OK);
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_first(&s, "u", NULL, b, sizeof b,
 	    &bl), SASL_OK);
 	assert_int_equal(al, strlen("n,,n=u,r=") + 32);
@@ -393,7 +429,7 @@ scram_nonces(void **state)
 	static const char *const bad[] = { "", "a,b", "a b", "a\x01",
 	    "\x7f", "\xc3\xbc" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 		assert_int_equal(sasl_scram_client_first(&s, "u", bad[i], a,
 		    sizeof a, &al), SASL_E_SYNTAX);
 	}
@@ -407,36 +443,36 @@ scram_state_order(void **state)
 	size_t outlen;
 
 	(void)state;
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST),
 	    "pencil", out, sizeof out, &outlen), SASL_E_STATE);
 	/* A failed machine stays failed. */
 	assert_int_equal(sasl_scram_client_first(&s, "user", "x", out,
 	    sizeof out, &outlen), SASL_E_STATE);
 
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	assert_int_equal(sasl_scram_verify(&s, S(R7677_SFINAL)), SASL_E_STATE);
 
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO", out,
 	    sizeof out, &outlen);
 	assert_int_equal(sasl_scram_client_first(&s, "user", "x", out,
 	    sizeof out, &outlen), SASL_E_STATE);
 
 	/* Password: not empty, not over the cap; NULL refused. */
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO", out,
 	    sizeof out, &outlen);
 	assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST), "",
 	    out, sizeof out, &outlen), SASL_E_SECRET);
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO", out,
 	    sizeof out, &outlen);
 	assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST), NULL,
 	    out, sizeof out, &outlen), SASL_E_SECRET);
 
 	/* client-final that does not fit: refused, buffer wiped. */
-	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+	sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 	sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO", out,
 	    sizeof out, &outlen);
 	assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST),
@@ -516,7 +552,7 @@ scram_bad_server_first(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		size_t len = strlen(cases[i].msg);
 
-		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 		sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO",
 		    out, sizeof out, &outlen);
 		m = dup_exact(cases[i].msg, len);
@@ -629,7 +665,7 @@ scram_bad_server_final(void **state)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		size_t len = strlen(cases[i].msg);
 
-		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, 0);
+		sasl_scram_init(&s, SASL_HASH_SHA256, SASL_CB_NONE, NULL, NULL, 0);
 		sasl_scram_client_first(&s, "user", "rOprNGfwEbeRWgbNEkqO",
 		    out, sizeof out, &outlen);
 		assert_int_equal(sasl_scram_client_final(&s, S(R7677_SFIRST),
@@ -931,9 +967,15 @@ mechanism_choice(void **state)
 	    SASL_MECH_XOAUTH2, 1, 1), SASL_MECH_NONE);
 	assert_int_equal(sasl_choose(0, 1, 1), SASL_MECH_NONE);
 
-	assert_int_equal(sasl_scram_cb(all, 1, 1), SASL_CB_ENDPOINT);
+	assert_int_equal(sasl_scram_cb(all, 1, 1), SASL_CB_BIND);
+	/* -PLUS listed, a binding not every server checks: n, never y */
+	assert_int_equal(sasl_scram_cb(all, 1, 0), SASL_CB_NONE);
 	assert_int_equal(sasl_scram_cb(SASL_MECH_SCRAM_SHA_256, 1, 1),
 	    SASL_CB_SUPPORTED);
+	assert_int_equal(sasl_scram_cb(SASL_MECH_SCRAM_SHA_256, 1, 0),
+	    SASL_CB_SUPPORTED);
+	assert_int_equal(sasl_scram_cb(SASL_MECH_SCRAM_SHA_256, 0, 0),
+	    SASL_CB_NONE);
 	assert_int_equal(sasl_scram_cb(all, 1, 0), SASL_CB_NONE);
 	assert_int_equal(sasl_scram_cb(all, 0, 1), SASL_CB_NONE);
 

@@ -1,0 +1,33 @@
+#!/bin/sh
+# attack: --interval with a path already waiting in new/, one whose commit a crash interrupted (tmp/NAME,F with its note), and two new messages fetched in the first poll
+# expect: each poll prints every waiting path exactly once: no path twice in one poll (issue 14), every path again at each later poll; SIGTERM in the pause: exit 0
+. "$(dirname "$0")/lib.sh"
+crlf 'Subject: 1\n\n1\n' >"$H/msgs/1.msg"
+crlf 'Subject: 2\n\n2\n' >"$H/msgs/2.msg"
+W=$(printf 'Subject: waiting\n\nw\n' | spool_msg 1700000000.M1P1.h)
+# An interrupted commit: the note is durable, the file still tmp/NAME,F.
+printf 'Subject: recovered\n\nr\n' >"$H/spool/tmp/1700000001.M2P2.h,F"
+notes=$(python3 -c 'import hashlib; print("uidl." + hashlib.sha256(b"drop\n127.0.0.1").hexdigest()[:16])')
+printf 'S 28 uid-gone 1700000001.M2P2.h\n' >"$H/spool/$notes"
+R=$H/spool/new/1700000001.M2P2.h
+fake_pop3
+mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 5 \
+    --interval 1 -v "$H/spool" >"$H/out" 2>"$H/err" &
+pid=$!
+H_PIDS="$H_PIDS $pid"
+i=0
+while [ "$(grep -c '^mdrop-fetch: info: session ' "$H/err")" -lt 3 ] && [ $i -lt 400 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -TERM $pid; wait $pid; RC=$?
+want_rc 0
+polls=$(grep -c 'waiting spool=' "$H/err")
+want "three polls or more ($polls)" test "$polls" -ge 3
+want "no poll printed a path twice: $(sort "$H/out" | uniq -c | tr '\n' ' ')" \
+    sh -c "! sort '$H/out' | uniq -c | awk -v p=$polls '\$1 > p' | grep -q ."
+for f in "$W" "$R" $(ls "$H"/spool/new/* | grep -v -e "$W" -e "$R"); do
+	n=$(grep -cx "$f" "$H/out")
+	want "$f printed once per poll ($n, polls $polls)" test "$n" -ge $((polls - 1)) -a "$n" -le "$polls"
+done
+want "four paths" test "$(sort -u "$H/out" | wc -l)" = 4
+finish

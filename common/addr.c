@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ascii.h"
 #include "common/addr.h"
 
 const char *
@@ -34,12 +35,6 @@ static int
 wsp(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
 size_t
@@ -131,7 +126,8 @@ domain_check(const char *s, size_t len, char *out)
 				return ADDR_DOMAIN_LONG;
 			/* "xn--" must carry something; "??--" is reserved */
 			if (label >= 4 && l[2] == '-' && l[3] == '-') {
-				if (lower(l[0]) != 'x' || lower(l[1]) != 'n' ||
+				if (ascii_lower((unsigned char)l[0]) != 'x' ||
+				    ascii_lower((unsigned char)l[1]) != 'n' ||
 				    label == 4)
 					return ADDR_IDN;
 			}
@@ -151,7 +147,7 @@ domain_check(const char *s, size_t len, char *out)
 	}
 	if (out != NULL) {
 		for (i = 0; i < len; i++)
-			out[i] = lower(s[i]);
+			out[i] = (char)ascii_lower((unsigned char)s[i]);
 		out[len] = '\0';
 	}
 	return ADDR_OK;

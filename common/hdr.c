@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/ascii.h"
 #include "common/hdr.h"
 
 enum { S_LINE_START, S_IN_LINE };
@@ -279,22 +280,7 @@ hdr_finish(struct hdr_parser *p, struct hdr_field *f)
 int
 hdr_name_is(const struct hdr_field *f, const char *name)
 {
-	size_t n = strlen(name), i;
-
-	if (f->name_len != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char a = (unsigned char)f->name[i];
-		unsigned char b = (unsigned char)name[i];
-
-		if (a >= 'A' && a <= 'Z')
-			a = (unsigned char)(a - 'A' + 'a');
-		if (b >= 'A' && b <= 'Z')
-			b = (unsigned char)(b - 'A' + 'a');
-		if (a != b)
-			return 0;
-	}
-	return 1;
+	return ascii_caseeq(f->name, f->name_len, name, strlen(name));
 }
 
 int

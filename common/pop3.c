@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "common/ascii.h"
 #include "common/pop3.h"
 
 /* Multi-line states: where we are relative to the last CRLF. */
@@ -64,24 +65,15 @@ line_byte(struct pop3_parser *p, char c)
 	return 0;
 }
 
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 /* 1 when s[0..len) starts with the token word (case-insensitive) that is
  * followed by end, '/' or ']' (hierarchical response codes). */
 static int
 code_is(const char *s, size_t len, const char *word)
 {
-	size_t n = strlen(word), i;
+	size_t n = strlen(word);
 
-	if (len < n)
+	if (!ascii_caseprefix(s, len, word))
 		return 0;
-	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lower((unsigned char)word[i]))
-			return 0;
 	return len == n || s[n] == '/' || s[n] == ']';
 }
 
@@ -419,19 +411,6 @@ pop3_parse_uidl(const char *line, size_t len, uint32_t *msgno, char *uid)
 	return 0;
 }
 
-static int
-word_is(const char *s, size_t len, const char *word)
-{
-	size_t n = strlen(word), i;
-
-	if (len != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lower((unsigned char)word[i]))
-			return 0;
-	return 1;
-}
-
 void
 pop3_capa_line(const char *line, size_t len, unsigned *caps)
 {
@@ -451,7 +430,8 @@ pop3_capa_line(const char *line, size_t len, unsigned *caps)
 	while (pos < len && line[pos] != ' ')
 		pos++;
 	for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
-		if (word_is(line + start, pos - start, tab[i].name))
+		if (ascii_caseeq(line + start, pos - start, tab[i].name,
+		    strlen(tab[i].name)))
 			*caps |= tab[i].bit;
 }
 

@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "common/ascii.h"
 #include "common/sasl.h"
 
 #define B64_IN_MAX	(1024 * 1024)
@@ -708,18 +709,6 @@ json_ws(struct json *j)
 		j->pos++;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string at j->pos (the opening quote). 0, or -1 on malformed input. */
 static int
 json_string(struct json *j, struct sink *k)
@@ -750,7 +739,7 @@ json_string(struct json *j, struct sink *k)
 			if (j->len - j->pos < 4)
 				return -1;
 			for (v = 0, i = 0; i < 4; i++) {
-				if ((h = hexval(j->s[j->pos++])) < 0)
+				if ((h = ascii_hexval(j->s[j->pos++])) < 0)
 					return -1;
 				v = v * 16 + (unsigned)h;
 			}

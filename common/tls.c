@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/ascii.h"
 #include "common/io.h"
 #include "common/tls.h"
 
@@ -465,18 +466,6 @@ tls_describe(const struct tls_conn *c)
 	return buf;
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int
 tls_parse_pin(const char *hex, unsigned char pin[TLS_PIN_LEN])
 {
@@ -487,10 +476,10 @@ tls_parse_pin(const char *hex, unsigned char pin[TLS_PIN_LEN])
 
 		if (o > 0 && hex[i] == ':')
 			i++;
-		hi = hexval((unsigned char)hex[i]);
+		hi = ascii_hexval((unsigned char)hex[i]);
 		if (hi < 0)
 			return -1;
-		lo = hexval((unsigned char)hex[i + 1]);
+		lo = ascii_hexval((unsigned char)hex[i + 1]);
 		if (lo < 0)
 			return -1;
 		pin[o++] = (unsigned char)(hi << 4 | lo);

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "common/ascii.h"
 #include "common/addr.h"
 #include "common/tmpl.h"
 
@@ -99,8 +100,7 @@ put_lower(char *out, size_t n, size_t *o, const char *s, size_t len)
 	if (put(out, n, o, s, len) < 0)
 		return -1;
 	for (k = start; k < *o; k++)
-		if (out[k] >= 'A' && out[k] <= 'Z')
-			out[k] = (char)(out[k] - 'A' + 'a');
+		out[k] = (char)ascii_lower((unsigned char)out[k]);
 	return 0;
 }
 

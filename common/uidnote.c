@@ -30,7 +30,7 @@ plain(unsigned char c)
 }
 
 static int
-hexval(unsigned char c)
+upper_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -82,8 +82,8 @@ decode_uid(const char *s, size_t len, char *uid)
 			continue;
 		}
 		if (c != '%' || len - i < 3 ||
-		    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0 ||
+		    (hi = upper_hexval((unsigned char)s[i + 1])) < 0 ||
+		    (lo = upper_hexval((unsigned char)s[i + 2])) < 0 ||
 		    plain((unsigned char)(hi << 4 | lo)))
 			return UIDNOTE_UID;
 		uid[o++] = (char)(hi << 4 | lo);

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ascii.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "common/rec.h"
@@ -223,13 +224,13 @@ group_open(struct group *g)
 	g->msg.size = (uint64_t)st.st_size;
 	g->msg.uid = st.st_uid;
 	g->msg.dev = st.st_dev;
-	if (note_open(&g->prog, g->sr->sp.dirfd, name) < 0) {
+	if (note_open(&g->note, g->sr->sp.dirfd, name) < 0) {
 		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "done note: %s",
 		    strerror(errno));
 		return;
 	}
-	g->have_prog = 1;
-	if (!g->prog.existed)	/* made durable before any link: spool_marks */
+	g->have_note = 1;
+	if (!g->note.existed)	/* made durable before any link: spool_marks */
 		g->sr->marks = 1;
 	g->state = G_READY;
 }
@@ -239,8 +240,8 @@ group_free(struct batch *b, struct group *g)
 {
 	size_t i;
 
-	if (g->have_prog)
-		note_close(&g->prog);
+	if (g->have_note)
+		note_close(&g->note);
 	if (g->msg.fd >= 0)
 		close(g->msg.fd);
 	if (g->sr != NULL)
@@ -253,6 +254,7 @@ group_free(struct batch *b, struct group *g)
 	}
 	free(g->msg.rcpt);
 	free(g->fresh);
+	free(g->slots);
 	free(g->recs);
 	free(g->path);
 	free(g->sender);
@@ -376,6 +378,73 @@ spelling(char **out, const char *s, const char *same)
 	return strcmp(s, same) == 0 || (*out = strdup(s)) != NULL ? 0 : -1;
 }
 
+/* The slot of rcpt (case ignored) in g's table: where it is, or the
+ * free one where it would go. The table is never full. */
+static size_t
+slot_of(const struct group *g, const char *rcpt)
+{
+	size_t len = strlen(rcpt);
+	size_t k = (size_t)ascii_hash(rcpt, len, 1) & (g->nslots - 1);
+
+	while (g->slots[k] != 0) {
+		const char *a = g->msg.rcpt[g->slots[k] - 1].addr;
+
+		if (ascii_caseeq(a, strlen(a), rcpt, len))
+			break;
+		k = (k + 1) & (g->nslots - 1);
+	}
+	return k;
+}
+
+/* Room in g's table for one more recipient (rehashed at half full). */
+static int
+slots_room(struct group *g)
+{
+	size_t n = g->nslots ? g->nslots : 16, *old = g->slots, oldn, i;
+
+	if (g->nslots != 0 && (g->msg.nrcpt + 1) * 2 <= g->nslots)
+		return 0;
+	while ((g->msg.nrcpt + 1) * 2 > n)
+		n *= 2;
+	if ((g->slots = calloc(n, sizeof *g->slots)) == NULL) {
+		g->slots = old;
+		return -1;
+	}
+	oldn = g->nslots;
+	g->nslots = n;
+	for (i = 0; i < oldn; i++)
+		if (old[i] != 0)
+			g->slots[slot_of(g, g->msg.rcpt[old[i] - 1].addr)] =
+			    old[i];
+	free(old);
+	return 0;
+}
+
+/* A new recipient at the end of g's list; its index, or -1 with *why. */
+static long
+new_rcpt(struct group *g, const char *rcpt, const char **why)
+{
+	size_t i = g->msg.nrcpt, ncap = g->cap;
+	struct dl_rcpt *r;
+
+	*why = "too-many-recipients";
+	if (i >= GROUP_RCPTS)
+		return -1;
+	*why = "out-of-memory";
+	if (slots_room(g) < 0 || grow((void **)&g->msg.rcpt, &ncap, i + 1,
+	    sizeof *g->msg.rcpt) < 0 ||
+	    grow((void **)&g->fresh, &g->cap, i + 1, 1) < 0)
+		return -1;
+	r = &g->msg.rcpt[i];
+	memset(r, 0, sizeof *r);
+	if ((r->addr = strdup(rcpt)) == NULL)
+		return -1;
+	g->fresh[i] = 0;
+	g->slots[slot_of(g, rcpt)] = i + 1;
+	g->msg.nrcpt++;
+	return (long)i;
+}
+
 /*
  * Add a record (path, rcpt) to g: its recipient index (an earlier one
  * for a repeat, compared without case), or -1 with *why
@@ -385,38 +454,21 @@ static long
 add_record(struct group *g, const char *path, const char *rcpt,
     const char **why)
 {
-	size_t i, ncap = g->cap;
 	struct grec *rec;
-	struct dl_rcpt *r;
+	long i = -1;
 
 	*why = "too-many-recipients";
 	if (g->nrecs >= GROUP_RECORDS)
 		return -1;
-	for (i = 0; i < g->msg.nrcpt; i++)
-		if (strcasecmp(g->msg.rcpt[i].addr, rcpt) == 0)
-			break;
+	if (g->nslots != 0 && g->slots[slot_of(g, rcpt)] != 0)
+		i = (long)g->slots[slot_of(g, rcpt)] - 1;
 	*why = "out-of-memory";
 	if (grow((void **)&g->recs, &g->caprecs, g->nrecs + 1,
-	    sizeof *g->recs) < 0)
+	    sizeof *g->recs) < 0 || (i < 0 && (i = new_rcpt(g, rcpt,
+	    why)) < 0))
 		return -1;
-	if (i == g->msg.nrcpt) {
-		*why = "too-many-recipients";
-		if (g->msg.nrcpt >= GROUP_RCPTS)
-			return -1;
-		*why = "out-of-memory";
-		if (grow((void **)&g->msg.rcpt, &ncap, i + 1,
-		    sizeof *g->msg.rcpt) < 0 ||
-		    grow((void **)&g->fresh, &g->cap, i + 1, 1) < 0)
-			return -1;
-		r = &g->msg.rcpt[i];
-		memset(r, 0, sizeof *r);
-		if ((r->addr = strdup(rcpt)) == NULL)
-			return -1;
-		g->fresh[i] = 0;
-		g->msg.nrcpt++;
-	}
 	rec = &g->recs[g->nrecs];
-	rec->idx = i;
+	rec->idx = (size_t)i;
 	if (spelling(&rec->path, path, g->path) < 0)
 		return -1;
 	if (spelling(&rec->rcpt, rcpt, g->msg.rcpt[i].addr) < 0) {
@@ -424,9 +476,8 @@ add_record(struct group *g, const char *path, const char *rcpt,
 		return -1;
 	}
 	g->nrecs++;
-	return (long)i;
+	return i;
 }
-
 
 /* The spool file is gone: fine only if this recipient was delivered. */
 static enum status
@@ -453,13 +504,13 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 			break;	/* not finished by this process */
 		}
 		snprintf(note, sizeof note, "%s.done", g->msg.name);
-		if (!g->have_prog && priv_enter(g->sr->sp.dirfd) == 0 &&
+		if (!g->have_note && priv_enter(g->sr->sp.dirfd) == 0 &&
 		    fstatat(g->sr->sp.dirfd, note, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    note_open(&g->prog, g->sr->sp.dirfd, g->msg.name) == 0)
-			g->have_prog = 1;
+		    note_open(&g->note, g->sr->sp.dirfd, g->msg.name) == 0)
+			g->have_note = 1;
 		priv_back();
-		if (g->have_prog && note_get(&g->prog, r->addr, detail,
+		if (g->have_note && note_get(&g->note, r->addr, detail,
 		    sizeof detail) == DONENOTE_OK) {
 			dl_set(r, DL_OK, "already delivered: %s", detail);
 			return ST_OK;
@@ -499,7 +550,7 @@ group_note(struct group *g)
 		if (g->fresh[i] != 1 || (r->result != DL_OK &&
 		    r->result != DL_FAIL))
 			continue;
-		if (note_add(&g->prog, r->result == DL_OK, r->addr,
+		if (note_add(&g->note, r->result == DL_OK, r->addr,
 		    r->detail) < 0)
 			return -1;
 		g->fresh[i] = 2;	/* noted */
@@ -512,7 +563,7 @@ static enum status
 backend(struct batch *b, struct group *g)
 {
 	if (b->md != NULL)
-		return maildir_deliver(b->md, &g->msg, g->prog.existed);
+		return maildir_deliver(b->md, &g->msg, g->note.existed);
 	return lmtp_client_deliver(b->lmtp, &g->msg);
 }
 
@@ -662,7 +713,7 @@ batch_record(struct batch *b, const char *path, const char *rcpt,
 	case G_READY:
 		break;
 	}
-	switch (note_get(&g->prog, rcpt, detail, sizeof detail)) {
+	switch (note_get(&g->note, rcpt, detail, sizeof detail)) {
 	case DONENOTE_OK:
 		dl_set(r, DL_OK, "already delivered: %s", detail);
 		return st;

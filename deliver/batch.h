@@ -5,7 +5,7 @@
  * The records of one spool file form a group, ended by the file's end
  * line (DESIGN.md "Record format"). A record is delivered as soon as it
  * arrives; what was delivered becomes durable, is noted in the spool's
- * progress note and is reported on stdout only in batch_commit(), which
+ * done note and is reported on stdout only in batch_commit(), which
  * main calls whenever no further line is waiting (or the batch is full).
  * A group is complete at its end line or when a line for another file
  * arrives; once complete and committed, its spool file is removed (all
@@ -73,7 +73,7 @@ size_t batch_groups(const struct batch *b);
 long long batch_age(const struct batch *b);
 
 /* The next batch_commit is the last: groups that stay unfinished get
- * their results written into their progress notes. */
+ * their results written into their done notes. */
 void batch_final(struct batch *b);
 
 /*

@@ -90,8 +90,8 @@ move_failed(struct group *g)
 		if (md_tmp_write(&t, line, (size_t)len) < 0)
 			goto fail;
 	}
-	if (g->prog.len > 0 && (md_tmp_write(&t, "done note:\n", 11) < 0 ||
-	    md_tmp_write(&t, g->prog.buf, g->prog.len) < 0))
+	if (g->note.len > 0 && (md_tmp_write(&t, "done note:\n", 11) < 0 ||
+	    md_tmp_write(&t, g->note.buf, g->note.len) < 0))
 		goto fail;
 	if (md_tmp_commit(&t, sp->failedfd, why, MD_RENAME) < 0)
 		return -1;
@@ -114,7 +114,7 @@ any_failed(const struct group *g)
 	for (i = 0; i < g->msg.nrcpt; i++)
 		if (g->msg.rcpt[i].result == DL_FAIL)
 			return 1;
-	return note_any_fail(&g->prog);
+	return note_any_fail(&g->note);
 }
 
 /* Step 4 for one complete group: returns the status it adds. */
@@ -125,7 +125,7 @@ finish(struct batch *b, struct group *g)
 	size_t i;
 
 	log_quote(q, sizeof q, g->path);
-	if (g->state == G_GONE && g->have_prog) {
+	if (g->state == G_GONE && g->have_note) {
 		/* a run died between the unlink and the note's removal */
 		g->sr->dirty = 1;
 		g->finished = 1;
@@ -258,7 +258,7 @@ note_and_print(struct batch *b)
 		if (g->state != G_READY || !note_needed(b, g))
 			continue;
 		if (priv_enter(g->sr->sp.dirfd) < 0 || group_note(g) < 0 ||
-		    note_sync(&g->prog) < 0) {
+		    note_sync(&g->note) < 0) {
 			log_warn("done-note", "path=%s error=\"%s\"",
 			    log_quote(q, sizeof q, g->path), strerror(errno));
 			st = status_worse(st, ST_TEMPFAIL);

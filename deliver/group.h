@@ -47,12 +47,16 @@ struct group {
 	enum dl_result eres;	/* G_ERROR, G_LOCKED: the result of every record */
 	enum status est;	/* and its status */
 	char edetail[DL_DETAIL_MAX];
-	struct note prog;
-	int have_prog;
+	struct note note;
+	int have_note;
 	struct dl_msg msg;	/* msg.rcpt: the distinct recipients */
 	char *sender;
 	unsigned char *fresh;	/* per rcpt: 1 = decided in this run, 2 noted */
 	size_t cap;
+	size_t *slots;		/* hash table of msg.rcpt (index + 1, 0: free;
+				 * never over half full): repeats are found
+				 * in O(1), whatever the group's size */
+	size_t nslots;
 	struct grec *recs;	/* the records, in order */
 	size_t nrecs, caprecs, printed;
 	int closed;		/* complete: end line, or the writer moved on */

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "common/md.h"
 #include "common/rec.h"
@@ -107,22 +108,6 @@ maildir_free(struct maildir *m)
 	free(m);
 }
 
-/* FNV-1a over s; fold: ASCII letters as lower case (for an address:
- * Bob@ and bob@ are one recipient and must get one Maildir name). */
-static uint64_t
-fnv1a64(const char *s, int fold)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		h ^= fold && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 int
 maildir_base(char *buf, size_t n, const char *name, const char *rcpt)
 {
@@ -131,11 +116,11 @@ maildir_base(char *buf, size_t n, const char *name, const char *rcpt)
 
 	if (len > 200)	/* keep BASE,S=SIZE:2,FLAGS under NAME_MAX */
 		r = snprintf(buf, n, "h%016llx.%016llx",
-		    (unsigned long long)fnv1a64(name, 0),
-		    (unsigned long long)fnv1a64(rcpt, 1));
+		    (unsigned long long)ascii_hash(name, strlen(name), 0),
+		    (unsigned long long)ascii_hash(rcpt, strlen(rcpt), 1));
 	else
 		r = snprintf(buf, n, "%s.%016llx", name,
-		    (unsigned long long)fnv1a64(rcpt, 1));
+		    (unsigned long long)ascii_hash(rcpt, strlen(rcpt), 1));
 	if (r < 0 || (size_t)r >= n) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/ascii.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "split/split.h"
@@ -27,14 +28,6 @@ route_local_domain(const struct split_config *c, const char *domain)
 		if (strcmp(c->domains[i], domain) == 0)
 			return 1;
 	return 0;
-}
-
-static void
-lower_str(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
 }
 
 /* PREFIX with each %d replaced by domain, %% by %. 0, or -1 if too long. */
@@ -119,7 +112,7 @@ route_map(const struct split_config *c, const struct addr *a, char *out,
 		return -1;
 	}
 	strcpy(out, key);	/* as is, detail included, unless mapped */
-	lower_str(key);
+	ascii_lower_str(key);
 	/* the user without the detail: alice+shop -> alice (the detail
 	 * keeps its delimiter: "+shop") */
 	strcpy(user, key);

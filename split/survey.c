@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "split/split.h"
 
@@ -34,7 +35,7 @@ enum { O_BAD, O_FOREIGN, O_LOCAL, O_PREFIX };
 struct occ {
 	unsigned long hops;
 	int kind;
-	uint32_t hash;
+	uint64_t hash;
 };
 
 struct hstat {
@@ -81,22 +82,6 @@ void
 survey_free(struct survey *s)
 {
 	free(s);
-}
-
-static uint32_t
-hash(const char *v, size_t n)
-{
-	uint32_t x = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)v[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch - 'A' + 'a');
-		x = (x ^ ch) * 16777619u;
-	}
-	return x;
 }
 
 /* With --users: note a local address that is neither a known user nor
@@ -192,7 +177,7 @@ field(void *ctx, const struct hdr_field *f)
 		o = &s->occ[i][s->nocc[i]++];
 		o->hops = s->received;
 		o->kind = kind_of(s, f);
-		o->hash = hash(f->value, f->value_len);
+		o->hash = ascii_hash(f->value, f->value_len, 1);
 		return;
 	}
 }

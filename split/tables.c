@@ -18,19 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/ascii.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "split/split.h"
 
 #define TABLE_LINE_MAX 1024
-
-static void
-lower_str(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
-}
 
 static int
 entry_cmp(const void *a, const void *b)
@@ -128,7 +121,7 @@ alias_line(const struct split_config *c, char *line, struct alias *e,
 	} else if ((*why = local_address(c, w1, key, sizeof key)) != NULL) {
 		return -1;
 	}
-	lower_str(key);
+	ascii_lower_str(key);
 	if ((*why = local_address(c, w2, target, sizeof target)) != NULL) {
 		*why = strcmp(*why, "bad-address") == 0 ? "bad-target" :
 		    "target-not-local";
@@ -172,7 +165,7 @@ user_line(const struct split_config *c, char *line, struct alias *e,
 		*strrchr(key, '@') = '\0';
 		strcat(key, "@");
 	}
-	lower_str(key);
+	ascii_lower_str(key);
 	e->target = NULL;
 	if ((e->key = strdup(key)) == NULL) {
 		*why = "out-of-memory";

@@ -231,7 +231,7 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 			    log_quote(qa, sizeof qa, one), why,
 			    log_quote(qr, sizeof qr, c->fallback));
 			strcpy(rcpts[n], c->fallback);
-			how = strcmp(why, "unknown-user") == 0 ? "fallback: an "
+			how = strcmp(why, "unknown-user") == 0 ? "fallback, an "
 			    "unknown user (not in --users, no alias)" :
 			    "fallback";
 		}

@@ -20,9 +20,10 @@
 #     NN  TO-HEADER  MAILDIR-RUN  LMTP-RUN  STORY
 #
 # MAILDIR-RUN: the recipients (space-separated) mdrop must deliver that copy
-# to with --maildir; LMTP-RUN: the same for Dovecot over LMTP, or "failed"
-# when Dovecot refuses the recipient (a permanent failure, kept in
-# SPOOL/failed). Each copy carries "X-Demo-Copy: NN" as its last header
+# to with --maildir, "/.FOLDER" after one when it belongs in that folder of
+# the recipient's Maildir; LMTP-RUN: the same for Dovecot over LMTP, or
+# "failed" when Dovecot refuses the recipient (a permanent failure, kept
+# in SPOOL/failed). Each copy carries "X-Demo-Copy: NN" as its last header
 # line only so that the demo can name it in its table; mdrop never reads it.
 # Everything is fixed text: the same corpus every run.
 set -eu
@@ -133,9 +134,17 @@ EOF
 
 copy frank@example.org 'Recruiter <jobs@agency.example>' \
     'frank@example.org' 'Still looking for a new role?' \
-    frank@example.org failed 'unknown user: Dovecot says 550' <<'EOF'
-Frank left last year; the Maildir run still makes him a Maildir, while
-Dovecot refuses him and mdrop keeps the message in SPOOL/failed.
+    postmaster@example.org postmaster@example.org 'unknown user: not in --users' <<'EOF'
+Frank left last year. He is not in the list of users (mdrop-split
+--users), so the postmaster gets it instead of a new Maildir for frank.
+EOF
+
+copy alice+shop@example.org 'Garden Shop <orders@garden.example>' \
+    'alice+shop@example.org' 'Your seeds are on their way' \
+    alice@example.org/.shop alice@example.org/.shop 'subaddress: into her folder shop' <<'EOF'
+Alice gave this shop alice+shop@example.org; with --delimiter + it is
+hers, and it lands in her folder "shop" (she made one), not in a new
+Maildir "alice+shop".
 EOF
 
 copy Carol@Example.ORG 'Tom <tom@friends.example>' \

@@ -6,9 +6,10 @@
 #      POP3 over TLS with a multidrop box drop@isp.test; the same Dovecot
 #      also plays "your" server for example.org (LMTP, users alice, bob,
 #      carol, dave, erin, postmaster);
-#   2. fills the box with 52 sample copies (demo-corpus.sh: what a Postfix
+#   2. fills the box with 53 sample copies (demo-corpus.sh: what a Postfix
 #      ISP writes, with a list message, a Bcc, a redirect, a forged header,
-#      a message without any envelope header, ...);
+#      a message without any envelope header, a subaddress, an unknown
+#      user, ...);
 #   3. runs  mdrop-fetch | mdrop-split | mdrop-deliver --maildir  into
 #      ./demo/mail/%d/%l/Maildir, refills the box and runs the pipeline
 #      again with  mdrop-deliver --lmtp  into Dovecot;
@@ -62,11 +63,22 @@ printf '%s\n' \
     "# ADDRESS TARGET (mdrop-split --aliases)" \
     "info@example.org alice@example.org" \
     "sales@example.org bob@example.org" > "$DEMO/aliases"
+printf '%s\n' "# example.org's users (mdrop-split --users)" \
+    alice bob carol dave erin postmaster > "$DEMO/users"
+# alice made a folder "shop" for her subaddress alice+shop@ (Maildir++)
+mkdir -p "$DEMO/mail/example.org/alice/Maildir/.shop/new" \
+    "$DEMO/mail/example.org/alice/Maildir/.shop/cur" \
+    "$DEMO/mail/example.org/alice/Maildir/.shop/tmp"
 
 say "demo: starting a private Dovecot on 127.0.0.1 (the ISP's POP3, and LMTP)"
-dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
+# Dovecot as the local server: plus addressing into folders, like mdrop
+DOVECOT_DELIMITER=+ DOVECOT_DETAIL_MAILBOX=yes \
+    dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
 	die "Dovecot did not start: $DOVECOT_ERROR"
 echo "$DOVECOT_PID" > "$DEMO/dovecot.pid"
+_a=$MAIL_ROOT/example.org/alice/Maildir
+mkdir -p "$_a/.shop/new" "$_a/.shop/cur" "$_a/.shop/tmp" "$_a/new" "$_a/cur" "$_a/tmp"
+chown -R "$MAIL_UID:$MAIL_GID" "$MAIL_ROOT/example.org/alice"
 dovecot_put_dir "$DEMO/corpus" || die "cannot fill the drop box"
 copies=$(dovecot_box_count)
 say "demo: $DROP_USER holds $copies messages (POP3S on port $POP3S_PORT)"
@@ -80,7 +92,7 @@ grep -q '^suggest: mdrop-split -H X-Original-To ' "$DEMO/survey" ||
 	say "demo: unexpected survey result (see ${DEMO#"$TOP"/}/survey)" >&2
 
 FETCH="mdrop-fetch --host localhost --port $POP3S_PORT --user $DROP_USER --password-file $DOVECOT_DIR/drop.pass --cafile $CA_FILE $DEMO/spool"
-SPLIT="mdrop-split --header X-Original-To --domain example.org --aliases $DEMO/aliases"
+SPLIT="mdrop-split --header X-Original-To --domain example.org --delimiter + --aliases $DEMO/aliases --users $DEMO/users"
 
 # observe RUNDIR: pass spool paths through unchanged; note each path's
 # sample number and its --explain block.
@@ -114,15 +126,15 @@ run() {
 
 say ""
 say "demo: run 1, into Maildirs:"
-say "    $FETCH \\" "      | $SPLIT \\" "      | mdrop-deliver --maildir $DEMO/mail/%d/%l/Maildir" |
+say "    $FETCH \\" "      | $SPLIT \\" "      | mdrop-deliver --delimiter + --detail-folder --maildir $DEMO/mail/%d/%l/Maildir" |
 	sed "s|$TOP/||g; s|$TESTDIR/dovecot/|DOVECOT/|g"
-run maildir --maildir "$DEMO/mail/%d/%l/Maildir"
+run maildir --delimiter + --detail-folder --maildir "$DEMO/mail/%d/%l/Maildir"
 
 dovecot_put_dir "$DEMO/corpus" || die "cannot refill the drop box"
 say ""
 say "demo: run 2, the box refilled, into Dovecot over LMTP:"
-say "      ... | mdrop-deliver --lmtp unix:$LMTP_SOCKET" | sed "s|$TESTDIR/dovecot/|DOVECOT/|g"
-run lmtp --lmtp "unix:$LMTP_SOCKET"
+say "      ... | mdrop-deliver --unknown-to postmaster@example.org --lmtp unix:$LMTP_SOCKET" | sed "s|$TESTDIR/dovecot/|DOVECOT/|g"
+run lmtp --unknown-to postmaster@example.org --lmtp "unix:$LMTP_SOCKET"
 
 dovecot_stop
 # Keep Dovecot's mail store for a look; its private directory goes away.
@@ -130,16 +142,17 @@ cp -R "$MAIL_ROOT" "$DEMO/dovecot-mail" 2>/dev/null
 
 # --- where each copy really is -----------------------------------------------
 # placed ROOT: "NN<TAB>local@domain" for every delivered file under
-# ROOT/DOMAIN/LOCAL/Maildir/{new,cur} (one grep over the tree).
+# ROOT/DOMAIN/LOCAL/Maildir/{new,cur}, "NN<TAB>local@domain/.FOLDER" under
+# a folder of that Maildir (one grep over the tree).
 placed() {
 	grep -r '^X-Demo-Copy: ' "$1" 2>/dev/null | awk -v root="$1/" '
 	{
 		f = $0; sub(/:X-Demo-Copy: .*/, "", f)
-		if (f !~ /\/Maildir\/(new|cur)\//) next
+		if (f !~ /\/Maildir\/(\.[^\/]+\/)?(new|cur)\//) next
 		nn = $0; sub(/.*:X-Demo-Copy: /, "", nn)
 		rel = substr(f, length(root) + 1)
-		split(rel, p, "/")
-		print nn "\t" p[2] "@" p[1]
+		n = split(rel, p, "/")
+		print nn "\t" p[2] "@" p[1] (n == 6 ? "/" p[4] : "")
 	}' | sort
 }
 placed "$DEMO/mail" > "$DEMO/placed-maildir"
@@ -163,7 +176,7 @@ FNR == 1 { flush(); nn = FILENAME; sub(/.*\./, "", nn); fb = chosen = via = belo
 }
 /CHOSEN/ { chosen = hv " (line " ln ")" }
 /ignored: below/ { below = below "; ignored " hv " (line " ln ", below Received:)" }
-/^  address .* by / { n = split($0, w, " "); via = via ", " w[n - 1] " " w[n] }
+/^  address .* by / { v = $0; sub(/.* -> [^ ]* by /, "", v); via = via ", by " v }
 END { flush() }' "$DEMO"/run-maildir/explain.* > "$DEMO/why" 2>/dev/null
 
 # --- the table -----------------------------------------------------------
@@ -173,7 +186,7 @@ FILENAME == ARGV[1] { md[$1] = md[$1] (md[$1] == "" ? "" : " ") $2; next }
 FILENAME == ARGV[2] { lm[$1] = lm[$1] (lm[$1] == "" ? "" : " ") $2; next }
 FILENAME == ARGV[3] { why[$1] = $2; next }
 FNR == 1 {
-	printf "%-2s  %-27s  %-22s  %-6s  %s\n", "#", "To: says",
+	printf "%-2s  %-27s  %-24s  %-6s  %s\n", "#", "To: says",
 	    "mdrop delivered to", "LMTP", "why (mdrop-split --explain)"
 }
 {
@@ -183,7 +196,7 @@ FNR == 1 {
 	mark = ""
 	if (got != $3 || gl != $4) { mark = "  <-- WRONG: want " $3 " / " $4; bad++ }
 	if (length(to) > 27) to = substr(to, 1, 25) ".."
-	printf "%-2s  %-27s  %-22s  %-6s  %s%s\n", nn, to,
+	printf "%-2s  %-27s  %-24s  %-6s  %s%s\n", nn, to,
 	    (got == "" ? "nowhere" : got), l, why[nn], mark
 }
 END { exit bad > 0 }' "$DEMO/placed-maildir" "$DEMO/placed-lmtp" "$DEMO/why" \
@@ -193,6 +206,9 @@ bad=$?
 say ""
 say "LMTP: \"same\" = Dovecot holds it in the same mailbox; FAILED = Dovecot refused"
 say "the recipient (550), so the copy waits in demo/spool/failed/ with a .why file."
+say "/.shop = in that folder of the Maildir (mdrop-deliver --detail-folder; Dovecot's"
+say "lmtp_save_to_detail_mailbox). An unknown user (not in mdrop-split --users) reaches"
+say "the postmaster; one only Dovecot knows to be unknown would too (--unknown-to)."
 say "Maildirs: demo/mail/   Dovecot's store: demo/dovecot-mail/   spool: demo/spool/"
 if [ $bad -ne 0 ]; then
 	say "demo: some of the $copies copies did NOT land where their envelope says (see WRONG)" >&2

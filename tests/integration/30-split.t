@@ -157,7 +157,7 @@ split -H X-Original-To --users users -a aliases-c -d example.org "$N/d7" "$N/d8"
 is_file_bytes out want "--users with a catch-all: the catch-all takes the unknown ones"
 split --explain -H X-Original-To --users users -d example.org "$N/d7" "$N/d8"
 ok "--explain: an unknown user is named" \
-	grep -q "address random123@example.org -> postmaster@example.org by fallback: an unknown user" out
+	grep -q "address random123@example.org -> postmaster@example.org by fallback, an unknown user" out
 ok "--explain: a known user is named" \
 	grep -q "address bob@example.org -> bob@example.org by known user" out
 split --survey -H X-Original-To --delimiter + --users users -d example.org "$N/d7" "$N/d8" "$N/d1"

@@ -13,7 +13,14 @@
 # forking, not testing.)
 . "$(dirname "$0")/../lib/tap.sh"
 
-cd "$TESTDIR" || exit 1
+# 400-odd deliver runs: on a tmpfs (fsync costs nothing) when there is one;
+# what is tested here is which groups are taken out, not the disk
+W=$TESTDIR
+if S=$(mktemp -d /dev/shm/mdrop-cuts.XXXXXX 2>/dev/null); then
+	W=$S
+	at_exit "rm -rf '$S'"
+fi
+cd "$W" || exit 1
 out=$(python3 - <<'PY'
 import os, shutil, subprocess
 MSGS = [("1", ["a", "b"]), ("2", ["c"]), ("3", ["d", "e"])]

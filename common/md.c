@@ -269,19 +269,3 @@ md_open_dir(int dirfd, const char *name, int create)
 		errno = ENOTDIR;	/* a symlink where a directory must be */
 	return fd;
 }
-
-int
-md_make_maildir(int maildirfd)
-{
-	static const char *const sub[] = { "tmp", "new", "cur" };
-	size_t i;
-
-	for (i = 0; i < 3; i++) {
-		int fd = md_open_dir(maildirfd, sub[i], 1);
-
-		if (fd < 0)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}

@@ -88,7 +88,5 @@ int md_fsync_dir(int dirfd);
  */
 int md_open_dir(int dirfd, const char *name, int create);
 
-/* Open or create a Maildir's tmp/, new/, cur/ under the Maildir fd. */
-int md_make_maildir(int maildirfd);
 
 #endif

@@ -575,7 +575,7 @@ backend(struct batch *b, struct group *g)
 static int
 redirect_unknown(const struct batch *b, struct group *g)
 {
-	char qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX];
+	char qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX], qt[LOG_QUOTE_MAX];
 	size_t i;
 	int any = 0;
 
@@ -586,7 +586,8 @@ redirect_unknown(const struct batch *b, struct group *g)
 		    strcasecmp(r->addr, b->unknown_to) == 0)
 			continue;
 		log_info("unknown-redirected", "rcpt=%s to=%s reason=%s",
-		    log_quote(qr, sizeof qr, r->addr), b->unknown_to,
+		    log_quote(qr, sizeof qr, r->addr),
+		    log_quote(qt, sizeof qt, b->unknown_to),
 		    log_quote(qd, sizeof qd, r->detail));
 		r->redirect = b->unknown_to;
 		r->result = DL_PENDING;

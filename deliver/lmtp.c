@@ -1,8 +1,9 @@
 /*
  * lmtp.c: the LMTP backend of mdrop-deliver (RFC 2033), usually talking to
  * Dovecot's LMTP server. The pure parts (reply parser, DATA encoder,
- * commands, endpoint syntax) live in common/lmtp.c; this file does the
- * sockets, the timeouts and the bookkeeping of who got which reply.
+ * commands, endpoint syntax) live in common/lmtp.c, the sessions
+ * (sockets, LHLO, timeouts) in lmtpsess.c; this file does the
+ * transactions and the bookkeeping of who got which reply.
  *
  * The rules that matter (DESIGN.md "Delivery guarantees"):
  *  - A recipient is OK only after its own 2xx reply to the end of DATA;
@@ -18,8 +19,6 @@
  *    elsewhere in this run, since the server may have acted on it.
  *  - Bounded memory: the message streams from msg->fd with pread(2)
  *    through one fixed buffer, encoded by lmtp_dot_encode().
- *  - Every wait is a poll(2) against a CLOCK_MONOTONIC deadline; writes
- *    use send(MSG_NOSIGNAL) on a non-blocking socket.
  *  - Addresses go out as RFC 5321 allows (lmtp_addr_check): a quoted
  *    local part as it came, UTF-8 only to a server that announces
  *    SMTPUTF8. A recipient no command can carry here fails; a sender
@@ -28,82 +27,15 @@
  *    address.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/io.h"
 #include "common/lmtp.h"
 #include "common/log.h"
-#include "deliver/lmtp.h"
-
-#define FILE_CHUNK	65536
-#define OUT_SIZE	(LMTP_DOT_OUT(FILE_CHUNK) + LMTP_DOT_FINISH_MAX)
-#define CMD_MAX		1100	/* one command: RCPT TO:<addr> + params */
-#define PIPE_WINDOW	64	/* commands written before reading replies */
-
-/* Outcome of a session step. */
-enum sx {
-	SX_OK = 0,
-	SX_DROP,	/* EOF, timeout, I/O error or 421: session closed,
-			 * recipients without a final reply stay pending */
-	SX_GARBLED,	/* protocol error or out of step: session closed,
-			 * recipients without a 2xx are deferred */
-	SX_SENDER	/* txn only: a 5xx to MAIL FROM with a non-null
-			 * sender; nothing was set, the session is usable */
-};
-
-_Static_assert(CMD_MAX >= LMTP_ADDR_MAX + 80,
-    "CMD_MAX holds MAIL FROM:<address> with all its parameters");
-
-struct lmtp_client {
-	struct lmtp_opts opts;
-	int fd;			/* -1: no session */
-	size_t ep;		/* endpoint of the session / last used */
-	int reused;		/* the session carried a transaction already */
-	int dirty;		/* a transaction is open: RSET first */
-	int body_started;	/* message bytes went out in this transaction */
-	int txn_reused;		/* this transaction began on a reused session */
-	unsigned caps;
-	struct lmtp_parser parser;
-	char rbuf[4096];
-	size_t rstart, rend;
-	char err[300];		/* why the last step failed */
-	char lhlo[256];
-	char *in;		/* FILE_CHUNK bytes */
-	char *out;		/* OUT_SIZE bytes */
-	const struct dl_rcpt *redirected;	/* the transaction carries this
-					 * recipient alone, redirected: its
-					 * header line goes before the message */
-};
-
-
-static const char *
-ep_name(const struct lmtp_client *c, size_t ep)
-{
-	return c->opts.endpoints[ep];
-}
-
-static void
-seterr(struct lmtp_client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void
-seterr(struct lmtp_client *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-}
+#include "deliver/lmtpsess.h"
 
 /* detail for a result line: no TAB, CR, LF or other control byte. */
 static void
@@ -116,242 +48,6 @@ reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
 	/* "no such user": 550, and 5.1.1 where the server says which */
 	r->unknown = rep->code == 550 && (rep->enh[0] == '\0' ||
 	    strcmp(rep->enh, "5.1.1") == 0);
-}
-
-static void
-sess_close(struct lmtp_client *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->dirty = 0;
-	c->reused = 0;
-	c->caps = 0;
-	c->rstart = c->rend = 0;
-	lmtp_parser_init(&c->parser);
-}
-
-static enum sx
-drop(struct lmtp_client *c)
-{
-	sess_close(c);
-	return SX_DROP;
-}
-
-static enum sx
-sock_write(struct lmtp_client *c, const char *buf, size_t n)
-{
-	long long deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
-
-	/* Bytes the server sent that nobody asked for: out of step. */
-	if (c->rstart < c->rend) {
-		seterr(c, "out of step: unexpected reply from %s",
-		    ep_name(c, c->ep));
-		sess_close(c);
-		return SX_GARBLED;
-	}
-	while (n > 0) {
-		ssize_t w = send(c->fd, buf, n, MSG_NOSIGNAL);
-
-		if (w > 0) {
-			buf += w;
-			n -= (size_t)w;
-			deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    io_wait_fd(c->fd, POLLOUT, deadline) == 0)
-			continue;
-		seterr(c, "write to %s: %s", ep_name(c, c->ep),
-		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
-		return drop(c);
-	}
-	return SX_OK;
-}
-
-/*
- * Read one reply within timeout seconds. A 421 ends the session like EOF
- * (SX_DROP); every other reply is SX_OK and left for the caller.
- */
-static enum sx
-read_reply(struct lmtp_client *c, int timeout, struct lmtp_reply *rep)
-{
-	long long deadline = io_now_ms() + (long long)timeout * 1000;
-
-	for (;;) {
-		if (c->rstart < c->rend) {
-			size_t used;
-			enum lmtp_ev ev = lmtp_parser_push(&c->parser,
-			    c->rbuf + c->rstart, c->rend - c->rstart, &used);
-
-			c->rstart += used;
-			if (ev == LMTP_EV_ERROR) {
-				seterr(c, "protocol error from %s: %s",
-				    ep_name(c, c->ep), c->parser.error);
-				sess_close(c);
-				return SX_GARBLED;
-			}
-			if (ev == LMTP_EV_REPLY) {
-				*rep = c->parser.reply;
-				if (rep->code == 421) {
-					seterr(c, "%s closes: 421 %s",
-					    ep_name(c, c->ep), rep->text);
-					return drop(c);
-				}
-				return SX_OK;
-			}
-		}
-		c->rstart = c->rend = 0;
-		if (io_wait_fd(c->fd, POLLIN, deadline) < 0) {
-			seterr(c, "no reply from %s: %s", ep_name(c, c->ep),
-			    errno == ETIMEDOUT ? "timeout" : strerror(errno));
-			return drop(c);
-		}
-		{
-			ssize_t r = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
-
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (r <= 0) {
-				seterr(c, "%s: %s", ep_name(c, c->ep), r == 0 ?
-				    "connection closed" : strerror(errno));
-				return drop(c);
-			}
-			c->rend = (size_t)r;
-		}
-	}
-}
-
-static int
-connect_addr(int family, const struct sockaddr *sa, socklen_t len,
-    long long deadline)
-{
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, sa, len) == 0)
-		return fd;
-	if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)
-		goto fail;
-	if (io_wait_fd(fd, POLLOUT, deadline) < 0)
-		goto fail;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-		goto fail;
-	if (soerr != 0) {
-		errno = soerr;
-		goto fail;
-	}
-	return fd;
-fail:
-	soerr = errno;
-	close(fd);
-	errno = soerr;
-	return -1;
-}
-
-static int
-sess_connect(struct lmtp_client *c, size_t ep)
-{
-	long long deadline = io_now_ms() + (long long)c->opts.timeout * 1000;
-	struct lmtp_endpoint e;
-	const char *why;
-
-	if (lmtp_endpoint_parse(ep_name(c, ep), &e, &why) < 0) {
-		seterr(c, "bad endpoint %s: %s", ep_name(c, ep), why);
-		return -1;
-	}
-	if (e.kind == LMTP_EP_UNIX) {
-		struct sockaddr_un sun;
-
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		memcpy(sun.sun_path, e.path, strlen(e.path) + 1);
-		c->fd = connect_addr(AF_UNIX, (struct sockaddr *)&sun,
-		    sizeof(sun), deadline);
-	} else {
-		struct addrinfo hints, *res, *ai;
-		int gai;
-
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		gai = getaddrinfo(e.host, e.port, &hints, &res);
-		if (gai != 0) {
-			seterr(c, "cannot resolve %s: %s", ep_name(c, ep),
-			    gai_strerror(gai));
-			return -1;
-		}
-		errno = EADDRNOTAVAIL;
-		for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
-			c->fd = connect_addr(ai->ai_family, ai->ai_addr,
-			    ai->ai_addrlen, deadline);
-		freeaddrinfo(res);
-	}
-	if (c->fd < 0) {
-		seterr(c, "cannot connect to %s: %s", ep_name(c, ep),
-		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Connect, read the greeting, LHLO. 0, or -1 with c->err set. */
-static int
-sess_open(struct lmtp_client *c, size_t ep)
-{
-	struct lmtp_reply rep;
-	char cmd[300];
-	int n;
-
-	sess_close(c);
-	c->ep = ep;
-	if (sess_connect(c, ep) < 0)
-		return -1;
-	if (read_reply(c, c->opts.timeout, &rep) != SX_OK)
-		return -1;
-	if (rep.code != 220) {
-		seterr(c, "%s greets with %d %s", ep_name(c, ep), rep.code,
-		    rep.text);
-		sess_close(c);
-		return -1;
-	}
-	n = lmtp_cmd_lhlo(cmd, sizeof(cmd), c->lhlo);
-	if (n < 0 || sock_write(c, cmd, (size_t)n) != SX_OK ||
-	    read_reply(c, c->opts.timeout, &rep) != SX_OK) {
-		if (n < 0)
-			seterr(c, "bad LHLO name");
-		sess_close(c);
-		return -1;
-	}
-	if (rep.code != 250) {
-		seterr(c, "%s refuses LHLO: %d %s", ep_name(c, ep), rep.code,
-		    rep.text);
-		sess_close(c);
-		return -1;
-	}
-	c->caps = rep.caps;
-	{
-		char q[LOG_QUOTE_MAX];
-
-		log_debug("lmtp-session", "endpoint=%s caps=0x%x",
-		    log_quote(q, sizeof(q), ep_name(c, ep)), c->caps);
-	}
-	return 0;
-}
-
-/* A kept session is usable when the server has said nothing since. */
-static int
-sess_alive(struct lmtp_client *c)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-
-	if (c->rstart < c->rend)
-		return 0;
-	return poll(&pfd, 1, 0) == 0;
 }
 
 /* 1 when the file holds a byte >= 0x80, 0 if not, -1 on a read error. */
@@ -608,34 +304,6 @@ txn(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
 	return SX_OK;
 }
 
-struct lmtp_client *
-lmtp_client_new(const struct lmtp_opts *opts)
-{
-	struct lmtp_client *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	c->opts = *opts;
-	if (c->opts.timeout <= 0)
-		c->opts.timeout = 300;
-	if (c->opts.data_timeout <= 0)
-		c->opts.data_timeout = 600;
-	c->fd = -1;
-	c->in = malloc(FILE_CHUNK);
-	c->out = malloc(OUT_SIZE);
-	if (c->in == NULL || c->out == NULL) {
-		lmtp_client_free(c);
-		return NULL;
-	}
-	lmtp_parser_init(&c->parser);
-	if (opts->lhlo != NULL)
-		snprintf(c->lhlo, sizeof(c->lhlo), "%s", opts->lhlo);
-	else if (gethostname(c->lhlo, sizeof(c->lhlo)) < 0 ||
-	    lmtp_cmd_lhlo(c->out, 300, c->lhlo) < 0)
-		snprintf(c->lhlo, sizeof(c->lhlo), "localhost");
-	c->lhlo[sizeof(c->lhlo) - 1] = '\0';
-	return c;
-}
 
 static void
 log_null_sender(const struct lmtp_client *c, const struct dl_msg *msg,
@@ -813,26 +481,3 @@ out:
 	return ST_TEMPFAIL;
 }
 
-void
-lmtp_client_quit(struct lmtp_client *c)
-{
-	struct lmtp_reply rep;
-
-	if (c->fd < 0)
-		return;
-	if (sock_write(c, "QUIT\r\n", 6) == SX_OK)
-		(void)read_reply(c, c->opts.timeout, &rep);
-	sess_close(c);
-}
-
-void
-lmtp_client_free(struct lmtp_client *c)
-{
-	if (c == NULL)
-		return;
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->in);
-	free(c->out);
-	free(c);
-}

@@ -17,8 +17,8 @@ struct lmtp_opts {
 	int group_rcpts;		/* 1: all recipients of a message in one
 					 * transaction (Dovecot then adds no
 					 * Delivered-To); 0: one transaction each */
-	int timeout;			/* seconds: connect and each reply */
-	int data_timeout;		/* seconds: replies after the final "." */
+	int timeout;			/* seconds (> 0): connect and each reply */
+	int data_timeout;		/* seconds (> 0): replies after the "." */
 };
 struct lmtp_client;
 

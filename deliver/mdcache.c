@@ -93,9 +93,13 @@ mdcache_error(struct dl_rcpt *r, const char *what, int e, int create)
 		    "the way)", what);
 	else
 		dl_set(r, res, "%s: %s", what, strerror(e));
-	if (e == EROFS)
-		log_error("read-only-filesystem", "step=%s rcpt=%s", what,
-		    r->addr);
+	if (e == EROFS) {
+		char qw[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
+
+		log_error("read-only-filesystem", "step=%s rcpt=%s",
+		    log_quote(qw, sizeof qw, what),
+		    log_quote(qr, sizeof qr, r->addr));
+	}
 }
 
 /* Open (creating, with a durable entry in the parent) one directory. */

@@ -346,6 +346,24 @@ test_open_named(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* tmp/, new/ and cur/ opened or made under a Maildir fd, as deliver's
+ * walk does: -1 (ENOTDIR) when one is a symlink or a file. */
+static int
+make_maildir(int maildirfd)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		int fd = md_open_dir(maildirfd, sub[i], 1);
+
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
 static void
 test_open_dir(void **state)
 {
@@ -364,8 +382,8 @@ test_open_dir(void **state)
 	fd2 = md_open_dir(d->top, "Maildir", 1);	/* exists: opened */
 	assert_true(fd2 >= 0);
 	close(fd2);
-	assert_int_equal(md_make_maildir(fd), 0);
-	assert_int_equal(md_make_maildir(fd), 0);	/* idempotent */
+	assert_int_equal(make_maildir(fd), 0);
+	assert_int_equal(make_maildir(fd), 0);	/* idempotent */
 	assert_int_equal(fstatat(fd, "cur", &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(count_entries(fd), 3);
@@ -392,7 +410,7 @@ test_open_dir(void **state)
 	fd = md_open_dir(d->top, "Md2", 1);
 	assert_true(fd >= 0);
 	assert_int_equal(symlinkat("/tmp", fd, "new"), 0);
-	assert_int_equal(md_make_maildir(fd), -1);
+	assert_int_equal(make_maildir(fd), -1);
 	assert_int_equal(errno, ENOTDIR);
 	close(fd);
 }

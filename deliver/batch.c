@@ -12,10 +12,11 @@
  * broken line, an allocation failure, the recipient cap) taints the group
  * in hand: its spool file stays for the next run.
  *
- * Step 1 of the durable order (commit.c has the rest): open the spool
- * file (O_NOFOLLOW), flock it, check it is still in new/; open or create
- * its done note SPOOL/NAME.done. Then each record is delivered as soon
- * as it arrives (Maildir: the copy written in tmp/; LMTP: its 250).
+ * Step 1 of the durable order is spoolfile.c's (the spool file opened,
+ * locked, its done note opened), commit.c has the rest; a group's
+ * recipients and records are kept by rcpts.c. Each record is delivered
+ * as soon as it arrives (Maildir: the copy written in tmp/; LMTP: its
+ * 250).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,169 +72,6 @@ batch_final(struct batch *b)
 	b->final = 1;
 }
 
-static void
-gset(struct group *g, enum gstate s, enum dl_result res, enum status st,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void
-gset(struct group *g, enum gstate s, enum dl_result res, enum status st,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	g->state = s;
-	g->eres = res;
-	g->est = st;
-	va_start(ap, fmt);
-	vsnprintf(g->edetail, sizeof g->edetail, fmt, ap);
-	va_end(ap);
-}
-
-/* The spool of directory dir, by its string or else by its identity. */
-static struct sref *
-spool_get(struct batch *b, const char *dir)
-{
-	struct sref *s, *t;
-	struct stat st;
-
-	for (s = b->spools; s != NULL; s = s->next)
-		if (strcmp(s->sp.path, dir) == 0)
-			return s;
-	if ((s = calloc(1, sizeof *s)) == NULL)
-		return NULL;
-	if (spool_open(&s->sp, dir, 0) < 0 || fstat(s->sp.dirfd, &st) < 0) {
-		int e = errno;
-
-		spool_close(&s->sp);
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	for (t = b->spools; t != NULL; t = t->next) {
-		if (t->dev == st.st_dev && t->ino == st.st_ino) {
-			spool_close(&s->sp);	/* spelled differently */
-			free(s);
-			return t;
-		}
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->next = b->spools;
-	b->spools = s;
-	return s;
-}
-
-/* Close idle spools beyond SPOOLS_KEPT. */
-static void
-spool_trim(struct batch *b)
-{
-	struct sref **pp = &b->spools, *s;
-	size_t n = 0;
-
-	while ((s = *pp) != NULL) {
-		if (s->refs == 0 && ++n > SPOOLS_KEPT) {
-			*pp = s->next;
-			spool_close(&s->sp);
-			free(s);
-		} else {
-			pp = &s->next;
-		}
-	}
-}
-
-/*
- * Find the spool of path: *sr and *name (into path), or NULL with the
- * reason set in g (the group that will carry it).
- */
-static struct sref *
-locate(struct batch *b, const char *path, const char **name, struct group *g)
-{
-	char dir[PATH_MAX];
-	struct sref *sr = NULL;
-	int r;
-
-	if (spool_split_path(path, dir, sizeof dir, name) < 0) {
-		gset(g, G_ERROR, DL_FAIL, ST_DATAERR, "not a spool file "
-		    "(PATH must be SPOOL/new/NAME)");
-		return NULL;
-	}
-	/* as root, all that follows as the spool's owner (group_new goes
-	 * back) */
-	if ((r = priv_enter_path(dir)) == -2) {
-		gset(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s belongs to "
-		    "root: as root, mdrop-deliver needs --user", dir);
-		return NULL;
-	}
-	if (r < 0 || (sr = spool_get(b, dir)) == NULL) {
-		int e = errno;
-
-		gset(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
-		    ST_NOINPUT : ST_TEMPFAIL, "cannot open spool %s: %s", dir,
-		    strerror(e));
-	}
-	return sr;
-}
-
-/* Open the spool file of a new group: step 1 above. */
-static void
-group_open(struct group *g)
-{
-	const char *name = g->msg.name;
-	struct stat st, st2;
-	int fd, r;
-
-	if ((r = priv_enter(g->sr->sp.dirfd)) == -2) {
-		gset(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s belongs to "
-		    "root: as root, mdrop-deliver needs --user", g->sr->sp.path);
-		return;
-	}
-	if (r < 0) {
-		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "spool %s: cannot act "
-		    "as its owner: %s", g->sr->sp.path, strerror(errno));
-		return;
-	}
-	fd = openat(g->sr->sp.newfd, name,
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			g->state = G_GONE;
-		else
-			gset(g, G_ERROR, DL_DEFER, errno == ELOOP ?
-			    ST_DATAERR : ST_TEMPFAIL, "cannot open: %s",
-			    errno == ELOOP ? "a symlink" : strerror(errno));
-		return;
-	}
-	g->msg.fd = fd;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		gset(g, G_ERROR, DL_DEFER, ST_DATAERR, "not a regular file");
-		return;
-	}
-	if ((r = spool_lock_fd(fd)) < 0) {
-		if (r == -2)
-			gset(g, G_LOCKED, DL_DEFER, ST_TEMPFAIL, "locked");
-		else
-			gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "flock: %s",
-			    strerror(errno));
-		return;
-	}
-	/* Another deliver may have finished it while we waited. */
-	if (fstatat(g->sr->sp.newfd, name, &st2, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
-		g->state = G_GONE;
-		return;
-	}
-	g->msg.size = (uint64_t)st.st_size;
-	g->msg.uid = st.st_uid;
-	g->msg.dev = st.st_dev;
-	if (note_open(&g->note, g->sr->sp.dirfd, name) < 0) {
-		gset(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "done note: %s",
-		    strerror(errno));
-		return;
-	}
-	g->have_note = 1;
-	if (!g->note.existed)	/* made durable before any link: spool_marks */
-		g->sr->marks = 1;
-	g->state = G_READY;
-}
 
 void
 group_free(struct batch *b, struct group *g)
@@ -320,7 +158,7 @@ group_new(struct batch *b, const char *path, const char *sender)
 		b->head = g;
 	b->tail = g;
 	b->ngroups++;
-	if ((g->sr = locate(b, g->path, &g->msg.name, g)) != NULL) {
+	if ((g->sr = spool_locate(b, g->path, &g->msg.name, g)) != NULL) {
 		g->sr->refs++;
 		group_open(g);
 	}
@@ -345,7 +183,7 @@ group_find(struct batch *b, const char *path)
 	for (g = b->head; g != NULL; g = g->next) {
 		if (g->sr == NULL || strcmp(g->msg.name, name) != 0)
 			continue;
-		if (sr == NULL && (sr = spool_get(b, dir)) == NULL)
+		if (sr == NULL && (sr = spool_ref(b, dir)) == NULL)
 			return NULL;
 		if (g->sr == sr)
 			return g;
@@ -353,131 +191,6 @@ group_find(struct batch *b, const char *path)
 	return NULL;
 }
 
-static int
-grow(void **p, size_t *cap, size_t want, size_t size)
-{
-	size_t ncap = *cap ? *cap : 8;
-	void *np;
-
-	if (want <= *cap)
-		return 0;
-	while (ncap < want)
-		ncap *= 2;
-	if ((np = realloc(*p, ncap * size)) == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* A copy of s when it differs from same; 0, or -1 on ENOMEM. */
-static int
-spelling(char **out, const char *s, const char *same)
-{
-	*out = NULL;
-	return strcmp(s, same) == 0 || (*out = strdup(s)) != NULL ? 0 : -1;
-}
-
-/* The slot of rcpt (case ignored) in g's table: where it is, or the
- * free one where it would go. The table is never full. */
-static size_t
-slot_of(const struct group *g, const char *rcpt)
-{
-	size_t len = strlen(rcpt);
-	size_t k = (size_t)ascii_hash(rcpt, len, 1) & (g->nslots - 1);
-
-	while (g->slots[k] != 0) {
-		const char *a = g->msg.rcpt[g->slots[k] - 1].addr;
-
-		if (ascii_caseeq(a, strlen(a), rcpt, len))
-			break;
-		k = (k + 1) & (g->nslots - 1);
-	}
-	return k;
-}
-
-/* Room in g's table for one more recipient (rehashed at half full). */
-static int
-slots_room(struct group *g)
-{
-	size_t n = g->nslots ? g->nslots : 16, *old = g->slots, oldn, i;
-
-	if (g->nslots != 0 && (g->msg.nrcpt + 1) * 2 <= g->nslots)
-		return 0;
-	while ((g->msg.nrcpt + 1) * 2 > n)
-		n *= 2;
-	if ((g->slots = calloc(n, sizeof *g->slots)) == NULL) {
-		g->slots = old;
-		return -1;
-	}
-	oldn = g->nslots;
-	g->nslots = n;
-	for (i = 0; i < oldn; i++)
-		if (old[i] != 0)
-			g->slots[slot_of(g, g->msg.rcpt[old[i] - 1].addr)] =
-			    old[i];
-	free(old);
-	return 0;
-}
-
-/* A new recipient at the end of g's list; its index, or -1 with *why. */
-static long
-new_rcpt(struct group *g, const char *rcpt, const char **why)
-{
-	size_t i = g->msg.nrcpt, ncap = g->cap;
-	struct dl_rcpt *r;
-
-	*why = "too-many-recipients";
-	if (i >= GROUP_RCPTS)
-		return -1;
-	*why = "out-of-memory";
-	if (slots_room(g) < 0 || grow((void **)&g->msg.rcpt, &ncap, i + 1,
-	    sizeof *g->msg.rcpt) < 0 ||
-	    grow((void **)&g->fresh, &g->cap, i + 1, 1) < 0)
-		return -1;
-	r = &g->msg.rcpt[i];
-	memset(r, 0, sizeof *r);
-	if ((r->addr = strdup(rcpt)) == NULL)
-		return -1;
-	g->fresh[i] = 0;
-	g->slots[slot_of(g, rcpt)] = i + 1;
-	g->msg.nrcpt++;
-	return (long)i;
-}
-
-/*
- * Add a record (path, rcpt) to g: its recipient index (an earlier one
- * for a repeat, compared without case), or -1 with *why
- * ("out-of-memory", "too-many-recipients").
- */
-static long
-add_record(struct group *g, const char *path, const char *rcpt,
-    const char **why)
-{
-	struct grec *rec;
-	long i = -1;
-
-	*why = "too-many-recipients";
-	if (g->nrecs >= GROUP_RECORDS)
-		return -1;
-	if (g->nslots != 0 && g->slots[slot_of(g, rcpt)] != 0)
-		i = (long)g->slots[slot_of(g, rcpt)] - 1;
-	*why = "out-of-memory";
-	if (grow((void **)&g->recs, &g->caprecs, g->nrecs + 1,
-	    sizeof *g->recs) < 0 || (i < 0 && (i = new_rcpt(g, rcpt,
-	    why)) < 0))
-		return -1;
-	rec = &g->recs[g->nrecs];
-	rec->idx = (size_t)i;
-	if (spelling(&rec->path, path, g->path) < 0)
-		return -1;
-	if (spelling(&rec->rcpt, rcpt, g->msg.rcpt[i].addr) < 0) {
-		free(rec->path);
-		return -1;
-	}
-	g->nrecs++;
-	return i;
-}
 
 /* The spool file is gone: fine only if this recipient was delivered. */
 static enum status
@@ -699,7 +412,7 @@ batch_record(struct batch *b, const char *path, const char *rcpt,
 		b->t0 = io_now_ms();
 	g = group_for(b, path, sender, &st);
 	before = g != NULL ? g->msg.nrcpt : 0;
-	if (g == NULL || (i = add_record(g, path, rcpt, &why)) < 0)
+	if (g == NULL || (i = group_add_record(g, path, rcpt, &why)) < 0)
 		return status_worse(st, refuse(b, g, path, rcpt, why));
 	r = &g->msg.rcpt[i];
 	if ((size_t)i < before)	/* a repeat: it shares the first's result */

@@ -84,6 +84,40 @@ struct batch {
 	long long t0;		/* monotonic ms of the batch's first record */
 };
 
+/* spoolfile.c */
+
+/* Put g in state s, every record's result res, status st, detail. */
+void group_error(struct group *g, enum gstate s, enum dl_result res,
+    enum status st, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* The open spool of directory dir (by its string, else by identity), or
+ * NULL with errno. */
+struct sref *spool_ref(struct batch *b, const char *dir);
+
+/* Close idle spools beyond SPOOLS_KEPT. */
+void spool_trim(struct batch *b);
+
+/* The spool of path (*name: its file name, into path), entered as its
+ * owner; NULL with g's error set. */
+struct sref *spool_locate(struct batch *b, const char *path,
+    const char **name, struct group *g);
+
+/* Step 1 for the new group g (g->sr set): open, lock, check, note. */
+void group_open(struct group *g);
+
+/* rcpts.c */
+
+/*
+ * Add a record (path, rcpt) to g: its recipient index (an earlier one for
+ * a repeat, compared without case), or -1 with *why ("out-of-memory",
+ * "too-many-recipients").
+ */
+long group_add_record(struct group *g, const char *path, const char *rcpt,
+    const char **why);
+
+/* batch.c */
+
 /* Free g (unlinked from the batch's list by the caller). */
 void group_free(struct batch *b, struct group *g);
 

@@ -542,69 +542,73 @@ maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan)
 	return st;
 }
 
-enum status
-maildir_commit(struct maildir *m)
+/* Commit step 1: each copy durable (fsync, checked close; never fsync
+ * twice); a failure defers its recipient. */
+static enum status
+sync_copies(struct maildir *m)
 {
 	enum status st = ST_OK;
-	int pre = 0;
 	size_t i;
 
-	if (m->npend == 0) {
-		mdcache_next_batch(&m->mc);
-		return ST_OK;
-	}
-	/* 1. the copies durable: fsync, check close (never fsync twice) */
 	for (i = 0; i < m->npend; i++) {
 		struct pending *p = &m->pend[i];
 
 		if (p->t.name[0] != '\0' && md_tmp_sync(&p->t) < 0) {
-			mdcache_error(&p->msg->rcpt[p->idx], p->c->path, errno, 1);
+			mdcache_error(&p->msg->rcpt[p->idx], p->c->path, errno,
+			    1);
 			discard(p);
 			st = ST_TEMPFAIL;
 		}
 	}
 	priv_back();
-	/* 2. the caller's marks: a copy may be seen once linked */
-	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
-		pre = errno != 0 ? errno : EIO;
-	/* 3. publish */
-	for (i = 0; i < m->npend; i++) {
-		struct pending *p = &m->pend[i];
-		struct dl_rcpt *r = &p->msg->rcpt[p->idx];
+	return st;
+}
 
-		if (p->name[0] == '\0') {
-			p->c->dirty = 1;	/* found: make sure it stays */
-			continue;
-		}
-		if (p->t.name[0] == '\0')
-			continue;		/* its fsync failed: deferred */
-		if (pre != 0) {
-			discard(p);
-			dl_set(r, DL_DEFER, "fsync of the spool's done notes: "
-			    "%s", strerror(pre));
-			st = ST_TEMPFAIL;
-			continue;
-		}
-		if (priv_become(p->c->uid, p->c->gid) < 0) {
-			dl_set(r, DL_DEFER, "owner uid %ld of %s: %s",
-			    (long)p->c->uid, p->c->path, strerror(errno));
-			discard(p);
-			st = ST_TEMPFAIL;
-			continue;
-		}
-		if (md_tmp_commit(&p->t, p->c->new, p->name, MD_LINK) < 0) {
-			if (errno != EEXIST) {
-				mdcache_error(r, p->c->path, errno, 1);
-				st = ST_TEMPFAIL;
-				continue;
-			}
-			dl_set(r, DL_OK, "already delivered: %s/new/%s",
-			    p->c->path, p->name);
-		}
-		p->c->dirty = 1;
+/* Commit step 3 for one copy: linked into new/ as its Maildir's owner
+ * (EEXIST: it was there already); pre: errno of the prelink hook. */
+static enum status
+publish(struct pending *p, int pre)
+{
+	struct dl_rcpt *r = &p->msg->rcpt[p->idx];
+
+	if (p->name[0] == '\0') {
+		p->c->dirty = 1;	/* found: make sure it stays */
+		return ST_OK;
 	}
-	priv_back();
-	/* 4. one fsync per new/ directory */
+	if (p->t.name[0] == '\0')
+		return ST_OK;		/* its fsync failed: deferred */
+	if (pre != 0) {
+		discard(p);
+		dl_set(r, DL_DEFER, "fsync of the spool's done notes: %s",
+		    strerror(pre));
+		return ST_TEMPFAIL;
+	}
+	if (priv_become(p->c->uid, p->c->gid) < 0) {
+		dl_set(r, DL_DEFER, "owner uid %ld of %s: %s", (long)p->c->uid,
+		    p->c->path, strerror(errno));
+		discard(p);
+		return ST_TEMPFAIL;
+	}
+	if (md_tmp_commit(&p->t, p->c->new, p->name, MD_LINK) < 0) {
+		if (errno != EEXIST) {
+			mdcache_error(r, p->c->path, errno, 1);
+			return ST_TEMPFAIL;
+		}
+		dl_set(r, DL_OK, "already delivered: %s/new/%s", p->c->path,
+		    p->name);
+	}
+	p->c->dirty = 1;
+	return ST_OK;
+}
+
+/* Commit step 4: one fsync per new/ directory; a failed one defers its
+ * copies and its cache entry is dropped (never trust that fd again). */
+static enum status
+sync_new_dirs(struct maildir *m)
+{
+	enum status st = ST_OK;
+	size_t i;
+
 	for (i = 0; i < m->npend; i++) {
 		struct mcache *c = m->pend[i].c;
 
@@ -629,7 +633,29 @@ maildir_commit(struct maildir *m)
 	}
 	for (i = 0; i < m->npend; i++)
 		if (m->pend[i].c->bad)
-			mdcache_drop(m->pend[i].c);	/* never trust that fd again */
+			mdcache_drop(m->pend[i].c);
+	return st;
+}
+
+enum status
+maildir_commit(struct maildir *m)
+{
+	enum status st;
+	int pre = 0;
+	size_t i;
+
+	if (m->npend == 0) {
+		mdcache_next_batch(&m->mc);
+		return ST_OK;
+	}
+	st = sync_copies(m);
+	/* 2. the caller's marks: a copy may be seen once linked */
+	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
+		pre = errno != 0 ? errno : EIO;
+	for (i = 0; i < m->npend; i++)
+		st = status_worse(st, publish(&m->pend[i], pre));
+	priv_back();
+	st = status_worse(st, sync_new_dirs(m));
 	m->npend = 0;
 	mdcache_next_batch(&m->mc);
 	return st;

@@ -136,6 +136,31 @@ seconds(const char *s, const char *opt, int *v)
 	return 0;
 }
 
+/* The options that go together, checked; -1 to go on, else the exit
+ * code. */
+static int
+check_args(struct config *c)
+{
+	char q[LOG_QUOTE_MAX];
+
+	if ((c->tmpl == NULL) == (c->lo.nendpoints == 0))
+		return tool_usage(usage_text,
+		    "reason=need-exactly-one-of-m-or-l");
+	if (c->tmpl == NULL && (c->mo.delimiters != NULL ||
+	    c->mo.detail_folder))
+		return tool_usage(usage_text, "reason=%s-needs-m",
+		    c->mo.detail_folder ? "detail-folder" : "delimiter");
+	if (c->mo.detail_folder && c->mo.delimiters == NULL)
+		return tool_usage(usage_text,
+		    "reason=detail-folder-needs-delimiter");
+	if (c->tmpl != NULL && tmpl_check(c->tmpl, &c->rootlen) != TMPL_OK)
+		return tool_usage(usage_text, "reason=bad-template template=%s",
+		    log_quote(q, sizeof q, c->tmpl));
+	c->lo.endpoints = c->endpoints;
+	c->mo.tmpl = c->tmpl;
+	return -1;
+}
+
 /* The options into c. Returns -1 to go on, else the exit code. */
 static int
 parse_args(int argc, char **argv, struct config *c)
@@ -199,25 +224,9 @@ parse_args(int argc, char **argv, struct config *c)
 	}
 	if (bad)
 		return tool_usage(usage_text, NULL);	/* said why */
-	if (optind != argc || (c->tmpl == NULL) == (c->lo.nendpoints == 0))
-		return tool_usage(usage_text, "reason=%s", optind != argc ?
-		    "unexpected-argument" : "need-exactly-one-of-m-or-l");
-	if (c->tmpl == NULL && (c->mo.delimiters != NULL ||
-	    c->mo.detail_folder))
-		return tool_usage(usage_text, "reason=%s-needs-m",
-		    c->mo.detail_folder ? "detail-folder" : "delimiter");
-	if (c->mo.detail_folder && c->mo.delimiters == NULL)
-		return tool_usage(usage_text,
-		    "reason=detail-folder-needs-delimiter");
-	if (c->tmpl != NULL && tmpl_check(c->tmpl, &c->rootlen) != TMPL_OK) {
-		char q[LOG_QUOTE_MAX];
-
-		return tool_usage(usage_text, "reason=bad-template template=%s",
-		    log_quote(q, sizeof q, c->tmpl));
-	}
-	c->lo.endpoints = c->endpoints;
-	c->mo.tmpl = c->tmpl;
-	return -1;
+	if (optind != argc)
+		return tool_usage(usage_text, "reason=unexpected-argument");
+	return check_args(c);
 }
 
 /* The template's fixed root must exist: a missing one is configuration. */

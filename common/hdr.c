@@ -132,6 +132,12 @@ start_field(struct hdr_parser *p)
 	return 0;
 }
 
+/*
+ * The push parser is one state machine over the bytes of the header
+ * (line start, name, value, continuation, CR held, end): kept whole on
+ * purpose, so that every transition can be read in one place and the
+ * byte-by-byte tests (every split point) cover them all.
+ */
 enum hdr_event
 hdr_push(struct hdr_parser *p, const char *data, size_t len, size_t *used,
     struct hdr_field *f)

@@ -1,6 +1,7 @@
 # mdrop — one plain GNU Makefile.
 #   make            the three tools and libcommon.a
-#   make check      deps, unit + integration tests, sanitizer run, fuzzers, man lint
+#   make check      deps, every test (unit + integration, one TAP run), the
+#                   same under ASan/UBSan, fuzzers, man lint
 #   make demo       the pipeline end to end against a private Dovecot
 #   make install    PREFIX=/usr/local DESTDIR= MANDIR=$(PREFIX)/share/man
 # O=DIR builds into DIR (used for the sanitizer build); default: this directory.
@@ -37,7 +38,7 @@ MAN7       := $(wildcard doc/*.7)
 
 all: $(BINS) $(O)/libcommon.a
 .SECONDARY:
-.PHONY: all check unit integration asan fuzz fuzz-check man-lint deps demo \
+.PHONY: all check tests unit integration asan fuzz fuzz-check man-lint deps demo \
         bench install clean testbins
 
 HEADERS := $(wildcard common/*.h fetch/*.h split/*.h deliver/*.h)
@@ -71,24 +72,30 @@ testbins: all $(UNIT_BINS) $(SHIMS)
 
 check: deps
 	$(MAKE) testbins
-	$(MAKE) unit integration
+	$(MAKE) tests
 	$(MAKE) asan
 	$(MAKE) fuzz-check
 	$(MAKE) man-lint
 	@echo "make check: all passed"
 
-unit: testbins
-	@fail=0; for t in $(UNIT_BINS); do \
-	  echo "== $$t"; $$t || fail=1; done; test $$fail = 0
-
-# Tests use private servers on kernel-chosen ports, so they run side by side.
+# Every test under one TAP harness, so that one summary line counts them
+# all: the cmocka unit binaries (TAP output) and the shell integration
+# tests. Tests use private servers on kernel-chosen ports, so they run
+# side by side. A failure is shown again, verbose, before make fails.
 TEST_JOBS ?= 2
-integration: testbins
-	MDROP_BIN=$(abspath $(O)) MDROP_SHIMS=$(abspath $(OBJ))/tests \
-	    prove -j$(TEST_JOBS) --timer --state=save tests/integration/*.t || \
+PROVE = CMOCKA_MESSAGE_OUTPUT=TAP MDROP_BIN=$(abspath $(O)) \
+	MDROP_SHIMS=$(abspath $(OBJ))/tests prove
+define run_tests
+	$(PROVE) -j$(TEST_JOBS) --timer --state=save $(1) || \
 	{ echo "== failed tests again, verbose:"; \
-	  MDROP_BIN=$(abspath $(O)) MDROP_SHIMS=$(abspath $(OBJ))/tests \
-	    prove -v --state=failed; exit 1; }
+	  $(PROVE) -v --state=failed; exit 1; }
+endef
+tests: testbins
+	$(call run_tests,$(UNIT_BINS) tests/integration/*.t)
+unit: testbins
+	$(call run_tests,$(UNIT_BINS))
+integration: testbins
+	$(call run_tests,tests/integration/*.t)
 
 # The whole suite again under AddressSanitizer + UBSan (clang).
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -101,7 +108,7 @@ asan:
 	ASAN_OPTIONS=verify_asan_link_order=0:log_path=$(SANREP)/asan:log_exe_name=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANREP)/ubsan:log_exe_name=1 \
 	REL_FAULT_BUDGET=12 REL_KILLS=12 \
-	    $(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" unit integration
+	    $(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" tests
 	@if [ -n "$$(ls -A $(SANREP))" ]; then \
 	  echo "sanitizer reports:"; cat $(SANREP)/*; exit 1; fi
 	@echo "asan: no sanitizer reports"

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/donenote.h"
+#include "common/rec.h"
 
 int
 donenote_line_format(char *buf, size_t n, int ok, const char *rcpt,
@@ -19,17 +20,9 @@ donenote_line_format(char *buf, size_t n, int ok, const char *rcpt,
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(buf, word, w);
-	o = w;
-	buf[o++] = '\t';
-	memcpy(buf + o, rcpt, r);
-	o += r;
-	buf[o++] = '\t';
-	for (i = 0; detail[i] != '\0' && o + 1 < n; i++) {
-		unsigned char c = (unsigned char)detail[i];
-
-		buf[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
+	o = rec_put_field(buf, word, w);
+	o += rec_put_field(buf + o, rcpt, r);
+	o += rec_put_clean(buf + o, n - o - 1, detail);
 	buf[o++] = '\n';
 	return (int)o;
 }

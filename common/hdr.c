@@ -132,6 +132,39 @@ start_field(struct hdr_parser *p)
 	return 0;
 }
 
+/* The header ends: the field in hand first, if there is one. */
+static enum hdr_event
+end_of_header(struct hdr_parser *p, struct hdr_field *f)
+{
+	if (p->pending) {
+		p->end_pending = 1;
+		make_field(p, f);
+		return HDR_FIELD;
+	}
+	p->done = HDR_END;
+	return HDR_END;
+}
+
+/*
+ * The field handed out last is forgotten; 1 when the parser is done (at
+ * the end of the header, or after an error: p->done says which).
+ */
+static int
+after_field(struct hdr_parser *p)
+{
+	if (p->done)
+		return 1;
+	if (p->emitted) {
+		p->emitted = 0;
+		p->len = 0;
+		p->flags = 0;
+		p->pending = 0;
+		if (p->end_pending)
+			p->done = HDR_END;
+	}
+	return p->done != 0;
+}
+
 /*
  * The push parser is one state machine over the bytes of the header
  * (line start, name, value, continuation, CR held, end): kept whole on
@@ -145,18 +178,8 @@ hdr_push(struct hdr_parser *p, const char *data, size_t len, size_t *used,
 	size_t i = 0;
 
 	*used = 0;
-	if (p->done)
+	if (after_field(p))
 		return (enum hdr_event)p->done;
-	if (p->emitted) {
-		p->emitted = 0;
-		p->len = 0;
-		p->flags = 0;
-		p->pending = 0;
-		if (p->end_pending) {
-			p->done = HDR_END;
-			return HDR_END;
-		}
-	}
 	while (i < len) {
 		char c = data[i];
 
@@ -172,13 +195,7 @@ hdr_push(struct hdr_parser *p, const char *data, size_t len, size_t *used,
 				p->line++;
 				*used = i + 1;
 				p->cr_held = 0;
-				if (p->pending) {
-					p->end_pending = 1;
-					make_field(p, f);
-					return HDR_FIELD;
-				}
-				p->done = HDR_END;
-				return HDR_END;
+				return end_of_header(p, f);
 			}
 			if (c == '\r' && !p->cr_held) {
 				p->cr_held = 1;
@@ -248,18 +265,8 @@ nomem:
 enum hdr_event
 hdr_finish(struct hdr_parser *p, struct hdr_field *f)
 {
-	if (p->done)
+	if (after_field(p))
 		return (enum hdr_event)p->done;
-	if (p->emitted) {
-		p->emitted = 0;
-		p->pending = 0;
-		p->len = 0;
-		p->flags = 0;
-		if (p->end_pending) {
-			p->done = HDR_END;
-			return HDR_END;
-		}
-	}
 	if (p->cr_held) {
 		p->cr_held = 0;
 		if (!p->pending) {
@@ -274,13 +281,7 @@ hdr_finish(struct hdr_parser *p, struct hdr_field *f)
 			return HDR_TOO_LARGE;
 		}
 	}
-	if (p->pending) {
-		p->end_pending = 1;
-		make_field(p, f);
-		return HDR_FIELD;
-	}
-	p->done = HDR_END;
-	return HDR_END;
+	return end_of_header(p, f);
 }
 
 int

@@ -95,6 +95,24 @@ rec_format_end(char *buf, size_t n, const char *path)
 	return len;
 }
 
+size_t
+rec_put_field(char *out, const char *s, size_t len)
+{
+	memcpy(out, s, len);
+	out[len] = '\t';
+	return len + 1;
+}
+
+size_t
+rec_put_clean(char *out, size_t room, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i < room; i++)
+		out[i] = control((unsigned char)s[i]) ? ' ' : s[i];
+	return i;
+}
+
 const char *
 result_word(enum result_kind k)
 {
@@ -112,27 +130,17 @@ result_format(char *buf, size_t n, const char *path, const char *rcpt,
 {
 	const char *word = result_word(k);
 	size_t lp = strlen(path), lr = strlen(rcpt), lw = strlen(word);
-	size_t o, i;
+	size_t o;
 
 	if (lp == 0 || lr == 0 || !rec_field_ok(path) || !rec_field_ok(rcpt))
 		return -1;
 	/* three TABs, the LF and the NUL */
 	if (n < lp + lr + lw + 5)
 		return -1;
-	memcpy(buf, path, lp);
-	o = lp;
-	buf[o++] = '\t';
-	memcpy(buf + o, rcpt, lr);
-	o += lr;
-	buf[o++] = '\t';
-	memcpy(buf + o, word, lw);
-	o += lw;
-	buf[o++] = '\t';
-	for (i = 0; detail != NULL && detail[i] != '\0' && o + 2 < n; i++) {
-		unsigned char c = (unsigned char)detail[i];
-
-		buf[o++] = control(c) ? ' ' : (char)c;
-	}
+	o = rec_put_field(buf, path, lp);
+	o += rec_put_field(buf + o, rcpt, lr);
+	o += rec_put_field(buf + o, word, lw);
+	o += rec_put_clean(buf + o, n - o - 2, detail);
 	buf[o++] = '\n';
 	buf[o] = '\0';
 	return (int)o;

@@ -60,6 +60,17 @@ int rec_format(char *buf, size_t n, const char *path, const char *rcpt,
 /* The same for the end line "PATH<LF>". */
 int rec_format_end(char *buf, size_t n, const char *path);
 
+/* s (len bytes) and a TAB at out: the field of a line; returns len + 1.
+ * The caller has checked that they fit. */
+size_t rec_put_field(char *out, const char *s, size_t len);
+
+/*
+ * Copy s (NUL-terminated; NULL: nothing) to out, at most room bytes, with
+ * every control byte made a space, so that text from outside can never
+ * split or forge a line. Returns the bytes written (no NUL).
+ */
+size_t rec_put_clean(char *out, size_t room, const char *s);
+
 enum result_kind { RESULT_OK, RESULT_DEFER, RESULT_FAIL };
 
 /* "ok", "defer" or "fail". */

@@ -542,26 +542,16 @@ maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan)
 	return st;
 }
 
-/* Commit step 1: each copy durable (fsync, checked close; never fsync
+/* Commit step 1: the copy durable (fsync, checked close; never fsync
  * twice); a failure defers its recipient. */
 static enum status
-sync_copies(struct maildir *m)
+sync_copy(struct pending *p)
 {
-	enum status st = ST_OK;
-	size_t i;
-
-	for (i = 0; i < m->npend; i++) {
-		struct pending *p = &m->pend[i];
-
-		if (p->t.name[0] != '\0' && md_tmp_sync(&p->t) < 0) {
-			mdcache_error(&p->msg->rcpt[p->idx], p->c->path, errno,
-			    1);
-			discard(p);
-			st = ST_TEMPFAIL;
-		}
-	}
-	priv_back();
-	return st;
+	if (p->t.name[0] == '\0' || md_tmp_sync(&p->t) == 0)
+		return ST_OK;
+	mdcache_error(&p->msg->rcpt[p->idx], p->c->path, errno, 1);
+	discard(p);
+	return ST_TEMPFAIL;
 }
 
 /* Commit step 3 for one copy: linked into new/ as its Maildir's owner
@@ -640,7 +630,7 @@ sync_new_dirs(struct maildir *m)
 enum status
 maildir_commit(struct maildir *m)
 {
-	enum status st;
+	enum status st = ST_OK;
 	int pre = 0;
 	size_t i;
 
@@ -648,7 +638,9 @@ maildir_commit(struct maildir *m)
 		mdcache_next_batch(&m->mc);
 		return ST_OK;
 	}
-	st = sync_copies(m);
+	for (i = 0; i < m->npend; i++)
+		st = status_worse(st, sync_copy(&m->pend[i]));
+	priv_back();
 	/* 2. the caller's marks: a copy may be seen once linked */
 	if (m->prelink != NULL && m->prelink(m->prelink_arg) < 0)
 		pre = errno != 0 ? errno : EIO;

@@ -157,6 +157,21 @@ grep -qF "fail	reason=unsafe-directory dir=$G/sticky" "$D/out" &&
 	pass "a world-writable sticky directory (1777): unsafe-directory" || fail "sticky" "$(cat "$D/out")"
 is "$(ls -A "$G/sticky/$U1")" "" "... nothing below it"
 
+# --- --detail-folder as root: the folder's owner must be the Maildir's ----
+MD1=$H/$U1/Maildir
+mkdir -p "$MD1/.shop/new" "$MD1/.shop/cur" "$MD1/.shop/tmp" "$MD1/.evil/new" "$MD1/.evil/cur" "$MD1/.evil/tmp"
+chown -R "$U1:$U1" "$MD1/.shop"; chown -R "$U2:$U2" "$MD1/.evil"
+msg "$SP" 15.M1P1.h $S 'Subject: fifteen\n\nx\n'
+msg "$SP" 16.M1P1.h $S 'Subject: sixteen\n\nx\n'
+{ rec "$SP/new/15.M1P1.h" "$U1+shop@ex.org" ""; rec "$SP/new/16.M1P1.h" "$U1+evil@ex.org" ""; } |
+	dl --delimiter + --detail-folder -m "$H/%l/Maildir"
+is "$?" 0 "--detail-folder as root: exit 0"
+is "$(stat -c '%U %a' "$MD1"/.shop/new/15.* 2>&1)" "$U1 600" "... into the user's own folder .shop, the copy the user's"
+is "$(find "$MD1/.evil" -type f | wc -l | tr -d ' ')" 0 \
+    "... never into a folder another user owns (.evil, $U2's): nothing there"
+is "$(stat -c %U "$MD1"/new/16.* 2>&1)" "$U1" "... that copy in the Maildir itself, the user's"
+rm -rf "$MD1/.evil"	# the race below checks that all in the home is $U1's
+
 # --- a root-owned spool without --user: refused, nothing written ----------
 RS=$G/rootspool
 mkspool "$RS" root

@@ -119,6 +119,7 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(wildcard common/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    -DMDROP_VERSION='"$(VERSION)"' \
 	    $(shell pkg-config --cflags openssl 2>/dev/null) $(FUZZ_FLAGS) \
 	    -o $@ $< $(COMMON_SRC) $(LIBS)
 fuzz-check: $(FUZZ_BINS)

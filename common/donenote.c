@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/ascii.h"
 #include "common/donenote.h"
 #include "common/rec.h"
 
@@ -54,6 +56,18 @@ donenote_line_parse(const char *line, size_t len, const char **rcpt,
 	return kind;
 }
 
+/* Copy a found detail (d, dl) into detail (size n, may be 0), cut. */
+static void
+copy_detail(char *detail, size_t n, const char *d, size_t dl)
+{
+	if (n == 0)
+		return;
+	if (dl >= n)
+		dl = n - 1;
+	memcpy(detail, d, dl);
+	detail[dl] = '\0';
+}
+
 enum donenote_state
 donenote_find(const char *buf, size_t len, const char *rcpt, char *detail,
     size_t n)
@@ -76,13 +90,93 @@ donenote_find(const char *buf, size_t len, const char *rcpt, char *detail,
 		    strncasecmp(r, rcpt, rl) != 0)
 			continue;
 		st = kind;		/* a later line wins */
-		if (n > 0) {
-			if (dl >= n)
-				dl = n - 1;
-			memcpy(detail, d, dl);
-			detail[dl] = '\0';
-		}
+		copy_detail(detail, n, d, dl);
 	}
 	return st;
 }
 
+/* The indexed line at slot k, parsed; DONENOTE_NONE for an empty slot. */
+static enum donenote_state
+slot_line(const struct donenote_index *ix, const char *buf, size_t k,
+    const char **r, size_t *rl, const char **d, size_t *dl)
+{
+	const char *line, *nl;
+
+	if (ix->slot[k] == 0)
+		return DONENOTE_NONE;
+	line = buf + ix->slot[k] - 1;
+	nl = memchr(line, '\n', ix->len - (ix->slot[k] - 1));
+	return donenote_line_parse(line, (size_t)(nl - line), r, rl, d, dl);
+}
+
+/* The slot that holds rcpt (rlen bytes), or the empty one it would take
+ * (the table is never more than half full). */
+static size_t
+slot_find(const struct donenote_index *ix, const char *buf,
+    const char *rcpt, size_t rlen)
+{
+	size_t k = (size_t)ascii_hash(rcpt, rlen, 1) & (ix->nslots - 1);
+	const char *r, *d;
+	size_t rl, dl;
+
+	while (slot_line(ix, buf, k, &r, &rl, &d, &dl) != DONENOTE_NONE &&
+	    !(rl == rlen && strncasecmp(r, rcpt, rl) == 0))
+		k = (k + 1) & (ix->nslots - 1);
+	return k;
+}
+
+int
+donenote_index_build(struct donenote_index *ix, const char *buf,
+    size_t len)
+{
+	size_t i, lines = 0, off;
+
+	memset(ix, 0, sizeof *ix);
+	ix->len = len;
+	for (i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	if (lines == 0)
+		return 0;
+	for (ix->nslots = 16; ix->nslots < 2 * lines; ix->nslots *= 2)
+		;
+	if ((ix->slot = calloc(ix->nslots, sizeof *ix->slot)) == NULL) {
+		ix->nslots = 0;
+		return -1;
+	}
+	for (off = 0; off < len; off = i + 1) {
+		const char *nl = memchr(buf + off, '\n', len - off), *r, *d;
+		size_t rl, dl;
+
+		if (nl == NULL)
+			break;		/* torn last line: ignored */
+		i = (size_t)(nl - buf);
+		if (donenote_line_parse(buf + off, i - off, &r, &rl, &d,
+		    &dl) != DONENOTE_NONE)	/* a later line wins */
+			ix->slot[slot_find(ix, buf, r, rl)] = off + 1;
+	}
+	return 0;
+}
+
+enum donenote_state
+donenote_index_find(const struct donenote_index *ix, const char *buf,
+    const char *rcpt, char *detail, size_t n)
+{
+	enum donenote_state st;
+	const char *r, *d;
+	size_t rl, dl;
+
+	if (ix->nslots == 0)
+		return DONENOTE_NONE;
+	st = slot_line(ix, buf, slot_find(ix, buf, rcpt, strlen(rcpt)), &r,
+	    &rl, &d, &dl);
+	if (st != DONENOTE_NONE)
+		copy_detail(detail, n, d, dl);
+	return st;
+}
+
+void
+donenote_index_free(struct donenote_index *ix)
+{
+	free(ix->slot);
+	memset(ix, 0, sizeof *ix);
+}

@@ -46,4 +46,27 @@ enum donenote_state donenote_line_parse(const char *line, size_t len,
 enum donenote_state donenote_find(const char *buf, size_t len,
     const char *rcpt, char *detail, size_t n);
 
+/*
+ * An index of a note's text by recipient, for a note of thousands of
+ * lines looked up once per record: donenote_index_find says what
+ * donenote_find would, without scanning the note. The index holds
+ * offsets, not pointers: the text may be moved or grown after the build
+ * (only its first len bytes are indexed, and must stay as they were).
+ */
+struct donenote_index {
+	size_t len;		/* bytes of text indexed */
+	size_t *slot;		/* offset + 1 of a recipient's last line; 0 */
+	size_t nslots;		/* a power of two, or 0 (nothing indexed) */
+};
+
+/* Build ix over buf[0..len). 0, or -1 (ENOMEM). */
+int donenote_index_build(struct donenote_index *ix, const char *buf,
+    size_t len);
+
+/* donenote_find(buf, ix->len, rcpt, detail, n), through the index. */
+enum donenote_state donenote_index_find(const struct donenote_index *ix,
+    const char *buf, const char *rcpt, char *detail, size_t n);
+
+void donenote_index_free(struct donenote_index *ix);
+
 #endif

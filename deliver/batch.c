@@ -286,13 +286,13 @@ backend(struct batch *b, struct group *g)
  * 1 when some were turned back to pending.
  */
 static int
-redirect_unknown(const struct batch *b, struct group *g)
+redirect_unknown(const struct batch *b, struct group *g, size_t from)
 {
 	char qr[LOG_QUOTE_MAX], qd[LOG_QUOTE_MAX], qt[LOG_QUOTE_MAX];
 	size_t i;
 	int any = 0;
 
-	for (i = 0; b->unknown_to != NULL && i < g->msg.nrcpt; i++) {
+	for (i = from; b->unknown_to != NULL && i < g->msg.nrcpt; i++) {
 		struct dl_rcpt *r = &g->msg.rcpt[i];
 
 		if (r->result != DL_FAIL || !r->unknown || r->redirect != NULL ||
@@ -313,18 +313,22 @@ redirect_unknown(const struct batch *b, struct group *g)
 enum status
 group_deliver(struct batch *b, struct group *g)
 {
+	size_t i, from = g->msg.from;
 	enum status st;
-	size_t i;
 	int any = 0;
 
-	for (i = 0; i < g->msg.nrcpt; i++)
+	for (i = from; i < g->msg.nrcpt; i++)
 		if (g->msg.rcpt[i].result == DL_PENDING)
 			any = g->fresh[i] = 1;
 	if (!any || g->state != G_READY)
 		return ST_OK;
 	st = backend(b, g);
-	if (redirect_unknown(b, g))
+	if (redirect_unknown(b, g, from))
 		st = status_worse(st, backend(b, g));
+	/* decided from here on: a group of thousands stays linear */
+	while (g->msg.from < g->msg.nrcpt &&
+	    g->msg.rcpt[g->msg.from].result != DL_PENDING)
+		g->msg.from++;
 	/* Over LMTP, note each 250 at once, not at the batch's commit: a
 	 * kill later in the batch must not make a rerun send this message
 	 * again (the note survives a killed process; the commit fsyncs it).

@@ -41,6 +41,8 @@ struct dl_msg {
 	const char *sender;	/* envelope sender, "" for the null sender */
 	struct dl_rcpt *rcpt;
 	size_t nrcpt;
+	size_t from;		/* rcpt[0..from) are all decided: backends
+				 * need not look at them */
 };
 
 /* Set a recipient's result and its detail (printf, cut to fit, control

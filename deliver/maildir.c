@@ -531,7 +531,7 @@ maildir_deliver(struct maildir *m, struct dl_msg *msg, int scan)
 	enum status st = ST_OK;
 	size_t i;
 
-	for (i = 0; i < msg->nrcpt; i++) {
+	for (i = msg->from; i < msg->nrcpt; i++) {
 		if (msg->rcpt[i].result != DL_PENDING)
 			continue;
 		deliver_one(m, msg, i, scan);

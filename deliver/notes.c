@@ -51,6 +51,7 @@ note_open(struct note *p, int spooldirfd, const char *name)
 	p->buf = malloc((size_t)st.st_size + 1);
 	if (p->buf == NULL)
 		goto fail;
+	p->cap = (size_t)st.st_size + 1;
 	{
 		ssize_t got = 0;
 
@@ -60,6 +61,8 @@ note_open(struct note *p, int spooldirfd, const char *name)
 		p->len = (size_t)got;
 	}
 	p->buf[p->len] = '\0';
+	if (donenote_index_build(&p->ix, p->buf, p->len) < 0)
+		goto fail;
 	return 0;
 fail:
 	e = errno;
@@ -72,9 +75,7 @@ enum donenote_state
 note_get(const struct note *p, const char *rcpt, char *detail,
     size_t n)
 {
-	if (p->buf == NULL)
-		return DONENOTE_NONE;
-	return donenote_find(p->buf, p->len, rcpt, detail, n);
+	return donenote_index_find(&p->ix, p->buf, rcpt, detail, n);
 }
 
 int
@@ -89,12 +90,30 @@ note_any_fail(const struct note *p)
 	return 0;
 }
 
+/* Room for n more bytes and a NUL in p->buf, grown by doubling (a
+ * note of thousands of lines must not be copied once per line). */
+static int
+note_room(struct note *p, size_t n)
+{
+	size_t cap = p->cap > 0 ? p->cap : 256;
+	char *nb;
+
+	while (cap < p->len + n + 1)
+		cap *= 2;
+	if (cap == p->cap)
+		return 0;
+	if ((nb = realloc(p->buf, cap)) == NULL)
+		return -1;
+	p->buf = nb;
+	p->cap = cap;
+	return 0;
+}
+
 int
 note_add(struct note *p, int ok, const char *rcpt, const char *detail)
 {
 	char line[DONENOTE_LINE_MAX];
 	int len;
-	char *nb;
 
 	if ((len = donenote_line_format(line, sizeof line, ok, rcpt,
 	    detail)) < 0)
@@ -103,23 +122,17 @@ note_add(struct note *p, int ok, const char *rcpt, const char *detail)
 		errno = EFBIG;
 		return -1;
 	}
+	if (note_room(p, (size_t)len + 1) < 0)
+		return -1;
 	/* A torn last line from a crash must not swallow ours. */
 	if (p->len > 0 && p->buf[p->len - 1] != '\n') {
 		if (io_write_all(p->fd, "\n", 1) < 0)
 			return -1;
-		nb = realloc(p->buf, p->len + 2);
-		if (nb == NULL)
-			return -1;
-		p->buf = nb;
 		p->buf[p->len++] = '\n';
 	}
 	if (io_write_all(p->fd, line, (size_t)len) < 0)
 		return -1;
 	p->dirty = 1;
-	nb = realloc(p->buf, p->len + (size_t)len + 1);
-	if (nb == NULL)
-		return -1;
-	p->buf = nb;
 	memcpy(p->buf + p->len, line, (size_t)len);
 	p->len += (size_t)len;
 	p->buf[p->len] = '\0';
@@ -142,8 +155,9 @@ note_close(struct note *p)
 		close(p->fd);
 	p->fd = -1;
 	free(p->buf);
+	donenote_index_free(&p->ix);
 	p->buf = NULL;
-	p->len = 0;
+	p->len = p->cap = 0;
 }
 
 int

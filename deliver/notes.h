@@ -24,6 +24,8 @@ struct note {
 	int dirty;		/* appended since the last note_sync */
 	char *buf;		/* whole note (owned), len bytes, NUL after */
 	size_t len;
+	size_t cap;		/* bytes allocated at buf */
+	struct donenote_index ix;	/* the note as loaded, by recipient */
 	char name[300];		/* NAME.done */
 };
 
@@ -33,7 +35,10 @@ struct note {
  */
 int note_open(struct note *p, int spooldirfd, const char *name);
 
-/* donenote_find on the loaded note. */
+/* What the note as it was loaded says of rcpt (through its index: a
+ * rerun of a group of thousands must not scan the note once per
+ * record). Lines this process added are not searched: they are for
+ * recipients its group already holds and finds by itself. */
 enum donenote_state note_get(const struct note *p, const char *rcpt,
     char *detail, size_t n);
 

@@ -1,17 +1,41 @@
 /* Unit tests for the pure part of common/donenote: the lines of a spool
  * message's done note (SPOOL/NAME.done), formatted, parsed back, and
- * looked up; every prefix of a note, since a crash can tear the last
+ * looked up (by a scan and through the index, which must agree); every prefix of a note, since a crash can tear the last
  * line anywhere. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/donenote.h"
+
+/* donenote_find, checked against donenote_index_find on the same text:
+ * the index must say what the scan says, detail included. */
+static enum donenote_state
+find_both(const char *note, size_t len, const char *rcpt, char *d,
+    size_t n)
+{
+	struct donenote_index ix;
+	enum donenote_state s;
+	char *copy = malloc(len ? len : 1), d2[DONENOTE_LINE_MAX];
+
+	assert_non_null(copy);
+	memcpy(copy, note, len);	/* exact size: ASan sees an over-read */
+	assert_int_equal(donenote_index_build(&ix, copy, len), 0);
+	s = donenote_find(copy, len, rcpt, d, n);
+	assert_int_equal(donenote_index_find(&ix, copy, rcpt, d2,
+	    n < sizeof d2 ? n : sizeof d2), s);
+	if (s != DONENOTE_NONE && n > 0)
+		assert_string_equal(d2, d);
+	donenote_index_free(&ix);
+	free(copy);
+	return s;
+}
 
 static void
 test_donenote_find(void **state)
@@ -25,32 +49,32 @@ test_donenote_find(void **state)
 	size_t cut;
 
 	(void)state;
-	assert_int_equal(donenote_find(note, sizeof note - 1, "a@x", d,
+	assert_int_equal(find_both(note, sizeof note - 1, "a@x", d,
 	    sizeof d), DONENOTE_OK);
 	assert_string_equal(d, "/m/a/new/1");
-	assert_int_equal(donenote_find(note, sizeof note - 1, "b@x", d,
+	assert_int_equal(find_both(note, sizeof note - 1, "b@x", d,
 	    sizeof d), DONENOTE_FAIL);
 	assert_string_equal(d, "no such Maildir");
-	assert_int_equal(donenote_find(note, sizeof note - 1, "ab@x", d, 4),
+	assert_int_equal(find_both(note, sizeof note - 1, "ab@x", d, 4),
 	    DONENOTE_OK);
 	assert_string_equal(d, "/m/");
 	/* a torn last line (crash during the append) does not count */
-	assert_int_equal(donenote_find(note, sizeof note - 1, "c@x", NULL, 0),
+	assert_int_equal(find_both(note, sizeof note - 1, "c@x", NULL, 0),
 	    DONENOTE_NONE);
-	assert_int_equal(donenote_find(note, sizeof note - 1, "b", NULL, 0),
+	assert_int_equal(find_both(note, sizeof note - 1, "b", NULL, 0),
 	    DONENOTE_NONE);
-	assert_int_equal(donenote_find(note, sizeof note - 1, "x", NULL, 0),
+	assert_int_equal(find_both(note, sizeof note - 1, "x", NULL, 0),
 	    DONENOTE_NONE);
 	/* every prefix: a recipient counts only once its line is whole */
 	for (cut = 0; cut < sizeof note; cut++) {
-		enum donenote_state s = donenote_find(note, cut, "b@x", NULL, 0);
+		enum donenote_state s = find_both(note, cut, "b@x", NULL, 0);
 
 		assert_int_equal(s, cut >= strlen("ok\ta@x\t/m/a/new/1\n"
 		    "fail\tb@x\tno such Maildir\n") ? DONENOTE_FAIL :
 		    DONENOTE_NONE);
 	}
 	/* a later line wins */
-	assert_int_equal(donenote_find("fail\ta\tx\nok\ta\ty\n", 16, "a", d,
+	assert_int_equal(find_both("fail\ta\tx\nok\ta\ty\n", 16, "a", d,
 	    sizeof d), DONENOTE_OK);
 }
 
@@ -62,7 +86,7 @@ test_find_case(void **state)
 
 	(void)state;
 	/* one recipient whatever its case, as in split and deliver */
-	assert_int_equal(donenote_find(note, sizeof note - 1,
+	assert_int_equal(find_both(note, sizeof note - 1,
 	    "alice@example.org", d, sizeof d), DONENOTE_OK);
 	assert_string_equal(d, "done");
 }
@@ -87,7 +111,7 @@ test_line_round_trip(void **state)
 	/* control bytes in the detail become spaces: one line, always */
 	len = donenote_line_format(buf, sizeof buf, 0, "b@x", "550\r\nx\ty");
 	assert_memory_equal(buf, "fail\tb@x\t550  x y\n", (size_t)len);
-	assert_int_equal(donenote_find(buf, (size_t)len, "b@x", d, sizeof d),
+	assert_int_equal(find_both(buf, (size_t)len, "b@x", d, sizeof d),
 	    DONENOTE_FAIL);
 	assert_string_equal(d, "550  x y");
 	/* an empty detail still parses */
@@ -137,6 +161,48 @@ test_line_limits(void **state)
 	    DONENOTE_NONE);
 }
 
+/* Thousands of recipients, some twice (the later line wins), looked up
+ * by the index in any case: what a rerun of a large group does. */
+static void
+test_index_many(void **state)
+{
+	enum { N = 5000 };
+	char *note = malloc((size_t)N * 40 + 64), r[32], d[32], want[32];
+	struct donenote_index ix;
+	size_t len = 0, i;
+
+	(void)state;
+	assert_non_null(note);
+	for (i = 0; i < N; i++)
+		len += (size_t)sprintf(note + len, "%s\tU%zu@x\td%zu\n",
+		    i % 3 ? "ok" : "fail", i, i);
+	for (i = 0; i < N; i += 7)	/* a later line for every 7th */
+		len += (size_t)sprintf(note + len, "ok\tu%zu@X\tlater%zu\n", i,
+		    i);
+	assert_int_equal(donenote_index_build(&ix, note, len), 0);
+	for (i = 0; i < N; i++) {
+		snprintf(r, sizeof r, "u%zu@x", i);
+		if (i % 7 == 0)
+			snprintf(want, sizeof want, "later%zu", i);
+		else
+			snprintf(want, sizeof want, "d%zu", i);
+		assert_int_equal(donenote_index_find(&ix, note, r, d, sizeof d),
+		    i % 7 == 0 || i % 3 ? DONENOTE_OK : DONENOTE_FAIL);
+		assert_string_equal(d, want);
+	}
+	assert_int_equal(donenote_index_find(&ix, note, "u5000@x", d,
+	    sizeof d), DONENOTE_NONE);
+	assert_int_equal(donenote_index_find(&ix, note, "u1@", d, sizeof d),
+	    DONENOTE_NONE);
+	donenote_index_free(&ix);
+	/* an empty note indexes to nothing */
+	assert_int_equal(donenote_index_build(&ix, note, 0), 0);
+	assert_int_equal(donenote_index_find(&ix, note, "u1@x", d, sizeof d),
+	    DONENOTE_NONE);
+	donenote_index_free(&ix);
+	free(note);
+}
+
 int
 main(void)
 {
@@ -145,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_find_case),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_limits),
+		cmocka_unit_test(test_index_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

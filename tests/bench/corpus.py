@@ -4,6 +4,8 @@
     corpus.py gen  --seed S --n N OUTDIR     N messages as the ISP dropped them
     corpus.py big  --mib M OUTDIR            one message of about M MiB
     corpus.py fill OUTDIR MAILDIR [UID GID]  put them all into a Maildir's new/
+    corpus.py lmtp OUTDIR                    OUTDIR/lmtp/NAME: each message as
+                                             LMTP DATA carries it (lmtpceil)
 
 Each message is a file OUTDIR/msgs/mNNNNNN (LF line ends, no CR anywhere, as
 Dovecot keeps a Maildir) shaped like a Postfix multidrop delivery:
@@ -23,6 +25,11 @@ OUTDIR/MANIFEST has one line per message, TAB separated:
     NAME  RECIPIENT  SENDER  MESSAGE-ID  SIZE  VSIZE
 (VSIZE: size with LF counted as CR LF, as POP3 sends it.)
 The same seed and N always give byte-identical files on any machine.
+
+lmtp writes OUTDIR/lmtp/NAME for every message: CR LF line ends, every
+line that starts with "." dot-stuffed, then the terminating ".\r\n": the
+bytes an LMTP client sends after DATA's 354, prepared once before the
+timed runs so that the LMTP ceiling (lmtpceil.c) does no work of its own.
 
 fill hard-links (or, across file systems, copies) every message into
 MAILDIR/new/ under a fresh Dovecot-style name "T.bNrM.bench,S=SIZE,W=VSIZE"
@@ -272,14 +279,35 @@ def fill(outdir, maildir, uid=-1, gid=-1):
                 os.chmod(dst, 0o644)
 
 
+def lmtp(outdir):
+    os.makedirs(os.path.join(outdir, "lmtp"), exist_ok=True)
+    with open(os.path.join(outdir, "MANIFEST")) as f:
+        names = [line.split("\t", 1)[0] for line in f]
+    for name in names:
+        with open(os.path.join(outdir, "msgs", name), "rb") as f:
+            data = f.read()
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        data = data.replace(b"\n", b"\r\n")
+        if data.startswith(b"."):
+            data = b"." + data
+        data = data.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+        with open(os.path.join(outdir, "lmtp", name), "wb") as f:
+            f.write(data)
+
+
 def main(argv):
     def usage():
         sys.stderr.write("usage: corpus.py gen --seed S --n N OUTDIR | "
                          "corpus.py big --mib M OUTDIR | "
-                         "corpus.py fill OUTDIR MAILDIR [UID GID]\n")
+                         "corpus.py fill OUTDIR MAILDIR [UID GID] | "
+                         "corpus.py lmtp OUTDIR\n")
         return 64
     if len(argv) < 2:
         return usage()
+    if argv[1] == "lmtp" and len(argv) == 3:
+        lmtp(argv[2])
+        return 0
     if argv[1] == "fill" and len(argv) in (4, 6):
         fill(argv[2], argv[3], *[int(x) for x in argv[4:]])
         return 0

@@ -81,7 +81,8 @@ mkdir -p "$W/bin" "$W/cfg" "$W/logs" || exit 1
 CFLAGS_B="-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra"
 ${CC:-cc} $CFLAGS_B -o "$W/bin/pop3ceil" "$BENCH/pop3ceil.c" \
     $(pkg-config --cflags --libs openssl 2>/dev/null || echo -lssl -lcrypto) &&
-    ${CC:-cc} $CFLAGS_B -o "$W/bin/mdwrite" "$BENCH/mdwrite.c" ||
+    ${CC:-cc} $CFLAGS_B -o "$W/bin/mdwrite" "$BENCH/mdwrite.c" &&
+    ${CC:-cc} $CFLAGS_B -o "$W/bin/lmtpceil" "$BENCH/lmtpceil.c" ||
 	die "cannot build the ceiling helpers"
 
 say "corpus: $N messages, seed $SEED"

@@ -6,7 +6,8 @@
  *   1. open the spool file (O_NOFOLLOW), flock it, check it is still in
  *      new/; open or create its done note SPOOL/NAME.done;
  *   2. deliver (Maildir: the copy written and fsynced in tmp/; LMTP: 250
- *      received);
+ *      received, on whichever session carried the message: the commit
+ *      waits for every message in flight);
  *   3. commit (once per batch): Maildir: fsync SPOOL once if a note was
  *      created (so a later run knows to look for earlier copies, in cur/
  *      too, before it delivers), only then link the copies into new/ and
@@ -331,6 +332,7 @@ batch_commit(struct batch *b)
 
 	for (g = b->head; g != NULL; g = g->next)
 		group_deliver(b, g);	/* counted per result below */
+	batch_drain(b);		/* every LMTP reply in: step 2 done */
 	if (b->md != NULL)
 		maildir_commit(b->md);
 	b->t0 = 0;

@@ -4,7 +4,10 @@
     python3 tests/lib/fake_lmtp.py --ready FILE --record DIR [options] &
 
 Listens on a free 127.0.0.1 port chosen by the kernel (or on --unix PATH),
-then writes FILE (atomically): the port number, or the socket path. It
+then writes FILE (atomically): the port number, or the socket path; with
+--two-ports it listens on two ports (two endpoints of one service) and
+FILE holds both, "PORT1 PORT2", and each DIR/conn-N.port the port that
+connection N came in on. It
 serves every connection at once, each in a thread of its own (a client
 may hold several sessions open), until killed (SIGTERM); it never exits
 by itself, so a test stops it by its PID.
@@ -47,12 +50,14 @@ Replies (defaults in brackets):
                            flight at once gets them without waiting; after
                            20 s each held message gets "451 4.4.7 not
                            gathered" instead
+  --two-ports              listen on a second port too (see above)
   --only-first             the options above (except --caps) apply to the
                            first connection only; later ones get defaults
 Any reply with code 421 closes the connection after it is sent.
 """
 import argparse
 import os
+import select
 import socket
 import sys
 import threading
@@ -80,6 +85,9 @@ class Conn:
         self.scripted = scripted
         self.buf = b""
         self.rec = open(os.path.join(args.record, "conn-%d.in" % n), "wb")
+        if args.two_ports:
+            with open(os.path.join(args.record, "conn-%d.port" % n), "w") as f:
+                f.write("%d\n" % sock.getsockname()[1])
 
     def opt(self, name, default):
         v = getattr(self.a, name)
@@ -254,6 +262,7 @@ def main():
     ap.add_argument("--drop-at-mail", type=int)
     ap.add_argument("--close-mid-data", action="append")
     ap.add_argument("--gather", type=int)
+    ap.add_argument("--two-ports", action="store_true")
     ap.add_argument("--only-first", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.record, exist_ok=True)
@@ -266,13 +275,21 @@ def main():
         ls.bind(("127.0.0.1", 0))
         where = str(ls.getsockname()[1])
     ls.listen(64)
+    socks = [ls]
+    if a.two_ports:
+        ls2 = socket.socket()
+        ls2.bind(("127.0.0.1", 0))
+        ls2.listen(64)
+        socks.append(ls2)
+        where += " %d" % ls2.getsockname()[1]
     with open(a.ready + ".tmp", "w") as f:
         f.write(where + "\n")
     os.rename(a.ready + ".tmp", a.ready)
     n = 0
     counter = [0]
     while True:
-        s, _ = ls.accept()
+        ready, _, _ = select.select(socks, [], [])
+        s, _ = ready[0].accept()
         n += 1
         c = Conn(s, n, a, n == 1 or not a.only_first)
         threading.Thread(target=serve, args=(c, counter), daemon=True).start()

@@ -41,6 +41,9 @@
 #include "common/log.h"
 #include "deliver/lmtpsess.h"
 
+static void log_null_sender(const struct lmtp_sess *s,
+    const struct dl_msg *msg, const char *why);
+
 /* detail for a result line: no TAB, CR, LF or other control byte. */
 static void
 reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
@@ -93,9 +96,9 @@ send_body(struct lmtp_sess *s, const struct dl_msg *msg)
 
 	lmtp_dot_init(&d);
 	s->body_started = 1;
-	if (s->redirected != NULL) {	/* the header line of --unknown-to */
+	if (s->redirected) {	/* the header line of --unknown-to */
 		n = snprintf(s->cl->in, FILE_CHUNK, "%s: <%s>\n",
-		    DL_REDIRECT_HEADER, s->redirected->addr);
+		    DL_REDIRECT_HEADER, msg->rcpt[s->redir].addr);
 		o = lmtp_dot_encode(&d, s->cl->in, (size_t)n, s->cl->out);
 		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 			return (int)sx;
@@ -122,14 +125,6 @@ send_body(struct lmtp_sess *s, const struct dl_msg *msg)
 	return (int)sock_write(s, s->cl->out, o);
 }
 
-/* What the commands of one transaction brought back. */
-struct envelope {
-	size_t na;			/* accepted recipients, in acc[] */
-	int go_data;			/* DATA got 354 */
-	int mail_failed;		/* MAIL got no 2xx: mail_rep */
-	struct lmtp_reply mail_rep;
-};
-
 /* The address a recipient's RCPT TO names: its own, or its redirect. */
 static const char *
 rcpt_addr(const struct dl_rcpt *r)
@@ -137,137 +132,120 @@ rcpt_addr(const struct dl_rcpt *r)
 	return r->redirect != NULL ? r->redirect : r->addr;
 }
 
-/* Command number cmd of a transaction (0 MAIL, 1..k RCPT, k+1 DATA) into
- * buf; its length, or -1 when it does not fit (run_txns checked every
- * address, so it always does). */
+/* Command number cmd of the transaction (0 MAIL, 1..tk RCPT, tk+1 DATA)
+ * into buf; its length, or -1 when it does not fit (lmtp_txns checked
+ * every address, so it always does). */
 static int
-txn_cmd(const struct lmtp_sess *s, const struct dl_msg *msg,
-    const char *sender, const size_t *idx, size_t k, size_t cmd, int has8bit,
-    int utf8, char *buf)
+txn_cmd(const struct lmtp_sess *s, size_t cmd, char *buf)
 {
+	const struct dl_msg *msg = s->msg;
+
 	if (cmd == 0)
-		return lmtp_cmd_mail(buf, CMD_MAX, sender, has8bit > 0 &&
+		return lmtp_cmd_mail(buf, CMD_MAX, s->sender, s->has8bit > 0 &&
 		    (s->caps & LMTP_CAP_8BITMIME), (s->caps & LMTP_CAP_SIZE) ?
-		    msg->size : 0, utf8 && (s->caps & LMTP_CAP_SMTPUTF8));
-	if (cmd <= k)
-		return lmtp_cmd_rcpt(buf, CMD_MAX, rcpt_addr(&msg->rcpt[idx[cmd -
-		    1]]));
+		    msg->size : 0, s->utf8 && (s->caps & LMTP_CAP_SMTPUTF8));
+	if (cmd <= s->tk)
+		return lmtp_cmd_rcpt(buf, CMD_MAX,
+		    rcpt_addr(&msg->rcpt[s->tidx[cmd - 1]]));
 	return snprintf(buf, CMD_MAX, "DATA\r\n");
 }
 
-/*
- * RSET when needed, then MAIL, the RCPTs and DATA, written in windows of
- * PIPE_WINDOW (1 without PIPELINING), each window's replies read before
- * the next is written. Refused recipients get their result; accepted ones
- * go to acc[]. An enum sx; e says what happened.
- */
-static enum sx
-txn_envelope(struct lmtp_sess *s, struct dl_msg *msg, const char *sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit, struct envelope *e)
+/* The next reply is due within timeout seconds. */
+static void
+due(struct lmtp_sess *s, int timeout)
 {
-	struct lmtp_reply rep;
-	size_t ncmd = k + 2, sent = 0, got, i, o;
-	int utf8 = has_8bit_str(sender);
-	enum sx sx;
-
-	memset(e, 0, sizeof(*e));
-	if (s->dirty) {
-		if ((sx = sock_write(s, "RSET\r\n", 6)) != SX_OK)
-			return sx;
-		if ((sx = read_reply(s, s->cl->opts.timeout, &rep)) != SX_OK)
-			return sx;
-		if (rep.code != 250) {
-			seterr(s, "%s refuses RSET: %d %s", ep_name(s, s->ep),
-			    rep.code, rep.text);
-			return drop(s);	/* nothing sent yet: retry elsewhere */
-		}
-		s->dirty = 0;
-	}
-	for (i = 0; i < k; i++)
-		utf8 |= has_8bit_str(rcpt_addr(&msg->rcpt[idx[i]]));
-	s->reused = 1;
-	while (sent < ncmd && !e->mail_failed) {
-		size_t win = (s->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1;
-		size_t first = sent;
-
-		if (sent == k + 1 && e->na == 0)
-			break;		/* no accepted RCPT: no DATA */
-		for (o = 0; sent < ncmd && sent - first < win; sent++) {
-			int n = txn_cmd(s, msg, sender, idx, k, sent, has8bit,
-			    utf8, s->cl->out + o);
-
-			if (n < 0) {
-				seterr(s, "command too long for %s",
-				    ep_name(s, s->ep));
-				return drop(s);	/* no message data sent */
-			}
-			o += (size_t)n;
-		}
-		s->dirty = 1;
-		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
-			return sx;
-		for (got = first; got < sent; got++) {
-			if ((sx = read_reply(s, s->cl->opts.timeout, &rep)) != SX_OK)
-				return sx;
-			if (got == 0) {
-				e->mail_failed = rep.code >= 300;
-				e->mail_rep = rep;
-			} else if (got <= k) {
-				if (e->mail_failed)
-					continue;	/* MAIL's reply decides */
-				if (rep.code < 300)
-					acc[e->na++] = idx[got - 1];
-				else
-					reply_result(&msg->rcpt[idx[got - 1]],
-					    &rep);
-			} else if (rep.code == 354) {
-				e->go_data = 1;
-			} else if (e->na > 0 && !e->mail_failed) {
-				for (i = 0; i < e->na; i++)
-					reply_result(&msg->rcpt[acc[i]], &rep);
-			}
-		}
-	}
-	return SX_OK;
+	s->deadline = io_now_ms() + (long long)timeout * 1000;
 }
 
 /*
- * One transaction for the recipients idx[0..k) of msg. Recipients that get
- * a final answer have their result set; the others stay DL_PENDING with
- * s->err saying why. SX_OK: the session is still usable. SX_DROP: closed;
- * the pending ones may be tried elsewhere. SX_GARBLED: closed; nothing is
- * left pending. SX_SENDER: a 5xx to MAIL FROM with a non-null sender (the
- * reply in s->err), no result set: the caller may try again with <>.
+ * Write the next window of MAIL, the RCPTs and DATA: PIPE_WINDOW commands
+ * (1 without PIPELINING), whose replies are read before the next window.
+ * SX_WAIT: written; SX_OK: nothing is left to send (all sent, MAIL
+ * refused, or no RCPT accepted: no DATA); else the session failed.
  */
 static enum sx
-txn(struct lmtp_sess *s, struct dl_msg *msg, const char *sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit)
+env_write(struct lmtp_sess *s)
 {
-	struct envelope e;
-	size_t i;
+	size_t win = (s->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1, o = 0;
 	enum sx sx;
 
-	s->body_started = 0;
-	s->txn_reused = s->reused;
-	if ((sx = txn_envelope(s, msg, sender, idx, k, acc, has8bit, &e)) !=
-	    SX_OK)
+	if (s->sent == s->ncmd || s->env.mail_failed ||
+	    (s->sent == s->tk + 1 && s->env.na == 0))
+		return SX_OK;
+	s->first = s->sent;
+	for (; s->sent < s->ncmd && s->sent - s->first < win; s->sent++) {
+		int n = txn_cmd(s, s->sent, s->cl->out + o);
+
+		if (n < 0) {
+			seterr(s, "command too long for %s", ep_name(s, s->ep));
+			return drop(s);	/* no message data sent */
+		}
+		o += (size_t)n;
+	}
+	s->dirty = 1;
+	if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 		return sx;
-	if (e.go_data && (e.na == 0 || e.mail_failed)) {
+	s->phase = PH_ENV;
+	due(s, s->cl->opts.timeout);
+	return SX_WAIT;
+}
+
+/* The reply to the transaction's next command: refused recipients get
+ * their result, accepted ones go to acc[]. */
+static void
+env_reply(struct lmtp_sess *s, const struct lmtp_reply *rep)
+{
+	struct dl_msg *msg = s->msg;
+	struct envelope *e = &s->env;
+	size_t got = s->answered++, i;
+
+	if (got == 0) {
+		e->mail_failed = rep->code >= 300;
+		e->mail_rep = *rep;
+	} else if (got <= s->tk) {
+		if (e->mail_failed)
+			return;	/* MAIL's reply decides */
+		if (rep->code < 300)
+			s->acc[e->na++] = s->tidx[got - 1];
+		else
+			reply_result(&msg->rcpt[s->tidx[got - 1]], rep);
+	} else if (rep->code == 354) {
+		e->go_data = 1;
+	} else if (e->na > 0 && !e->mail_failed) {
+		for (i = 0; i < e->na; i++)
+			reply_result(&msg->rcpt[s->acc[i]], rep);
+	}
+}
+
+/*
+ * Every command answered: the message, when DATA got its 354, and then
+ * SX_WAIT for the replies after it. Else, as a transaction ends: SX_OK
+ * (the session is usable), SX_SENDER (a 5xx to MAIL FROM with a non-null
+ * sender, in s->err: no result set, RSET due), SX_DROP or SX_GARBLED.
+ */
+static enum sx
+env_done(struct lmtp_sess *s)
+{
+	struct dl_msg *msg = s->msg;
+	struct envelope *e = &s->env;
+	size_t i;
+
+	if (e->go_data && (e->na == 0 || e->mail_failed)) {
 		/* 354 though nothing was accepted: out of step. */
 		seterr(s, "out of step: %s accepts DATA without recipients",
 		    ep_name(s, s->ep));
 		sess_close(s);
 		return SX_GARBLED;
 	}
-	if (e.mail_failed) {
-		if (e.mail_rep.code >= 500 && *sender != '\0') {
-			seterr(s, "%d %s", e.mail_rep.code, e.mail_rep.text);
+	if (e->mail_failed) {
+		if (e->mail_rep.code >= 500 && *s->sender != '\0') {
+			seterr(s, "%d %s", e->mail_rep.code, e->mail_rep.text);
 			return SX_SENDER;	/* dirty: RSET first */
 		}
-		for (i = 0; i < k; i++)	/* every RCPT shares its answer */
-			reply_result(&msg->rcpt[idx[i]], &e.mail_rep);
+		for (i = 0; i < s->tk; i++)	/* every RCPT shares its answer */
+			reply_result(&msg->rcpt[s->tidx[i]], &e->mail_rep);
 	}
-	if (!e.go_data)
+	if (!e->go_data)
 		return SX_OK;	/* dirty: RSET before the next one */
 	switch (send_body(s, msg)) {
 	case SX_OK:
@@ -275,26 +253,104 @@ txn(struct lmtp_sess *s, struct dl_msg *msg, const char *sender,
 	case SX_DROP:
 		return SX_DROP;
 	default:	/* out of step, or the spool file cannot be read */
-		for (i = 0; i < e.na; i++)
-			dl_set(&msg->rcpt[acc[i]], DL_DEFER, "%s", s->err);
+		for (i = 0; i < e->na; i++)
+			dl_set(&msg->rcpt[s->acc[i]], DL_DEFER, "%s", s->err);
 		return SX_GARBLED;
 	}
 	s->dirty = 0;
-	s->na = e.na;
+	s->na = e->na;
 	s->got = 0;
-	s->deadline = io_now_ms() + (long long)s->cl->opts.data_timeout * 1000;
-	return SX_WAIT;		/* the replies: lmtp_finals() */
+	s->phase = PH_FINALS;
+	due(s, s->cl->opts.data_timeout);
+	return SX_WAIT;
+}
+
+/* Every reply after the data is in: more would be out of step. */
+static enum sx
+finals_done(struct lmtp_sess *s)
+{
+	if (s->rstart < s->rend) {
+		char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
+
+		seterr(s, "out of step: more replies than recipients from %s",
+		    ep_name(s, s->ep));
+		log_warn("lmtp-out-of-step", "endpoint=%s path=%s",
+		    log_quote(q1, sizeof(q1), ep_name(s, s->ep)),
+		    log_quote(q2, sizeof(q2), s->msg->path));
+		sess_close(s);
+	}
+	return SX_OK;
+}
+
+/*
+ * Begin the transaction for recipients s->tidx[0..s->tk) with MAIL FROM
+ * s->sender: RSET when one was left open, else the first window of
+ * commands. SX_WAIT, or the session failed.
+ */
+static enum sx
+txn_start(struct lmtp_sess *s)
+{
+	size_t i;
+	enum sx sx;
+
+	s->body_started = 0;
+	s->txn_reused = s->reused;
+	memset(&s->env, 0, sizeof(s->env));
+	s->ncmd = s->tk + 2;
+	s->sent = s->answered = 0;
+	s->utf8 = has_8bit_str(s->sender);
+	for (i = 0; i < s->tk; i++)
+		s->utf8 |= has_8bit_str(rcpt_addr(&s->msg->rcpt[s->tidx[i]]));
+	if (s->dirty) {
+		if ((sx = sock_write(s, "RSET\r\n", 6)) != SX_OK)
+			return sx;
+		s->phase = PH_RSET;
+		due(s, s->cl->opts.timeout);
+		return SX_WAIT;
+	}
+	s->reused = 1;
+	return env_write(s);
+}
+
+/* The transaction ended with sx; when the server refused the sender with
+ * a 5xx, it begins once more with <>, which then serves the rest of the
+ * message. */
+static enum sx
+txn_end(struct lmtp_sess *s, enum sx sx)
+{
+	s->phase = PH_NONE;
+	if (sx == SX_SENDER) {
+		log_null_sender(s, s->msg, s->err);
+		s->sender = "";
+		if ((sx = txn_start(s)) == SX_WAIT)
+			return sx;
+		s->phase = PH_NONE;
+	}
+	s->redirected = 0;
+	return sx;
+}
+
+/* One transaction for recipients idx[0..k): SX_WAIT (lmtp_step takes
+ * its replies), or how it ended at once. */
+static enum sx
+txn_begin(struct lmtp_sess *s, const size_t *idx, size_t k)
+{
+	enum sx sx;
+
+	s->tidx = idx;
+	s->tk = k;
+	sx = txn_start(s);
+	return sx == SX_WAIT ? sx : txn_end(s, sx);
 }
 
 enum sx
-lmtp_finals(struct lmtp_sess *s, int timed_out)
+lmtp_step(struct lmtp_sess *s, int timed_out)
 {
 	struct dl_msg *msg = s->msg;
 	struct lmtp_reply rep;
 	enum sx sx;
 
-	/* One reply per accepted RCPT, in order. */
-	while (s->got < s->na) {
+	for (;;) {
 		sx = try_reply(s, &rep);
 		if (sx == SX_WAIT && !timed_out)
 			return SX_WAIT;
@@ -303,30 +359,53 @@ lmtp_finals(struct lmtp_sess *s, int timed_out)
 			    ep_name(s, s->ep));
 			sx = drop(s);
 		}
-		if (sx == SX_DROP)
-			return sx;
-		if (sx == SX_GARBLED) {
+		if (sx == SX_GARBLED && s->phase == PH_FINALS)
 			for (; s->got < s->na; s->got++)
 				dl_set(&msg->rcpt[s->acc[s->got]], DL_DEFER,
 				    "%s", s->err);
-			return sx;
+		if (sx != SX_OK)
+			return txn_end(s, sx);
+		timed_out = 0;	/* a reply in hand: the next has its own */
+		switch (s->phase) {
+		case PH_RSET:
+			if (rep.code != 250) {
+				seterr(s, "%s refuses RSET: %d %s",
+				    ep_name(s, s->ep), rep.code, rep.text);
+				/* nothing sent yet: retry elsewhere */
+				return txn_end(s, drop(s));
+			}
+			s->dirty = 0;
+			s->reused = 1;
+			sx = env_write(s);
+			break;
+		case PH_ENV:
+			env_reply(s, &rep);
+			if (s->answered < s->sent) {
+				due(s, s->cl->opts.timeout);
+				continue;
+			}
+			if ((sx = env_write(s)) == SX_OK)
+				sx = env_done(s);
+			break;
+		case PH_FINALS:
+			/* one reply per accepted RCPT, in order */
+			reply_result(&msg->rcpt[s->acc[s->got++]], &rep);
+			if (s->got < s->na) {
+				due(s, s->cl->opts.data_timeout);
+				continue;
+			}
+			sx = finals_done(s);
+			break;
+		default:
+			seterr(s, "out of step: unexpected reply from %s",
+			    ep_name(s, s->ep));
+			sess_close(s);
+			sx = SX_GARBLED;
+			break;
 		}
-		reply_result(&msg->rcpt[s->acc[s->got++]], &rep);
-		/* a reply in hand is a deadline met: the next gets its own */
-		s->deadline = io_now_ms() +
-		    (long long)s->cl->opts.data_timeout * 1000;
+		if (sx != SX_WAIT)
+			return txn_end(s, sx);
 	}
-	if (s->rstart < s->rend) {
-		char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
-
-		seterr(s, "out of step: more replies than recipients from %s",
-		    ep_name(s, s->ep));
-		log_warn("lmtp-out-of-step", "endpoint=%s path=%s",
-		    log_quote(q1, sizeof(q1), ep_name(s, s->ep)),
-		    log_quote(q2, sizeof(q2), msg->path));
-		sess_close(s);
-	}
-	return SX_OK;
 }
 
 static void
@@ -381,21 +460,6 @@ rcpt_usable(const struct lmtp_sess *s, struct dl_rcpt *r)
 	return 1;
 }
 
-/* txn(); when the server refuses the sender with a 5xx, once more with
- * <>, which then serves the rest of the message. */
-static enum sx
-txn_sender(struct lmtp_sess *s, struct dl_msg *msg, const char **sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit)
-{
-	enum sx sx = txn(s, msg, *sender, idx, k, acc, has8bit);
-
-	if (sx != SX_SENDER)
-		return sx;
-	log_null_sender(s, msg, s->err);
-	*sender = "";
-	return txn(s, msg, "", idx, k, acc, has8bit);
-}
-
 /* Room for n recipients in s->idx and s->acc: 0, or -1. */
 static int
 room(struct lmtp_sess *s, size_t n)
@@ -434,11 +498,9 @@ lmtp_txns(struct lmtp_sess *s)
 
 			s->pos = i + 1;
 			s->one = i;
-			s->redirected = msg->rcpt[i].redirect != NULL ?
-			    &msg->rcpt[i] : NULL;
-			sx = txn_sender(s, msg, &s->sender, &s->one, 1, s->acc,
-			    s->has8bit);
-			s->redirected = NULL;
+			s->redirected = msg->rcpt[i].redirect != NULL;
+			s->redir = i;
+			sx = txn_begin(s, &s->one, 1);
 			if (sx != SX_OK)
 				return sx;	/* SX_WAIT: resumed at pos */
 			if (s->fd < 0)	/* closed after an extra reply */
@@ -448,6 +510,5 @@ lmtp_txns(struct lmtp_sess *s)
 		s->idx[k++] = i;
 	}
 	s->pos = s->limit;
-	return k > 0 ? txn_sender(s, msg, &s->sender, s->idx, k, s->acc,
-	    s->has8bit) : SX_OK;
+	return k > 0 ? txn_begin(s, s->idx, k) : SX_OK;
 }

@@ -212,7 +212,7 @@ pump(struct lmtp_client *c, int fd, int timeout_ms, int stoppable)
 
 		if (r < 0 || (pfd[i].revents == 0 && now < s->deadline))
 			continue;
-		if ((sx = lmtp_finals(s, now >= s->deadline)) == SX_WAIT)
+		if ((sx = lmtp_step(s, now >= s->deadline)) == SX_WAIT)
 			continue;
 		/* its 2xx noted before anything else is read: the window
 		 * for a duplicate stays one transaction per session */

@@ -33,6 +33,22 @@ enum sx {
 			 * (lmtp_finals), the session is busy until then */
 };
 
+/* What a session's transaction waits for. */
+enum phase {
+	PH_NONE,	/* nothing: no transaction in flight */
+	PH_RSET,	/* the reply to RSET */
+	PH_ENV,		/* the replies to a window of MAIL, RCPT, DATA */
+	PH_FINALS	/* one reply per accepted RCPT after the "." */
+};
+
+/* What the commands of one transaction brought back. */
+struct envelope {
+	size_t na;			/* accepted recipients, in acc[] */
+	int go_data;			/* DATA got 354 */
+	int mail_failed;		/* MAIL got no 2xx: mail_rep */
+	struct lmtp_reply mail_rep;
+};
+
 _Static_assert(CMD_MAX >= LMTP_ADDR_MAX + 80,
     "CMD_MAX holds MAIL FROM:<address> with all its parameters");
 
@@ -53,9 +69,10 @@ struct lmtp_sess {
 	char rbuf[4096];
 	size_t rstart, rend;
 	char err[300];		/* why the last step failed */
-	const struct dl_rcpt *redirected;	/* the transaction carries this
-					 * recipient alone, redirected: its
-					 * header line goes before the message */
+	int redirected;		/* the transaction carries msg->rcpt[redir]
+				 * alone, redirected: its header line goes
+				 * before the message */
+	size_t redir;
 	/* the job: NULL msg when the session is free */
 	struct dl_msg *msg;
 	void *tag;		/* handed back to the done callback */
@@ -73,8 +90,15 @@ struct lmtp_sess {
 	size_t start, tried;	/* first endpoint, endpoints tried */
 	int again;		/* a stale idle session may be reopened */
 	int fresh;		/* the next step opens or checks the session */
-	/* a transaction whose message went out: its final replies */
-	size_t na, got;		/* accepted recipients, replies read */
+	/* the transaction in flight */
+	enum phase phase;
+	const size_t *tidx;	/* its recipients: tidx[0..tk) */
+	size_t tk;
+	int utf8;		/* an address of it holds UTF-8 */
+	size_t ncmd, sent, answered, first;	/* commands: all of them,
+				 * written, answered; the window's first */
+	struct envelope env;
+	size_t na, got;		/* after the ".": replies due, read */
 	long long deadline;	/* io_now_ms() limit for the next reply */
 };
 
@@ -123,14 +147,18 @@ int sess_open(struct lmtp_sess *s, size_t ep);
 int sess_alive(struct lmtp_sess *s);
 
 /* lmtp.c: the transactions of s's message on its open session, from
- * recipient s->pos on: SX_WAIT when one awaits its final replies, else
- * how the last one ended (see txn() there). */
+ * recipient s->pos on: SX_WAIT when one awaits replies (lmtp_step), else
+ * how the last one ended: SX_OK (the session is usable; recipients
+ * without a final answer stay pending), SX_DROP (closed; the pending
+ * ones may be tried elsewhere) or SX_GARBLED (closed; nothing may be
+ * tried elsewhere). */
 enum sx lmtp_txns(struct lmtp_sess *s);
 
-/* lmtp.c: the final replies of the transaction in flight, as far as they
- * have come (timed_out: none will come any more): SX_WAIT for more, else
- * how the transaction ended. */
-enum sx lmtp_finals(struct lmtp_sess *s, int timed_out);
+/* lmtp.c: the replies to the transaction in flight, as far as they have
+ * come (timed_out: the next is overdue), the transaction carried on with
+ * them (its next commands, its message): SX_WAIT for more, else how the
+ * transaction ended, as lmtp_txns says. */
+enum sx lmtp_step(struct lmtp_sess *s, int timed_out);
 
 /* lmtp.c: 1 when the file holds a byte >= 0x80, 0 if not, -1 on a read
  * error. */

@@ -1,19 +1,19 @@
 /*
  * lmtppool.c: mdrop-deliver's LMTP sessions side by side (lmtp.h). A free
- * session takes the next message; its transactions run on that session
- * up to the final "." (lmtp.c), and then, while the server delivers, the
- * session waits for its replies in one poll(2) over every busy session,
- * so that several messages are in the server's hands at once. When the
- * last reply has come, the message goes on (its next transaction, the
- * next endpoint) or goes back through the done callback.
+ * session takes the next message; whenever one of its transactions
+ * (lmtp.c) waits for replies -- to RSET, to a window of MAIL, RCPT and
+ * DATA, after the final "." -- it waits in one poll(2) over every busy
+ * session, so that several messages are in the server's hands at once.
+ * When a transaction has ended, the message goes on (its next
+ * transaction, the next endpoint) or goes back through the done callback.
  *
  * Why it is this way: Dovecot's lmtp spends most of a delivery in its own
  * fsyncs and index updates, and runs one process per session; one session
  * at a time leaves the disk and the second core waiting on each other.
- * Only the waits for replies after DATA overlap: the writes (envelope and
- * message) stay one session at a time, through the client's one pair of
- * buffers, so memory stays what one session needs, and nothing about
- * one transaction's rules (lmtp.c) changes.
+ * Only the waits overlap: the writes (commands and message) stay one
+ * session at a time, through the client's one pair of buffers, so memory
+ * stays what one session needs, and nothing about one transaction's
+ * rules (lmtp.c) changes.
  *
  * Endpoints: a message tries each endpoint at most once, in turn from the
  * one its session starts at (failover as with one session). A session

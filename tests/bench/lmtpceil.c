@@ -15,7 +15,10 @@
  * stuck on a large message never holds back the others. Messages are
  * delivered one recipient each (the corpus's envelope recipient).
  *
- *   lmtpceil [-k K] -e unix:/path|host:port CORPUS
+ *   lmtpceil [-a] [-k K] -e unix:/path|host:port CORPUS
+ *
+ * -a: a session sends the next envelope only after the replies to the
+ * message before (as mdrop-deliver does), not right after its ".".
  *
  * CORPUS is corpus.py's directory: MANIFEST (NAME RECIPIENT SENDER ...)
  * and lmtp/NAME, the prepared messages. Prints "msgs=N bytes=B" (B: bytes
@@ -63,6 +66,7 @@ struct sess {
 
 static struct msg *msgs;
 static long nmsgs, next_msg, delivered;
+static int after_final;		/* -a: the next envelope after the replies */
 static uint64_t bytes_sent;
 static const char *corpus;
 
@@ -250,10 +254,13 @@ static void on_reply(struct sess *s, int code, const char *line)
 		open_body(s, m);
 		expect(s, W_FINAL, m);	/* comes before the next envelope's */
 		s->out_after_body = 1;
-		start_msg(s);	/* its envelope right after the "." */
+		if (!after_final)
+			start_msg(s);	/* its envelope right after the "." */
 		break;
 	case W_FINAL:
 		delivered++;
+		if (s->qn == 0 && after_final && start_msg(s))
+			break;
 		if (s->qn == 0) {
 			queue_cmd(s, "QUIT\r\n");
 			expect(s, W_QUIT, -1);
@@ -341,8 +348,9 @@ int main(int argc, char **argv)
 	const char *ep = NULL;
 	int k = 1, opt, i, live;
 
-	while ((opt = getopt(argc, argv, "k:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "ak:e:")) != -1) {
 		switch (opt) {
+		case 'a': after_final = 1; break;
 		case 'k': k = atoi(optarg); break;
 		case 'e': ep = optarg; break;
 		default: goto usage;
@@ -386,7 +394,7 @@ int main(int argc, char **argv)
 		die("cannot write stdout");
 	return 0;
 usage:
-	fputs("usage: lmtpceil [-k K] -e unix:/path|host:port CORPUS\n",
+	fputs("usage: lmtpceil [-a] [-k K] -e unix:/path|host:port CORPUS\n",
 	    stderr);
 	return 1;
 }

@@ -231,8 +231,9 @@ selected() {
 ALL="mdrop-md-plain mdrop-md-tls mdrop-lmtp-tls mpop-plain mpop-tls
 fdm-plain fdm-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
 getmail-plain getmail-tls ceil-pop3-plain ceil-pop3-tls ceil-disk-msg
-ceil-disk-batch ceil-lmtp-k2 ceil-lmtp-k4"
+ceil-disk-batch ceil-lmtp-k2 ceil-lmtp-k4 mdrop-lmtp-deliver"
 SMALL="mdrop-lmtp-small mdrop-lmtp-small-s1 mdrop-lmtp-small-s2
+mdrop-lmtp-small-deliver
 ceil-lmtp-small-k1 ceil-lmtp-small-k2 ceil-lmtp-small-k4 fetchmail-lmtp-small"
 BIG="mdrop-md-tls mdrop-lmtp-tls mpop-tls fdm-tls fetchmail-tls getmail-tls"
 # The slow peers would take most of a run at N = 5000 (getmail6 about 90 s

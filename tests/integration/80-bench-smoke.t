@@ -233,4 +233,9 @@ EOF
 )" same "lmtpceil: the server got every message once, byte-exact (CR LF, unstuffed)"
 is "$(cat "$TESTDIR/lrec"/conn-*.in | tr -d '\r' | grep -c '^MAIL FROM:') $(ls "$TESTDIR/lrec" | grep -c '^conn-') $(cat "$TESTDIR/lrec"/conn-*.in | tr -d '\r' | grep -c '^QUIT$')" \
     "40 2 2" "lmtpceil: two sessions, one transaction per message, each session ends with QUIT"
+# -a: a session sends the next envelope only after the replies
+rm -rf "$TESTDIR/lrec"/*
+out=$(timeout 60 "$TESTDIR/lmtpceil" -a -k 2 -e "127.0.0.1:$(cat "$TESTDIR/lmtp.ready")" "$C")
+is "$?:$out:$(ls "$TESTDIR/lrec" | grep -c '^msg-')" \
+    "0:msgs=40 bytes=$(cat "$C"/lmtp/* | wc -c | tr -d ' '):40" "lmtpceil -a: every message sent once"
 done_testing

@@ -14,7 +14,7 @@
 # Environment:
 #   BENCH_N=5000      messages in the corpus      BENCH_REPS=3  repetitions
 #   BENCH_SMALL_N=2000  messages in the small-message corpus (0: skip it)
-#   BENCH_SLOW_REPS=1 repetitions of the slow peers (getmail6, fetchmail)
+#   BENCH_SLOW_REPS=1 repetitions of the slow peers (getmail6, fetchmail, fdm)
 #   BENCH_SLOW_N=1000 the slow peers move only the corpus's first
 #                     BENCH_SLOW_N messages (0: all of them)
 #   BENCH_SEED=1      corpus seed                 BENCH_BIG_MIB=200 (0: skip)
@@ -137,7 +137,7 @@ mkdir -p "$W/fdmtmp" && chmod 1777 "$W/fdmtmp"
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr), work space on $(findmnt -n -o FSTYPE -T "$W" 2>/dev/null || stat -f -c %T "$W")"
-	echo "corpus: $N messages, seed $SEED; $REPS interleaved repetitions ($SLOW_REPS of the slow peers: getmail6, fetchmail$([ "$SLOW_N" -gt 0 ] && echo ", on the first $SLOW_N messages")); small-message corpus: $SMALL_N messages"
+	echo "corpus: $N messages, seed $SEED; $REPS interleaved repetitions ($SLOW_REPS of the slow peers: getmail6, fetchmail, fdm$([ "$SLOW_N" -gt 0 ] && echo ", on the first $SLOW_N messages")); small-message corpus: $SMALL_N messages"
 	echo "versions: mdrop $(mdrop-fetch --version 2>&1 | head -n 1 | awk '{print $NF}'),"\
 	    "$(dpkg-query -W -f='${Package} ${Version}' fetchmail), $(dpkg-query -W -f='${Package} ${Version}' getmail6),"\
 	    "$(dpkg-query -W -f='${Package} ${Version}' fdm), $(dpkg-query -W -f='${Package} ${Version}' mpop),"\
@@ -237,11 +237,12 @@ mdrop-lmtp-small-deliver
 ceil-lmtp-small-k1 ceil-lmtp-small-k2 ceil-lmtp-small-k4 fetchmail-lmtp-small"
 BIG="mdrop-md-tls mdrop-lmtp-tls mpop-tls fdm-tls fetchmail-tls getmail-tls"
 # The slow peers would take most of a run at N = 5000 (getmail6 about 90 s
-# a run on a quiet machine, fetchmail 40-80 s): BENCH_SLOW_REPS of them,
+# a run on a quiet machine, fetchmail 40-80 s, fdm 40 s): BENCH_SLOW_REPS of them,
 # on the corpus's first BENCH_SLOW_N messages (the same generator, so the
 # same mix; their start-up is small next to their rate), so that the
 # whole benchmark stays near 20 minutes on the 2-core machine.
-SLOW="getmail-plain getmail-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls"
+SLOW="getmail-plain getmail-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
+fdm-plain fdm-tls"
 
 rep=1
 while [ $rep -le "$REPS" ]; do

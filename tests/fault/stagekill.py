@@ -26,7 +26,8 @@ KILLS // 4 each, shuffled), its kind and its point:
 
   fetch    at the n-th file fetch creates in SPOOL/tmp (inotify: on tmpfs
            a message is written and renamed between two looks), n at most
-           half the messages on the server it has to fetch; there are
+           half the messages on the server it has to fetch (not those a
+           killed fetch left in SPOOL/tmp: it may finish them); there are
            always TOPUP or more: the box is topped up from the messages
            held back first. fetch cannot be done before it has written
            the other half, so the kill lands on a live fetch, mid-RETR.
@@ -110,7 +111,7 @@ CHUNK = 256         # the relay's reads then
 N_MIN = 512         # a cut inside a group lies past its first record
 ROOM = CAP + N_MIN + 2048   # a "stream" kill wants as much to write, at least
 WIDE = 60           # a wide message: this many recipients or more
-TOPUP = 16          # a fetch about to be killed has this many to fetch
+TOPUP = 12          # a fetch about to be killed has this many to fetch
 TRIES = 3           # runs per kill
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 IN_CREATE = 0x100
@@ -453,6 +454,11 @@ class State:
         self.rcpts = {}
         for i, r in rel.expected(corpus):
             self.rcpts.setdefault(i, []).append(r)
+        # the SENDER field of its records: the Return-Path on its top
+        self.sender = {}
+        for i in self.rcpts:
+            top = rel.original(corpus, i).split(b"\n", 1)[0]
+            self.sender[i] = len(top.split(b"<", 1)[-1].rstrip(b">"))
 
     def id_of(self, path):
         """The X-Rel-Id of a file (cached: names are never reused)."""
@@ -472,7 +478,9 @@ class State:
                              loc + "@" + dom)
                         self.copies[k] = self.copies.get(k, 0) + 1
         d = os.path.join(SPOOL, "new")
-        self.spool = {self.id_of(os.path.join(d, n)) for n in os.listdir(d)}
+        self.path = {self.id_of(os.path.join(d, n)): os.path.join(d, n)
+                     for n in os.listdir(d)}
+        self.spool = set(self.path)
         self.onbox = set()
         for sub in ("new", "cur"):
             for name in os.listdir(os.path.join(self.box, sub)):
@@ -481,8 +489,15 @@ class State:
                     self.onbox.add(int(m.group(1)))
         self.pending = {i: [r for r in rs if (i, r) not in self.copies]
                         for i, rs in self.rcpts.items()}
+        # a killed fetch's file in SPOOL/tmp: the next one may finish it
+        # (its UID noted) instead of fetching it again
+        self.intmp = set()
+        d = os.path.join(SPOOL, "tmp")
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as f:
+                self.intmp.add(rel.rel_id(f.read(65536)))
         # on the server, not spooled, nothing delivered: fetch must RETR it
-        self.fresh = {i for i in self.onbox - self.spool
+        self.fresh = {i for i in self.onbox - self.spool - self.intmp
                       if len(self.pending[i]) == len(self.rcpts[i])}
         self.flowing = self.spool | self.fresh
 
@@ -561,6 +576,7 @@ class Loop:
                             ("mid", "lines", WIDE) if r < 0.35 else
                             ("mid", "pipe", WIDE) if r < 0.7 else
                             ("stream", "pipe", WIDE))
+        # spare messages are for fetch: a wide one is cut again and again
         if kind == "stream" and self.least() <= ROOM:
             kind = "mid"
         if kind == "mid" and not any(len(st.rcpts[i]) >= need
@@ -570,7 +586,7 @@ class Loop:
                 self.wide.remove(take[0])
                 self.put(take)
             else:
-                kind = "stream"
+                kind, mode = "stream", "pipe"
         if kind == "mid":
             return {"kind": kind, "mode": mode, "need": need,
                     "aim": self.aimer(need, u)}
@@ -581,10 +597,15 @@ class Loop:
 
     def least(self):
         """The least number of bytes split writes in this run (when fetch
-        logs in): a path is at least SPOOL/new/ and one byte."""
-        lp, rc = len(os.path.join(SPOOL, "new", "x")), self.st.rcpts
-        return sum(len(rc[i]) * (lp + 3) + sum(map(len, rc[i])) + lp + 1
-                   for i in self.st.flowing)
+        logs in): the records and end line of each message; the path of
+        one still to fetch is at least SPOOL/new/ and one byte."""
+        st, lp = self.st, len(os.path.join(SPOOL, "new", "x"))
+        n = 0
+        for i in st.flowing:
+            p = len(st.path[i]) if i in st.path else lp
+            n += len(st.rcpts[i]) * (p + st.sender[i] + 3) + p + 1
+            n += sum(map(len, st.rcpts[i]))
+        return n
 
     def aimer(self, need, u):
         """aim() for the relay: N bytes into the first group of a message

@@ -2,8 +2,8 @@
 # Per-stage kill loop (issue 14; DESIGN.md "Record format"): the pipeline
 #   mdrop-fetch | mdrop-split | mdrop-deliver -m
 # against the private Dovecot, over a corpus of REL_STAGE_MESSAGES
-# (default 320) messages, every 7th for two recipients, four wide ones
-# with 60, 90, 150 and 300 recipients in one folded Delivered-To, is run
+# (default 320) messages, every 7th for two recipients, six wide ones
+# with 60 to 150 and 300 recipients in one folded Delivered-To, is run
 # REL_KILLS times (default 30) with exactly ONE stage SIGKILLed each time:
 # fetch alone, split alone or deliver alone, drawn from REL_SEED (default
 # 77), each at least REL_KILLS / 4 times. The other two see end of input
@@ -38,7 +38,7 @@ SEED=${REL_SEED:-77}
 KILLS=${REL_KILLS:-30}
 N=${REL_STAGE_MESSAGES:-320}
 [ "$N" -ge 40 ] || { echo "Bail out! REL_STAGE_MESSAGES must be 40 or more"; exit 1; }
-rel_setup "$N" "$((N / 8)):60,$((N / 4)):90,$((N / 2)):150,$N:300"
+rel_setup "$N" "$((N / 10)):60,$((N / 5)):80,$((3 * N / 10)):100,$((2 * N / 5)):120,$((N / 2)):150,$N:300"
 rel_reset
 
 rel_stage_loop "$KILLS" "$SEED"

@@ -9,8 +9,9 @@
 # 77), each at least REL_KILLS / 4 times. The other two see end of input
 # or EPIPE as in real life and finish; the next run goes on from there.
 # The points come from the stage's own progress, never from time
-# (tests/fault/stagekill.py): the n-th file fetch creates in SPOOL/tmp,
-# the n-th record deliver has read or its n-th result line, and for
+# (tests/fault/stagekill.py): the n-th file fetch creates in SPOOL/tmp;
+# deliver once it has read, or printed the results of, the n records a
+# relay passed on while holding the rest back (so it cannot be done); for
 # split a relay between split and deliver that stops reading N bytes into
 # a wide message's group, N chosen so that split (its stdout a one-page
 # pipe) is still inside the write(2) of that group, then passes on what

@@ -199,7 +199,11 @@ print_waiting(struct spool *sp)
 		if (out_push(sp->path, names[i]) < 0)
 			break;
 	spool_free_list(names, n);
-	return out_flush(0) < 0 ? ST_IOERR : ST_OK;
+	if (out_flush(0) < 0) {
+		log_error("stdout-failed", "error=\"%s\"", strerror(errno));
+		return ST_IOERR;
+	}
+	return ST_OK;
 }
 
 /* Wipe the password and map the status to the exit code. */

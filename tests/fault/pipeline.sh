@@ -9,17 +9,34 @@
 # A separate script so that the kill loop can run it in its own session
 # and SIGKILL the whole process group (hence timeout --foreground: plain
 # timeout moves itself and the tool into a process group of their own).
-tag=$1; shift
-for kv in "$@"; do export "${kv?}"; done
+#
+# pipeline.sh --stage STAGE (fetch, split or deliver): that one tool,
+# exec'd, stdin, stdout and stderr as given; for tests/fault/stagekill.py,
+# which connects the three itself to kill one of them.
 deliver="-m $REL_MAIL/%d/%l/Maildir"
 [ "${REL_LMTP:-0}" = 1 ] && deliver="-l unix:$LMTP_SOCKET"
+
+# stage STAGE PREFIX...: PREFIX (exec, or a timeout) running the tool of
+# STAGE with its options; the three command lines are here only
+stage() {
+	_st=$1; shift
+	case $_st in
+	fetch) "$@" mdrop-fetch --tls none -h 127.0.0.1 -p "$POP3_PORT" \
+	    -u "$DROP_USER" --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" ;;
+	split) "$@" mdrop-split -d example.org ;;
+	deliver) # shellcheck disable=SC2086
+	    "$@" mdrop-deliver $deliver ;;
+	*) echo "pipeline.sh: no stage $_st" >&2; exit 64 ;;
+	esac
+}
+[ "$1" = --stage ] && stage "$2" exec
+
+tag=$1; shift
+for kv in "$@"; do export "${kv?}"; done
 t=${REL_TIMEOUT:-60}
-{ timeout --foreground -k 5 "$t" mdrop-fetch --tls none -h 127.0.0.1 -p "$POP3_PORT" \
-    -u "$DROP_USER" --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" \
-    2>"$REL_RUN/$tag.fetch.err"; echo $? >"$REL_RUN/$tag.fetch.rc"; } |
-{ timeout --foreground -k 5 "$t" mdrop-split -d example.org \
-    2>"$REL_RUN/$tag.split.err"; echo $? >"$REL_RUN/$tag.split.rc"; } |
-{ # shellcheck disable=SC2086
-  timeout --foreground -k 5 "$t" mdrop-deliver $deliver \
-    2>"$REL_RUN/$tag.deliver.err"; echo $? >"$REL_RUN/$tag.deliver.rc"; } \
-    >"$REL_RUN/$tag.out"
+{ stage fetch timeout --foreground -k 5 "$t" 2>"$REL_RUN/$tag.fetch.err"
+  echo $? >"$REL_RUN/$tag.fetch.rc"; } |
+{ stage split timeout --foreground -k 5 "$t" 2>"$REL_RUN/$tag.split.err"
+  echo $? >"$REL_RUN/$tag.split.rc"; } |
+{ stage deliver timeout --foreground -k 5 "$t" 2>"$REL_RUN/$tag.deliver.err"
+  echo $? >"$REL_RUN/$tag.deliver.rc"; } >"$REL_RUN/$tag.out"

@@ -2,10 +2,13 @@
 """rel.py: corpus, drop-box filler and the "nothing lost" invariant checker
 for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
 
-  rel.py corpus DIR N            write N messages DIR/mNNNN and DIR/expect
-                                 ("ID<TAB>RECIPIENT" per delivery due)
+  rel.py corpus DIR N [ID:COUNT,...]
+                                 write N messages DIR/mNNNN and DIR/expect
+                                 ("ID<TAB>RECIPIENT" per delivery due);
+                                 message ID gets COUNT recipients (wide)
   rel.py fill DIR MAILDIR UID GID  empty MAILDIR, put every DIR/m* into its new/ under
-                                 Dovecot-friendly names (S= and W= sizes)
+                                 Dovecot-friendly names (S= and W= sizes);
+                                 fill() can hold some back for put() later
   rel.py check DIR MAILROOT [--lmtp] [--box MAILDIR] [--spool SPOOL]
                                [--partial]
                                  compare every file under
@@ -39,7 +42,9 @@ The corpus: every message has a unique X-Rel-Id and a Return-Path on top
 multidrop ISP writes them: deliver adds nothing and may hard-link), every 7th lists two local recipients, every
 11th has no envelope header at all (fallback postmaster@example.org), and
 every 13th carries a forged Delivered-To below the Received: line, which
-must be ignored (fallback as well). Bodies vary in size, with a line
+must be ignored (fallback as well). A wide message (corpus ID:COUNT) has
+COUNT recipients in one Delivered-To folded over many lines: the five
+users, then w006@, w007@, ... Bodies vary in size, with a line
 holding a lone "." and one starting with "..", which POP3 must stuff and
 unstuff.
 """
@@ -61,11 +66,22 @@ def maildir_copy(orig, rcpt):
     return line + orig
 
 
-def message(i):
-    """(bytes, [recipients]) of message i (1-based)."""
+def wide_rcpts(count):
+    """The recipients of a wide message: the users, then w006, w007..."""
+    names = USERS + ["w%03d" % k for k in range(len(USERS) + 1, count + 1)]
+    return [n + "@" + DOM for n in names[:count]]
+
+
+def message(i, wide=0):
+    """(bytes, [recipients]) of message i (1-based); wide: that many
+    recipients, in one folded Delivered-To."""
     rcpts = []
     head = [b"Return-Path: <sender%d@remote.test>\n" % i]
-    if i % 11 == 0:
+    if wide:
+        rcpts = wide_rcpts(wide)
+        lines = [", ".join(rcpts[k:k + 4]) for k in range(0, wide, 4)]
+        head.append(("Delivered-To: %s\n" % ",\n ".join(lines)).encode())
+    elif i % 11 == 0:
         rcpts = ["postmaster@" + DOM]
     elif i % 7 == 0:
         a, b = USERS[i % 5], USERS[(i + 2) % 5]
@@ -88,32 +104,48 @@ def message(i):
     return b"".join(head) + b"".join(body), rcpts
 
 
-def corpus(d, n):
+def corpus(d, n, wide=None):
+    """wide: {ID: COUNT} of the wide messages."""
+    wide = wide or {}
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "expect"), "w") as ex:
         for i in range(1, n + 1):
-            data, rcpts = message(i)
+            data, rcpts = message(i, wide.get(i, 0))
             with open(os.path.join(d, "m%04d" % i), "wb") as f:
                 f.write(data)
             for r in rcpts:
                 ex.write("%d\t%s\n" % (i, r))
 
 
-def fill(d, maildir, uid, gid):
-    """Empty the drop box (and Dovecot's index of it), then fill it."""
+def corpus_ids(d):
+    """The IDs of the corpus's messages, in order."""
+    return sorted(int(n[1:]) for n in os.listdir(d) if n.startswith("m"))
+
+
+def original(d, i):
+    with open(os.path.join(d, "m%04d" % i), "rb") as f:
+        return f.read()
+
+
+def fill(d, maildir, uid, gid, hold=()):
+    """Empty the drop box (and Dovecot's index of it), then fill it with
+    the corpus but for the IDs in hold."""
     for sub in ("new", "cur", "tmp"):
         for f in os.listdir(os.path.join(maildir, sub)):
             os.unlink(os.path.join(maildir, sub, f))
     for f in os.listdir(maildir):
         if f == "dovecot-uidlist" or f.startswith("dovecot.index"):
             os.unlink(os.path.join(maildir, f))
+    put(d, maildir, uid, gid, [i for i in corpus_ids(d) if i not in hold])
+
+
+def put(d, maildir, uid, gid, ids):
+    """Messages ids of the corpus into the drop box, as new mail."""
     pid = os.getpid()
-    for name in sorted(os.listdir(d)):
-        if not name.startswith("m"):
-            continue
-        with open(os.path.join(d, name), "rb") as f:
-            data = f.read()
-        base = "%d.P%dN%s.rel,S=%d,W=%d" % (1700000000, pid, name, len(data),
+    for i in ids:
+        data = original(d, i)
+        base = "%d.P%dN%s.rel,S=%d,W=%d" % (1700000000, pid, "m%04d" % i,
+                                            len(data),
                                             len(data) + data.count(b"\n"))
         tmp = os.path.join(maildir, "tmp", base)
         with open(tmp, "wb") as f:
@@ -164,9 +196,8 @@ def expected(d):
     return want
 
 
-def left(d, root):
-    """The deliveries of DIR/expect not made yet under root."""
-    want = expected(d)
+def delivered(root):
+    """{(ID, RECIPIENT)} of the copies in the Maildirs under root."""
     done = set()
     for dom in os.listdir(root) if os.path.isdir(root) else []:
         for loc in os.listdir(os.path.join(root, dom)):
@@ -174,7 +205,13 @@ def left(d, root):
             rcpt = loc + "@" + dom
             for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
                 done.add((i, rcpt))
-    return sum(1 for k in want if k not in done)
+    return done
+
+
+def left(d, root):
+    """The deliveries of DIR/expect not made yet under root."""
+    done = delivered(root)
+    return sum(1 for k in expected(d) if k not in done)
 
 
 def check(d, root, lmtp, box, spool, partial=False):
@@ -201,7 +238,7 @@ def check(d, root, lmtp, box, spool, partial=False):
                         continue
                     want[(i, rcpt)] += 1
                     if i not in originals:
-                        originals[i] = message(i)[0]
+                        originals[i] = original(d, i)
                     orig = originals[i]
                     if lmtp:
                         good = data.endswith(orig.split(b"\n\n", 1)[1])
@@ -249,8 +286,10 @@ def check(d, root, lmtp, box, spool, partial=False):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "corpus":
-        corpus(argv[2], int(argv[3]))
+    if len(argv) in (4, 5) and argv[1] == "corpus":
+        wide = dict(tuple(int(x) for x in w.split(":"))
+                    for w in argv[4].split(",")) if len(argv) == 5 else {}
+        corpus(argv[2], int(argv[3]), wide)
         return 0
     if len(argv) == 6 and argv[1] == "fill":
         fill(argv[2], argv[3], int(argv[4]), int(argv[5]))

@@ -82,7 +82,6 @@ spool_ref(struct batch *b, const char *dir)
 	s->ino = st.st_ino;
 	s->next = b->spools;
 	b->spools = s;
-	sweep(s);
 	return s;
 }
 
@@ -133,6 +132,13 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 		group_error(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
 		    ST_NOINPUT : ST_TEMPFAIL, "cannot open spool %s: %s", dir,
 		    strerror(e));
+		return NULL;
+	}
+	/* here, as the spool's owner: a spool opened elsewhere (group_find
+	 * comparing an end line's file) is root's to read, never to sweep */
+	if (!sr->swept) {
+		sr->swept = 1;
+		sweep(sr);
 	}
 	return sr;
 }

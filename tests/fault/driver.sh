@@ -56,12 +56,15 @@ REL_PYTHON=${REL_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
 REL_KILLER=$TOP/tests/fault/killer.py
 REL_TIMEOUT=${REL_TIMEOUT:-60}
 REL_LMTP=${REL_LMTP:-0}
-export REL_SPOOL REL_MAIL REL_RUN REL_TIMEOUT REL_LMTP
+export REL_SPOOL REL_MAIL REL_CORPUS REL_RUN REL_TIMEOUT REL_LMTP
 
 rel_setup() {
 	[ -f "$REL_SHIM" ] || { echo "Bail out! $REL_SHIM not built (make testbins)"; exit 1; }
 	if [ -z "${DOVECOT_PID:-}" ]; then
-		dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
+		# LMTP files alice+shop@ into alice's folder shop, as deliver
+		# -m --delimiter + --detail-folder does (pipeline.sh)
+		DOVECOT_DELIMITER=+ DOVECOT_DETAIL_MAILBOX=yes \
+		    dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
 			{ echo "Bail out! $DOVECOT_ERROR"; exit 1; }
 	fi
 	export POP3_PORT DROP_USER DOVECOT_DIR LMTP_SOCKET
@@ -73,12 +76,17 @@ rel_setup() {
 
 rel_reset() {
 	rm -rf "$REL_SPOOL" "$REL_MAIL"
-	mkdir -p "$REL_MAIL"
+	# alice made a folder for her subaddress alice+shop@ (rel.py)
+	_shop=example.org/alice/Maildir/.shop
+	mkdir -p "$REL_MAIL/$_shop/new" "$REL_MAIL/$_shop/cur" "$REL_MAIL/$_shop/tmp"
 	if [ "$REL_LMTP" = 1 ]; then
 		for u in $DOVECOT_USERS; do
 			find "$MAIL_ROOT/example.org/$u/Maildir" -type f \
 			    \( -path '*/new/*' -o -path '*/cur/*' \) -delete 2>/dev/null
 		done
+		mkdir -p "$MAIL_ROOT/$_shop/new" "$MAIL_ROOT/$_shop/cur" \
+		    "$MAIL_ROOT/$_shop/tmp"
+		chown -R "$MAIL_UID:$MAIL_GID" "$MAIL_ROOT/example.org/alice"
 	fi
 	"$REL_PYTHON" -S "$REL_PY" fill "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID"
 }

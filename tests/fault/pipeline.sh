@@ -2,7 +2,7 @@
 # pipeline.sh TAG [VAR=VALUE...]: one run of
 #   mdrop-fetch | mdrop-split | mdrop-deliver
 # for tests/fault/driver.sh (which exports what it needs: REL_SPOOL,
-# REL_MAIL, REL_RUN, REL_LMTP, REL_TIMEOUT, POP3_PORT, DROP_USER,
+# REL_MAIL, REL_CORPUS, REL_RUN, REL_LMTP, REL_TIMEOUT, POP3_PORT, DROP_USER,
 # DOVECOT_DIR, LMTP_SOCKET). VAR=VALUE pairs (the fault) are exported to
 # all three tools. Each stage's exit code goes to REL_RUN/TAG.STAGE.rc,
 # its stderr to REL_RUN/TAG.STAGE.err, deliver's results to REL_RUN/TAG.out.
@@ -13,7 +13,9 @@
 # pipeline.sh --stage STAGE (fetch, split or deliver): that one tool,
 # exec'd, stdin, stdout and stderr as given; for tests/fault/stagekill.py,
 # which connects the three itself to kill one of them.
-deliver="-m $REL_MAIL/%d/%l/Maildir"
+# Issue 19's options are on in every run (tests/fault/rel.py: alice+shop@
+# into alice's folder .shop, an unknown zed@ to the fallback).
+deliver="-m $REL_MAIL/%d/%l/Maildir --delimiter + --detail-folder"
 [ "${REL_LMTP:-0}" = 1 ] && deliver="-l unix:$LMTP_SOCKET"
 
 # stage STAGE PREFIX...: PREFIX (exec, or a timeout) running the tool of
@@ -23,7 +25,8 @@ stage() {
 	case $_st in
 	fetch) "$@" mdrop-fetch --tls none -h 127.0.0.1 -p "$POP3_PORT" \
 	    -u "$DROP_USER" --password-file "$DOVECOT_DIR/drop.pass" "$REL_SPOOL" ;;
-	split) "$@" mdrop-split -d example.org ;;
+	split) "$@" mdrop-split -d example.org --delimiter + \
+	    --users "$REL_CORPUS/users" ;;
 	deliver) # shellcheck disable=SC2086
 	    "$@" mdrop-deliver $deliver ;;
 	*) echo "pipeline.sh: no stage $_st" >&2; exit 64 ;;

@@ -3,9 +3,13 @@
 for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
 
   rel.py corpus DIR N [ID:COUNT,...]
-                                 write N messages DIR/mNNNN and DIR/expect
-                                 ("ID<TAB>RECIPIENT" per delivery due);
-                                 message ID gets COUNT recipients (wide)
+                                 write N messages DIR/mNNNN, DIR/expect
+                                 ("ID<TAB>WHERE<TAB>RECIPIENT" per delivery
+                                 due: WHERE is local@domain, or
+                                 local@domain/.FOLDER for a Maildir++
+                                 folder) and DIR/users (for mdrop-split
+                                 --users); message ID gets COUNT
+                                 recipients (wide)
   rel.py fill DIR MAILDIR UID GID  empty MAILDIR, put every DIR/m* into its new/ under
                                  Dovecot-friendly names (S= and W= sizes);
                                  fill() can hold some back for put() later
@@ -13,6 +17,7 @@ for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
                                [--partial]
                                  compare every file under
                                  MAILROOT/DOMAIN/LOCAL/Maildir/{new,cur}
+                                 (and its folders' .FOLDER/{new,cur})
                                  with DIR/expect: each (ID, RECIPIENT)
                                  exactly once (--lmtp: at least once, the
                                  duplicates counted), nothing else, and
@@ -42,7 +47,13 @@ The corpus: every message has a unique X-Rel-Id and a Return-Path on top
 multidrop ISP writes them: deliver adds nothing and may hard-link), every 7th lists two local recipients, every
 11th has no envelope header at all (fallback postmaster@example.org), and
 every 13th carries a forged Delivered-To below the Received: line, which
-must be ignored (fallback as well). A wide message (corpus ID:COUNT) has
+must be ignored (fallback as well). Issue 19's options are on in every
+run (tests/fault/pipeline.sh): every 17th other message is for the
+subaddress alice+shop@ (split and deliver --delimiter +, deliver
+--detail-folder; Dovecot with recipient_delimiter and
+lmtp_save_to_detail_mailbox), so it lands in alice's folder .shop, and
+every 19th other one for zed@, a local part split --users does not know,
+so it goes to the fallback. A wide message (corpus ID:COUNT) has
 COUNT recipients in one Delivered-To folded over many lines: the five
 users, then w006@, w007@, ... Bodies vary in size, with a line
 holding a lone "." and one starting with "..", which POP3 must stuff and
@@ -74,7 +85,9 @@ def wide_rcpts(count):
 
 def message(i, wide=0):
     """(bytes, [recipients]) of message i (1-based); wide: that many
-    recipients, in one folded Delivered-To."""
+    recipients, in one folded Delivered-To. A recipient is its address,
+    or (WHERE, address) when it lands elsewhere than that address's
+    Maildir (a folder)."""
     rcpts = []
     head = [b"Return-Path: <sender%d@remote.test>\n" % i]
     if wide:
@@ -89,6 +102,12 @@ def message(i, wide=0):
         head.append(("Delivered-To: %s, %s\n" % tuple(rcpts)).encode())
     elif i % 13 == 0:
         rcpts = ["postmaster@" + DOM]
+    elif i % 17 == 0:
+        rcpts = [("alice@%s/.shop" % DOM, "alice+shop@" + DOM)]
+        head.append(("Delivered-To: alice+shop@%s\n" % DOM).encode())
+    elif i % 19 == 0:
+        rcpts = ["postmaster@" + DOM]
+        head.append(("Delivered-To: zed@%s\n" % DOM).encode())
     else:
         rcpts = [USERS[i % 5] + "@" + DOM]
         head.append(("Delivered-To: %s\n" % rcpts[0]).encode())
@@ -114,7 +133,13 @@ def corpus(d, n, wide=None):
             with open(os.path.join(d, "m%04d" % i), "wb") as f:
                 f.write(data)
             for r in rcpts:
-                ex.write("%d\t%s\n" % (i, r))
+                where, addr = r if isinstance(r, tuple) else (r, r)
+                ex.write("%d\t%s\t%s\n" % (i, where, addr))
+    with open(os.path.join(d, "users"), "w") as us:
+        us.write("# every local part the corpus addresses but zed\n")
+        for r in wide_rcpts(max(list(wide.values()) + [len(USERS)])):
+            us.write(r.split("@")[0] + "\n")
+        us.write("postmaster\n")
 
 
 def corpus_ids(d):
@@ -186,25 +211,39 @@ def ids_in(*dirs):
     return out
 
 
-def expected(d):
-    """{(ID, RECIPIENT): 0} for every delivery DIR/expect lists."""
+def expected(d, addrs=None):
+    """{(ID, WHERE): 0} for every delivery DIR/expect lists; addrs, when
+    given, gets {(ID, WHERE): the address deliver was given}."""
     want = {}
     with open(os.path.join(d, "expect")) as ex:
         for line in ex:
-            i, r = line.rstrip("\n").split("\t")
-            want[(int(i), r)] = 0
+            i, where, addr = line.rstrip("\n").split("\t")
+            want[(int(i), where)] = 0
+            if addrs is not None:
+                addrs[(int(i), where)] = addr
     return want
 
 
-def delivered(root):
-    """{(ID, RECIPIENT)} of the copies in the Maildirs under root."""
-    done = set()
-    for dom in os.listdir(root) if os.path.isdir(root) else []:
-        for loc in os.listdir(os.path.join(root, dom)):
+def mailboxes(root):
+    """(WHERE, Maildir or folder directory) of everything under root:
+    DOMAIN/LOCAL/Maildir as local@domain, its Maildir++ folders .F as
+    local@domain/.F."""
+    for dom in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        for loc in sorted(os.listdir(os.path.join(root, dom))):
             md = os.path.join(root, dom, loc, "Maildir")
             rcpt = loc + "@" + dom
-            for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
-                done.add((i, rcpt))
+            yield rcpt, md
+            for f in sorted(os.listdir(md)) if os.path.isdir(md) else []:
+                if f.startswith(".") and os.path.isdir(os.path.join(md, f)):
+                    yield rcpt + "/" + f, os.path.join(md, f)
+
+
+def delivered(root):
+    """{(ID, WHERE)} of the copies in the Maildirs under root."""
+    done = set()
+    for where, md in mailboxes(root):
+        for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
+            done.add((i, where))
     return done
 
 
@@ -215,37 +254,35 @@ def left(d, root):
 
 
 def check(d, root, lmtp, box, spool, partial=False):
-    want = expected(d)
+    addrs = {}
+    want = expected(d, addrs)
     originals = {}
     problems = []
     tmpfiles = 0
-    for dom in sorted(os.listdir(root)) if os.path.isdir(root) else []:
-        for loc in sorted(os.listdir(os.path.join(root, dom))):
-            md = os.path.join(root, dom, loc, "Maildir")
-            rcpt = loc + "@" + dom
-            if os.path.isdir(os.path.join(md, "tmp")):
-                tmpfiles += len(os.listdir(os.path.join(md, "tmp")))
-            for sub in ("new", "cur"):
-                p = os.path.join(md, sub)
-                if not os.path.isdir(p):
+    for rcpt, md in mailboxes(root):
+        if os.path.isdir(os.path.join(md, "tmp")):
+            tmpfiles += len(os.listdir(os.path.join(md, "tmp")))
+        for sub in ("new", "cur"):
+            p = os.path.join(md, sub)
+            if not os.path.isdir(p):
+                continue
+            for f in sorted(os.listdir(p)):
+                with open(os.path.join(p, f), "rb") as fh:
+                    data = fh.read()
+                i = rel_id(data)
+                if i is None or (i, rcpt) not in want:
+                    problems.append("unexpected %s/%s/%s (id %s)" % (rcpt, sub, f, i))
                     continue
-                for f in sorted(os.listdir(p)):
-                    with open(os.path.join(p, f), "rb") as fh:
-                        data = fh.read()
-                    i = rel_id(data)
-                    if i is None or (i, rcpt) not in want:
-                        problems.append("unexpected %s/%s/%s (id %s)" % (rcpt, sub, f, i))
-                        continue
-                    want[(i, rcpt)] += 1
-                    if i not in originals:
-                        originals[i] = original(d, i)
-                    orig = originals[i]
-                    if lmtp:
-                        good = data.endswith(orig.split(b"\n\n", 1)[1])
-                    else:
-                        good = data == maildir_copy(orig, rcpt)
-                    if not good:
-                        problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
+                want[(i, rcpt)] += 1
+                if i not in originals:
+                    originals[i] = original(d, i)
+                orig = originals[i]
+                if lmtp:
+                    good = data.endswith(orig.split(b"\n\n", 1)[1])
+                else:
+                    good = data == maildir_copy(orig, addrs[(i, rcpt)])
+                if not good:
+                    problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
     lost = sorted(k for k, v in want.items() if v == 0)
     waiting = set()
     if partial:

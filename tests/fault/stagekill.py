@@ -451,9 +451,12 @@ class State:
 
     def __init__(self, corpus, box):
         self.corpus, self.box, self.ids = corpus, box, {}
-        self.rcpts = {}
-        for i, r in rel.expected(corpus):
+        # where each copy lands, and the address its record names (the
+        # record's length goes by the address)
+        self.rcpts, self.addrs, addr = {}, {}, {}
+        for i, r in rel.expected(corpus, addr):
             self.rcpts.setdefault(i, []).append(r)
+            self.addrs.setdefault(i, []).append(addr[(i, r)])
         # the SENDER field of its records: the Return-Path on its top
         self.sender = {}
         for i in self.rcpts:
@@ -469,14 +472,12 @@ class State:
 
     def look(self):
         self.copies = {}
-        for dom in os.listdir(MAIL) if os.path.isdir(MAIL) else []:
-            for loc in os.listdir(os.path.join(MAIL, dom)):
-                for sub in ("new", "cur"):
-                    d = os.path.join(MAIL, dom, loc, "Maildir", sub)
-                    for name in os.listdir(d) if os.path.isdir(d) else []:
-                        k = (self.id_of(os.path.join(d, name)),
-                             loc + "@" + dom)
-                        self.copies[k] = self.copies.get(k, 0) + 1
+        for where, md in rel.mailboxes(MAIL):
+            for sub in ("new", "cur"):
+                d = os.path.join(md, sub)
+                for name in os.listdir(d) if os.path.isdir(d) else []:
+                    k = (self.id_of(os.path.join(d, name)), where)
+                    self.copies[k] = self.copies.get(k, 0) + 1
         d = os.path.join(SPOOL, "new")
         self.path = {self.id_of(os.path.join(d, n)): os.path.join(d, n)
                      for n in os.listdir(d)}
@@ -604,7 +605,7 @@ class Loop:
         for i in st.flowing:
             p = len(st.path[i]) if i in st.path else lp
             n += len(st.rcpts[i]) * (p + st.sender[i] + 3) + p + 1
-            n += sum(map(len, st.rcpts[i]))
+            n += sum(map(len, st.addrs[i]))
         return n
 
     def aimer(self, need, u):
@@ -615,7 +616,7 @@ class Loop:
                 i = self.st.id_of(os.fsdecode(path))
             except OSError:
                 return None
-            rcpts = self.st.rcpts.get(i, [])
+            rcpts = self.st.addrs.get(i, [])
             if len(rcpts) < need:
                 return None
             size = sum(len(path) + len(r) + len(sender) + 3 for r in rcpts)

@@ -929,17 +929,6 @@ static const struct {
 	{ "XOAUTH2", SASL_MECH_XOAUTH2 },
 };
 
-const char *
-sasl_mech_name(enum sasl_mech m)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
-		if (mechs[i].mech == m)
-			return mechs[i].name;
-	return "none";
-}
-
 /* 1 when s[0..len) is word, ignoring ASCII case. */
 static int
 word_is(const char *s, size_t len, const char *word)

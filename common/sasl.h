@@ -241,9 +241,6 @@ enum sasl_mech {
 	SASL_MECH_XOAUTH2 = 0x10
 };
 
-/* The IANA name ("SCRAM-SHA-256-PLUS"), "none" for SASL_MECH_NONE. */
-const char *sasl_mech_name(enum sasl_mech m);
-
 /*
  * OR the mechanisms a CAPA line names into *set, when the line is
  * "SASL MECH MECH ..." (case-insensitive; unknown names ignored; other

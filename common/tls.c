@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -86,16 +85,6 @@ static void
 set_errno_err(struct tls_conn *c, const char *what)
 {
 	snprintf(c->err, sizeof c->err, "%s: %s", what, strerror(errno));
-}
-
-void
-tls_adopt_fd(struct tls_conn *c, int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	c->fd = fd;
 }
 
 int

@@ -56,9 +56,6 @@ void tls_init(struct tls_conn *c, int timeout_s);
  */
 int tls_connect(struct tls_conn *c, const char *host, const char *port);
 
-/* Use an already connected socket (tests); made non-blocking. */
-void tls_adopt_fd(struct tls_conn *c, int fd);
-
 /*
  * Run the client handshake over the connected socket: right after
  * connect (implicit TLS) or after a STARTTLS "+OK" (the caller must have

@@ -28,7 +28,9 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/oauth.h"
 #include "common/sasl.h"
+#include "common/scram.h"
 #include "fetch/fetch.h"
 
 #define CMD_MAX		2048

@@ -99,23 +99,9 @@ int notes_rewrite(struct notes *n);
 void notes_close(struct notes *n);
 
 /* ---- session.c */
-struct session;
 /* One POP3 session: log in, spool, delete, QUIT. */
 enum status fetch_session(const struct fetch_opts *o, struct spool *sp,
     struct fetch_stats *stats);
-
-/* ---- auth.c: log in with the configured mechanism. */
-struct pconn;
-struct auth_in {
-	const char *secret;	/* password or bearer token */
-	unsigned caps;		/* POP3_CAP_* from CAPA */
-	unsigned sasl;		/* SASL_MECH_* named by CAPA's SASL line */
-	const char *apop_stamp;	/* NULL: none (or it came before STLS) */
-};
-enum status auth_login(struct pconn *pc, const struct fetch_opts *o,
-    const struct auth_in *in);
-/* "plain" etc. -> mechanism; -1 for an unknown name. */
-int auth_parse(const char *name, enum auth_mech *m);
 
 /* ---- secret.c: where the password or token comes from. */
 /*
@@ -135,44 +121,5 @@ enum status secret_load(struct fetch_opts *o, const char *file);
 enum status secret_command(const char *cmd, int timeout_s, char **out);
 /* Wipe and free a secret; NULL is fine. */
 void secret_free(char *s);
-
-/* ---- session.c: the connection as auth.c needs it. */
-struct pconn {
-	struct tls_conn tc;
-	struct pop3_parser p;
-	const char *host;	/* for log lines */
-	size_t start, end;
-	char in[65536];		/* one read(2) or SSL_read's worth */
-	char text[POP3_LINE_MAX];	/* text of the last status line */
-	size_t textlen;
-	long long waited_ms;	/* time blocked in reads, this rate window */
-	size_t window_bytes;	/* bytes read in this rate window */
-	const char *why;	/* why the last read failed: a log word */
-};
-
-/* Within one reply, a server must send at least this much per --timeout
- * spent waiting for it, or the session is cut: an idle timeout alone
- * never ends a reply that trickles a byte at a time (HOSTILE.md 1). */
-#define PC_MIN_BYTES_PER_TIMEOUT 1024
-
-/*
- * And each RETR or TOP reply as a whole (HOSTILE.md 1, 78): it must end
- * within PC_DEADLINE_TIMEOUTS x --timeout plus its LIST size at
- * PC_MIN_RATE bytes a second, and may exceed its LIST size by at most 10 %
- * plus PC_SIZE_SLACK (unstuffing and CRLF -> LF only shrink it), else the
- * session is cut: a reply that trickles just fast enough, or streams
- * without end, cannot hold the spool lock or fill the disk.
- */
-#define PC_MIN_RATE		2048
-#define PC_DEADLINE_TIMEOUTS	2
-#define PC_SIZE_SLACK		(64u << 10)
-
-/* Send one command line (CRLF added). */
-enum status pc_send(struct pconn *pc, const char *cmd, const char *logname);
-/* Read a status line; *st->text points into pc->text. */
-enum status pc_status(struct pconn *pc, struct pop3_status *st,
-    const char *cmd);
-/* The status an -ERR maps to when it ends a login. */
-enum status pc_err_status(const struct pop3_status *st);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "common/tool.h"
+#include "fetch/auth.h"
 #include "fetch/fetch.h"
 
 volatile sig_atomic_t fetch_stop;

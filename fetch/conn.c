@@ -10,7 +10,7 @@
 
 void
 conn_init(struct conn *c, const char *host, int timeout_s,
-    const volatile sig_atomic_t *cancel)
+    int (*cancel)(void))
 {
 	memset(c, 0, sizeof *c);
 	log_quote(c->host, sizeof c->host, host);
@@ -27,7 +27,8 @@ conn_connect(struct conn *c, const char *host, const char *port)
 	if (tls_connect(&c->tc, host, port) == 0)
 		return ST_OK;
 	log_error("connect-failed", "host=%s port=%s error=%s", c->host,
-	    log_quote(qp, sizeof qp, port), log_quote(qe, sizeof qe, c->tc.err));
+	    log_quote(qp, sizeof qp, port),
+	    log_quote(qe, sizeof qe, c->tc.err));
 	return ST_TEMPFAIL;
 }
 
@@ -182,8 +183,9 @@ conn_event(struct conn *c, enum pop3_ev *ev, struct pop3_event *e,
 		if (*ev == POP3_EV_STATUS || *ev == POP3_EV_END)
 			c->waited_ms = 0, c->window_bytes = 0; /* reply done */
 		if (*ev == POP3_EV_ERROR) {
-			log_error("protocol-error", "host=%s during=%s reason=%s",
-			    c->host, what, log_quote(qe, sizeof qe, e->error));
+			log_error("protocol-error", "host=%s during=%s "
+			    "reason=%s", c->host, what,
+			    log_quote(qe, sizeof qe, e->error));
 			c->why = "protocol-error";
 			return ST_PROTOCOL;
 		}

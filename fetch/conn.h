@@ -13,7 +13,6 @@
 #ifndef MDROP_FETCH_CONN_H
 #define MDROP_FETCH_CONN_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,9 +52,9 @@ struct conn {
 };
 
 /* A closed connection to host (named in log lines) with the idle
- * timeout timeout_s; a wait is cut once *cancel is set (common/tls). */
+ * timeout timeout_s; a wait is cut once cancel() says so (common/tls). */
 void conn_init(struct conn *c, const char *host, int timeout_s,
-    const volatile sig_atomic_t *cancel);
+    int (*cancel)(void));
 
 /* Connect over TCP: ST_OK, or ST_TEMPFAIL (logged). */
 enum status conn_connect(struct conn *c, const char *host, const char *port);

@@ -5,7 +5,6 @@
 #ifndef MDROP_FETCH_H
 #define MDROP_FETCH_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,16 +37,12 @@ struct fetch_stats {
 	uint64_t fetched, bytes, deleted, kept;
 };
 
-/* Set by SIGTERM/SIGINT: a session in progress is cut at once (every
- * network wait looks at it, common/tls.h), the messages complete in hand
- * are spooled, nothing more is sent (no DELE, no QUIT). */
-extern volatile sig_atomic_t fetch_stop;
-
 /* ---- out.c: spool paths for stdout, printed only when the pipe can
  * take them, so a slow reader never stalls a POP3 session. */
 int out_push(const char *spool, const char *name);	/* 0 or -1 ENOMEM */
 /* Write what fits without blocking (block != 0: everything). Returns 0,
- * or -1 with errno (EPIPE: the reader is gone; stop fetching). */
+ * or -1 with errno (EPIPE: the reader is gone; stop fetching), logged
+ * once (tool_stdout_error). */
 int out_flush(int block);
 int out_broken(void);		/* 1 after EPIPE or another write error */
 
@@ -99,24 +94,29 @@ int notes_rewrite(struct notes *n);
 void notes_close(struct notes *n);
 
 /* ---- session.c */
-/* One POP3 session: log in, spool, delete, QUIT. */
+/* One POP3 session: log in, spool, delete, QUIT. A stop signal
+ * (tool_stopping) cuts it at once: the messages complete in hand are
+ * spooled, nothing more is sent (no DELE, no QUIT). */
 enum status fetch_session(const struct fetch_opts *o, struct spool *sp,
     struct fetch_stats *stats);
 
 /* ---- secret.c: where the password or token comes from. */
 /*
- * --password-file FILE (first line), else $MDROP_PASSWORD, into
- * o->password (malloc'd). Not called with --password-command. ST_OK or
- * ST_CONFIG (logged, naming the file).
+ * --password-file FILE (its first line, read within o->timeout seconds),
+ * else $MDROP_PASSWORD, into o->password (malloc'd). Not called with
+ * --password-command. ST_OK or ST_CONFIG (logged, naming the file): a
+ * first line over SASL_SECRET_MAX bytes or holding a NUL is refused, not
+ * cut.
  */
 enum status secret_load(struct fetch_opts *o, const char *file);
 /*
  * Run --password-command: /bin/sh -c CMD with a minimal environment,
- * stdin /dev/null, within timeout_s seconds. The first line of its
- * stdout (without CR/LF) goes to *out (malloc'd; the caller wipes and
- * frees it). Exit status not 0, a signal, a timeout, no output or an
- * empty first line: ST_CONFIG, logged naming the command, never its
- * output.
+ * stdin /dev/null; it must print and exit within timeout_s seconds, else
+ * its process group is killed. The first line of its stdout (without
+ * CR/LF) goes to *out (malloc'd; the caller wipes and frees it). Exit
+ * status not 0, a signal, a timeout, no output, an empty, over-long or
+ * NUL-holding first line: ST_CONFIG; a stop signal: ST_TEMPFAIL; logged
+ * naming the command, never its output.
  */
 enum status secret_command(const char *cmd, int timeout_s, char **out);
 /* Wipe and free a secret; NULL is fine. */

@@ -23,6 +23,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/sasl.h"
+#include "common/tool.h"
 #include "fetch/auth.h"
 #include "fetch/conn.h"
 #include "fetch/fetch.h"
@@ -770,7 +771,7 @@ fail:
 static int
 stopping(void)
 {
-	return fetch_stop || out_broken();
+	return tool_stopping() || out_broken();
 }
 
 static enum status
@@ -893,7 +894,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	s->stats = stats;
 	s->t0 = io_now_ms();
 	s->progress = isatty(2) && log_get_level() < LOG_DEBUG;
-	conn_init(&s->conn, o->host, o->timeout, &fetch_stop);
+	conn_init(&s->conn, o->host, o->timeout, tool_stopping);
 	memset(stats, 0, sizeof *stats);
 	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
 		log_error("cannot-open", "file=%s/uidl error=\"%s\"", sp->path,

@@ -255,18 +255,21 @@ MDROP_PASSWORD=secret exit_is 0 "PLAIN only, --tls=none: accepted" ffetch $C
 ok "--tls=none: AUTH PLAIN sent" grep -q '^C: AUTH PLAIN ' $C/log
 stop_fake
 
-# 12. --interval: the password command runs once per session.
+# 12. --interval: the password command runs once per session. Its second
+#     run stops fetch (SIGTERM to its parent) and waits to be killed: the
+#     test waits on what fetch does, never on the clock.
 new_case interval
 start_fake $C
-mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 3 \
-    --interval 1 --password-command "echo x >> $C/runs; echo secret" \
-    $C/spool >$C/out 2>$C/err &
-fpid=$!
-sleep 2.5
-kill -TERM $fpid; wait $fpid
-s=$(grep -c 'session host=' $C/err)
-ok "--interval: several sessions ($s)" test "$s" -ge 2
-is "$(wc -l < $C/runs | tr -d ' ')" "$s" "--interval: one command run per session"
+timeout 60 mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
+    --timeout 30 --interval 1 --password-command "echo x >> $C/runs; \
+    [ \$(wc -l < $C/runs) -lt 2 ] || { kill -TERM \$PPID; exec sleep 60; }; \
+    echo secret" $C/spool >$C/out 2>$C/err
+is "$?" 75 "--interval: stopped during the second session's command: 75"
+is "$(grep -c 'session host=' $C/err)" 2 "--interval: two sessions"
+is "$(wc -l < $C/runs | tr -d ' ')" 2 "--interval: one command run per session"
+ok "--interval: the first session fetched" fetched $C
+ok "--interval: the second cut while its command ran" \
+    grep -q 'password-command-failed .*reason="interrupted"' $C/err
 stop_fake
 
 done_testing

@@ -86,8 +86,10 @@ verdict(struct conn *c, const struct fetch_opts *o, const char *mech,
 	return conn_err_status(st);
 }
 
+/* "VERB USER [b]": a user name too long for a command line is a
+ * configuration error (b, a digest, may be secret: wiped). */
 static enum status
-send_cmd(struct conn *c, const char *verb, const char *a, const char *b)
+send_user(struct conn *c, const char *verb, const char *a, const char *b)
 {
 	char *cmd = malloc(CMD_MAX);
 	enum status r;
@@ -219,12 +221,12 @@ login_user(struct conn *c, const struct fetch_opts *o, const char *secret)
 	struct pop3_status st;
 	enum status r;
 
-	if ((r = send_cmd(c, "USER", o->user, NULL)) != ST_OK ||
+	if ((r = send_user(c, "USER", o->user, NULL)) != ST_OK ||
 	    (r = conn_status(c, &st, "USER")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK)
 		return verdict(c, o, "user", &st);
-	if ((r = send_cmd(c, "PASS", secret, NULL)) != ST_OK ||
+	if ((r = conn_send_secret(c, "PASS", secret, "PASS")) != ST_OK ||
 	    (r = conn_status(c, &st, "PASS")) != ST_OK)
 		return r;
 	return verdict(c, o, "user", &st);
@@ -465,7 +467,7 @@ login_apop(struct conn *c, const struct fetch_opts *o, const char *secret,
 	}
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if ((r = send_cmd(c, "APOP", o->user, hex)) != ST_OK ||
+	if ((r = send_user(c, "APOP", o->user, hex)) != ST_OK ||
 	    (r = conn_status(c, &st, "APOP")) != ST_OK)
 		return r;
 	return verdict(c, o, "apop", &st);

@@ -83,6 +83,34 @@ q(char *buf, const char *s, size_t len)
 	return log_quote_mem(buf, LOG_QUOTE_MAX, s, len);
 }
 
+/* A write to the spool's file dir/name failed with errno e: said at
+ * level lv. */
+static void
+write_failed(enum log_level lv, const char *dir, const char *name, int e)
+{
+	char qf[LOG_QUOTE_MAX];
+
+	log_event(lv, "write-failed", "file=%s error=\"%s\"",
+	    log_quote_path(qf, sizeof qf, dir, name), strerror(e));
+}
+
+/* A write to the UID notes failed (errno says why). */
+static void
+notes_failed(const struct session *s, enum log_level lv)
+{
+	write_failed(lv, s->sp->path, s->notes.file, errno);
+}
+
+/* A write to the tmp/ file name failed (errno says why). */
+static void
+tmp_failed(const struct session *s, const char *name)
+{
+	char tmp[MD_NAME_MAX + 4];
+
+	snprintf(tmp, sizeof tmp, "tmp/%s", name);
+	write_failed(LOG_ERROR, s->sp->path, tmp, errno);
+}
+
 /* ---- greeting, TLS, capabilities ---- */
 
 static enum status
@@ -424,8 +452,7 @@ plan(struct session *s)
 		queue_retr(s, i);
 	}
 	if (s->have_uidl && notes_rewrite(&s->notes) < 0) {
-		log_error("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
-		    s->notes.file, strerror(errno));
+		notes_failed(s, LOG_ERROR);
 		return ST_TEMPFAIL;
 	}
 	return ST_OK;
@@ -639,8 +666,7 @@ retr_one(struct session *s, uint32_t n)
 	len = strlen(b->name);
 	memcpy(b->name + len, ",F", 3);	/* marks fetch's own tmp files */
 	if (md_tmp_open_named(&b->t, s->sp->tmpfd, b->name) < 0) {
-		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, b->name, strerror(errno));
+		tmp_failed(s, b->name);
 		ident_free(&id);
 		conn_reply_end(&s->conn);
 		return ST_TEMPFAIL;
@@ -650,8 +676,7 @@ retr_one(struct session *s, uint32_t n)
 	ident_finish(&id, b->ident);
 	ident_free(&id);
 	if (r == ST_IOERR)
-		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, b->name, strerror(errno));
+		tmp_failed(s, b->name);
 	if (r != ST_OK) {
 		if (open)
 			md_tmp_discard(&b->t);
@@ -697,14 +722,14 @@ batch_close(struct session *s)
 static enum status
 commit(struct session *s)
 {
+	char q[LOG_QUOTE_MAX];
 	size_t i;
 	int e;
 
 	for (i = 0; i < s->nbatch; i++)
 		if (md_tmp_sync(&s->batch[i].t) < 0) {
 			e = errno;
-			log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-			    s->sp->path, s->batch[i].name, strerror(e));
+			tmp_failed(s, s->batch[i].name);
 			errno = e;
 			goto fail;
 		}
@@ -742,8 +767,9 @@ commit(struct session *s)
 	for (i = 0; i < s->nbatch; i++) {
 		struct msg *m = &s->msgs[s->batch[i].n];
 
-		log_debug("spooled", "msg=%u file=new/%s bytes=%llu",
-		    s->batch[i].n, s->batch[i].name,
+		log_debug("spooled", "msg=%u file=%s bytes=%llu",
+		    s->batch[i].n, log_quote_path(q, sizeof q, "new",
+		    s->batch[i].name),
 		    (unsigned long long)s->batch[i].bytes);
 		if (out_push(s->sp->path, s->batch[i].name) < 0)
 			return ST_SOFTWARE;
@@ -763,8 +789,8 @@ fail:
 	batch_close(s);
 	errno = e;
 	s->commit_failed = 1;
-	log_error("commit-failed", "spool=%s error=\"%s\"", s->sp->path,
-	    strerror(errno));
+	log_error("commit-failed", "spool=%s error=\"%s\"",
+	    log_quote(q, sizeof q, s->sp->path), strerror(errno));
 	return ST_TEMPFAIL;
 }
 
@@ -874,8 +900,7 @@ quit(struct session *s)
 	}
 	s->stats->deleted += deleted;
 	if (deleted > 0 && s->have_uidl && notes_rewrite(&s->notes) < 0)
-		log_warn("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
-		    s->notes.file, strerror(errno));
+		notes_failed(s, LOG_WARN);
 	return ST_OK;
 }
 
@@ -884,6 +909,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
     struct fetch_stats *stats)
 {
 	struct session *s = calloc(1, sizeof *s);
+	char q[LOG_QUOTE_MAX];
 	enum status r;
 	uint64_t left;
 
@@ -897,7 +923,8 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	conn_init(&s->conn, o->host, o->timeout, tool_stopping);
 	memset(stats, 0, sizeof *stats);
 	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
-		log_error("cannot-open", "file=%s/uidl error=\"%s\"", sp->path,
+		log_error("cannot-open", "file=%s error=\"%s\"",
+		    log_quote_path(q, sizeof q, sp->path, "uidl"),
 		    strerror(errno));
 		free(s);
 		return ST_IOERR;
@@ -938,8 +965,7 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	 * now, or the message would be downloaded and logged every time
 	 * (not after a failed commit: a failed write is never retried). */
 	if (!s->commit_failed && notes_sync(&s->notes) < 0)
-		log_warn("write-failed", "file=%s/%s error=\"%s\"", sp->path,
-		    s->notes.file, strerror(errno));
+		notes_failed(s, LOG_WARN);
 	notes_close(&s->notes);
 	secret_free(s->secret);
 	free(s->msgs);

@@ -232,25 +232,40 @@ login_user(struct conn *c, const struct fetch_opts *o, const char *secret)
 	return verdict(c, o, "user", &st);
 }
 
-/* RFC 4616 PLAIN in the initial response. */
+/* The initial response of PLAIN (RFC 4616), OAUTHBEARER or XOAUTH2 for
+ * o->user and secret, sent with "AUTH mech": the first reply in *st. */
 static enum status
-login_plain(struct conn *c, const struct fetch_opts *o, const char *secret)
+initial(struct conn *c, const struct fetch_opts *o, const char *mech,
+    const char *secret, struct pop3_status *st)
 {
 	char *raw = malloc(RAW_MAX);
-	struct pop3_status st;
 	enum sasl_err e;
 	enum status r;
-	size_t len;
+	size_t len = 0;
 
 	if (raw == NULL)
 		return ST_SOFTWARE;
-	e = sasl_plain(raw, RAW_MAX, &len, o->user, strlen(o->user), secret,
-	    strlen(secret));
-	r = e != SASL_OK ? cannot_build(c, "PLAIN", e)
-	    : auth_start(c, "PLAIN", raw, len, &st);
+	if (strcmp(mech, "PLAIN") == 0)
+		e = sasl_plain(raw, RAW_MAX, &len, o->user, strlen(o->user),
+		    secret, strlen(secret));
+	else if (strcmp(mech, "XOAUTH2") == 0)
+		e = sasl_xoauth2(raw, RAW_MAX, &len, o->user, secret);
+	else
+		e = sasl_oauthbearer(raw, RAW_MAX, &len, o->user, secret);
+	r = e != SASL_OK ? cannot_build(c, mech, e)
+	    : auth_start(c, mech, raw, len, st);
 	OPENSSL_cleanse(raw, RAW_MAX);
 	free(raw);
-	if (r != ST_OK)
+	return r;
+}
+
+static enum status
+login_plain(struct conn *c, const struct fetch_opts *o, const char *secret)
+{
+	struct pop3_status st;
+	enum status r;
+
+	if ((r = initial(c, o, "PLAIN", secret, &st)) != ST_OK)
 		return r;
 	if (st.kind == POP3_CONT)
 		return bad_challenge(c, "PLAIN", "server asked for more "
@@ -401,22 +416,13 @@ login_oauth(struct conn *c, const struct fetch_opts *o, const char *token,
     int xoauth2)
 {
 	const char *mech = xoauth2 ? "XOAUTH2" : "OAUTHBEARER";
-	char *raw = malloc(RAW_MAX), qs[3][LOG_QUOTE_MAX];
+	char qs[3][LOG_QUOTE_MAX];
 	struct sasl_oauth_error oe;
 	struct pop3_status st;
 	enum sasl_err e;
 	enum status r;
-	size_t len;
 
-	if (raw == NULL)
-		return ST_SOFTWARE;
-	e = xoauth2 ? sasl_xoauth2(raw, RAW_MAX, &len, o->user, token)
-	    : sasl_oauthbearer(raw, RAW_MAX, &len, o->user, token);
-	r = e != SASL_OK ? cannot_build(c, mech, e)
-	    : auth_start(c, mech, raw, len, &st);
-	OPENSSL_cleanse(raw, RAW_MAX);
-	free(raw);
-	if (r != ST_OK)
+	if ((r = initial(c, o, mech, token, &st)) != ST_OK)
 		return r;
 	if (st.kind != POP3_CONT)
 		return verdict(c, o, mech, &st);

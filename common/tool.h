@@ -73,6 +73,14 @@ int tool_stopping(void);
  */
 int tool_wait_input(int fd, int timeout_ms);
 
+/* Sleep ms milliseconds, or less when a stop signal arrives: 0 slept,
+ * -1 stop signal. */
+int tool_pause(long long ms);
+
+/* In a child between fork and exec: the stop signals unblocked and
+ * SIGPIPE back to its default, as a program expects them. */
+void tool_child(void);
+
 /*
  * An io_pull_fn (common/io.h) for fd 0 that waits with tool_wait_input:
  * a stop signal makes the read fail with EINTR, so a tool blocked on

@@ -73,9 +73,8 @@ tool_stopping(void)
 }
 
 int
-tool_wait_input(int fd, int timeout_ms)
+tool_poll(struct pollfd *pfd, nfds_t n, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec ts, *tp = NULL;
 	int r;
 
@@ -85,15 +84,22 @@ tool_wait_input(int fd, int timeout_ms)
 		tp = &ts;
 	}
 	while (!stop) {
-		r = ppoll(&pfd, 1, tp, &workmask);
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			return 0;
+		r = ppoll(pfd, n, tp, &workmask);
+		if (r >= 0)
+			return r;
 		if (errno != EINTR)
 			return 1;	/* let the read report it */
 	}
 	return -1;
+}
+
+int
+tool_wait_input(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r = tool_poll(&pfd, 1, timeout_ms);
+
+	return r > 0 ? 1 : r;
 }
 
 int

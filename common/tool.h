@@ -13,6 +13,7 @@
 #ifndef MDROP_TOOL_H
 #define MDROP_TOOL_H
 
+#include <poll.h>
 #include <sys/types.h>
 
 #include "common/status.h"
@@ -80,6 +81,13 @@ int tool_pause(long long ms);
 /* In a child between fork and exec: the stop signals unblocked and
  * SIGPIPE back to its default, as a program expects them. */
 void tool_child(void);
+
+/*
+ * poll(2) over n fds the same way: stop signals let in while it waits.
+ * Returns poll's count (> 0; an error other than EINTR counts as ready,
+ * for the caller's read to report), 0 timeout, -1 stop signal.
+ */
+int tool_poll(struct pollfd *pfd, nfds_t n, int timeout_ms);
 
 /*
  * An io_pull_fn (common/io.h) for fd 0 that waits with tool_wait_input:

@@ -15,8 +15,8 @@
  * Step 1 of the durable order is spoolfile.c's (the spool file opened,
  * locked, its done note opened), commit.c has the rest; a group's
  * recipients and records are kept by rcpts.c. Each record is delivered
- * as soon as it arrives (Maildir: the copy written in tmp/; LMTP: its
- * 250).
+ * as soon as it arrives (Maildir: the copy written in tmp/; LMTP: handed
+ * to a free session, its 250s noted as they come back, landed() below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +34,15 @@
 #include "common/log.h"
 #include "common/rec.h"
 #include "common/spool.h"
+#include "common/tool.h"
 #include "deliver/batch.h"
 #include "deliver/group.h"
 #include "deliver/lmtp.h"
 #include "deliver/maildir.h"
 #include "deliver/priv.h"
 #include "deliver/seen.h"
+
+static lmtp_done_fn landed;
 
 struct batch *
 batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
@@ -57,6 +60,8 @@ batch_new(struct maildir *md, struct lmtp_client *lmtp, FILE *out)
 	b->out = out;
 	if (md != NULL)
 		maildir_set_prelink(md, batch_prelink, b);
+	if (lmtp != NULL)
+		lmtp_client_on_done(lmtp, landed, b);
 	return b;
 }
 
@@ -250,10 +255,10 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 	return ST_DATAERR;
 }
 
-/* Append this group's fresh ok/fail results to its note (written at
- * once, durable after note_sync). 0, or -1 with errno. */
-int
-group_note(struct group *g)
+/* Append this group's fresh ok results, and with fails its fresh fail
+ * results, to its note. 0, or -1 with errno. */
+static int
+note_results(struct group *g, int fails)
 {
 	size_t i;
 
@@ -261,7 +266,7 @@ group_note(struct group *g)
 		struct dl_rcpt *r = &g->msg.rcpt[i];
 
 		if (g->fresh[i] != 1 || (r->result != DL_OK &&
-		    r->result != DL_FAIL))
+		    (r->result != DL_FAIL || !fails)))
 			continue;
 		if (note_add(&g->note, r->result == DL_OK, r->addr,
 		    r->detail) < 0)
@@ -271,13 +276,12 @@ group_note(struct group *g)
 	return 0;
 }
 
-/* Hand g's pending recipients to the backend. */
-static enum status
-backend(struct batch *b, struct group *g)
+/* Append this group's fresh ok/fail results to its note (written at
+ * once, durable after note_sync). 0, or -1 with errno. */
+int
+group_note(struct group *g)
 {
-	if (b->md != NULL)
-		return maildir_deliver(b->md, &g->msg, g->note.existed);
-	return lmtp_client_deliver(b->lmtp, &g->msg);
+	return note_results(g, 1);
 }
 
 /*
@@ -310,6 +314,96 @@ redirect_unknown(const struct batch *b, struct group *g, size_t from)
 	return any;
 }
 
+/* The recipients decided so far: a group of thousands stays linear. */
+static void
+advance(struct group *g)
+{
+	while (g->msg.from < g->msg.nrcpt &&
+	    g->msg.rcpt[g->msg.from].result != DL_PENDING)
+		g->msg.from++;
+}
+
+/*
+ * LMTP's done callback. After each transaction the 2xx results are noted
+ * at once, before anything else is read from any session: a kill later
+ * must not make a rerun send them again (the note survives a killed
+ * process; the commit fsyncs it), so the window for a duplicate stays
+ * one transaction per session. Failures are noted only when g is back
+ * (done), after --unknown-to has had its say. A failure to note is tried
+ * again, and reported, at the commit.
+ */
+static void
+landed(void *arg, void *tag, struct dl_msg *msg, int done, enum status st)
+{
+	struct batch *b = arg;
+	struct group *g = tag;
+
+	(void)msg;
+	(void)st;	/* counted per result at the commit */
+	if (!done) {
+		(void)note_results(g, 0);
+		return;
+	}
+	g->inflight = 0;
+	if (redirect_unknown(b, g, g->msg.from))
+		g->again = 1;
+	advance(g);
+	(void)group_note(g);
+}
+
+/* Groups back from LMTP that must go again, handed over again. */
+static void
+settle(struct batch *b)
+{
+	struct group *g;
+	int any = 1;
+
+	if (b->settling)
+		return;
+	b->settling = 1;
+	while (any) {
+		any = 0;
+		for (g = b->head; g != NULL; g = g->next) {
+			if (!g->again || g->inflight)
+				continue;
+			g->again = 0;
+			(void)group_deliver(b, g);
+			any = 1;
+		}
+	}
+	b->settling = 0;
+}
+
+void
+batch_drain(struct batch *b)
+{
+	if (b->lmtp == NULL)
+		return;
+	do {
+		lmtp_client_drain(b->lmtp);
+		settle(b);
+	} while (lmtp_client_busy(b->lmtp) > 0);
+}
+
+int
+batch_wait_input(struct batch *b, int timeout_ms)
+{
+	long long deadline = io_now_ms() + timeout_ms;
+	int r;
+
+	if (b->lmtp == NULL)
+		return tool_wait_input(0, timeout_ms);
+	for (;;) {
+		long long left = deadline - io_now_ms();
+
+		r = lmtp_client_wait(b->lmtp, 0, timeout_ms < 0 ? -1 :
+		    left > 0 ? (int)left : 0);
+		settle(b);
+		if (r != 0 || (timeout_ms >= 0 && io_now_ms() >= deadline))
+			return r;
+	}
+}
+
 enum status
 group_deliver(struct batch *b, struct group *g)
 {
@@ -322,19 +416,21 @@ group_deliver(struct batch *b, struct group *g)
 			any = g->fresh[i] = 1;
 	if (!any || g->state != G_READY)
 		return ST_OK;
-	st = backend(b, g);
+	if (b->lmtp != NULL) {
+		if (g->inflight) {
+			g->again = 1;	/* the new ones when it is back */
+			return ST_OK;
+		}
+		g->inflight = 1;
+		lmtp_client_submit(b->lmtp, &g->msg, g);
+		settle(b);
+		return ST_OK;	/* counted per result at the commit */
+	}
+	st = maildir_deliver(b->md, &g->msg, g->note.existed);
 	if (redirect_unknown(b, g, from))
-		st = status_worse(st, backend(b, g));
-	/* decided from here on: a group of thousands stays linear */
-	while (g->msg.from < g->msg.nrcpt &&
-	    g->msg.rcpt[g->msg.from].result != DL_PENDING)
-		g->msg.from++;
-	/* Over LMTP, note each 250 at once, not at the batch's commit: a
-	 * kill later in the batch must not make a rerun send this message
-	 * again (the note survives a killed process; the commit fsyncs it).
-	 * A failure here is tried again, and reported, at the commit. */
-	if (b->lmtp != NULL)
-		(void)group_note(g);
+		st = status_worse(st, maildir_deliver(b->md, &g->msg,
+		    g->note.existed));
+	advance(g);
 	return st;
 }
 

@@ -77,7 +77,15 @@ long long batch_age(const struct batch *b);
 void batch_final(struct batch *b);
 
 /*
- * Make the batch durable, note and print its results, acknowledge closed
+ * Wait up to timeout_ms (-1: no limit) for input on stdin while the LMTP
+ * deliveries in flight go on (their results noted as they come back).
+ * Returns as tool_wait_input(): 1 input, 0 timeout, -1 stop signal.
+ */
+int batch_wait_input(struct batch *b, int timeout_ms);
+
+/*
+ * Make the batch durable (first waiting for every LMTP delivery in
+ * flight), note and print its results, acknowledge closed
  * groups in their spools. Returns the status to add to the run; ST_IOERR
  * when stdout failed (main then stops reading).
  */

@@ -6,16 +6,18 @@
  *   1. open the spool file (O_NOFOLLOW), flock it, check it is still in
  *      new/; open or create its done note SPOOL/NAME.done;
  *   2. deliver (Maildir: the copy written and fsynced in tmp/; LMTP: 250
- *      received);
+ *      received, on whichever session carried the message: the commit
+ *      waits for every message in flight);
  *   3. commit (once per batch): Maildir: fsync SPOOL once if a note was
  *      created (so a later run knows to look for earlier copies, in cur/
  *      too, before it delivers), only then link the copies into new/ and
  *      fsync each new/ once (maildir_commit, via batch_prelink below);
  *      append "ok"/"fail" lines to the note and fsync it where they are
- *      needed (always for LMTP; for Maildir only when the message is
- *      kept: something deferred or failed, the group incomplete, or we
- *      are stopping, since the deterministic Maildir name already proves
- *      an "ok"); print the result lines;
+ *      needed (only when the message is kept: something deferred or
+ *      failed, the group incomplete, or we are stopping; for Maildir the
+ *      deterministic name already proves an "ok", for LMTP the unlink in
+ *      step 4 of this same commit; see note_needed); print the result
+ *      lines;
  *   4. complete groups: unlink the spool file (or move it to failed/),
  *      fsync SPOOL/new once per spool, then remove the notes.
  */
@@ -211,19 +213,25 @@ print_results(struct batch *b, struct group *g)
 }
 
 /*
- * Must this group's results go into its note now? Over LMTP always (a
- * 250 cannot be looked up later). Into Maildirs only when the message
- * stays in the spool (something not ok, a broken record, or we are
- * stopping with it unfinished): an ok copy is found again by its name,
- * because the note's existence makes a rerun search new/ and cur/.
+ * Must this group's results be made durable in its note now? Only when
+ * the message stays in the spool (something not ok, a broken record, or
+ * we are stopping with it unfinished; over LMTP also a group still open,
+ * since a 250 cannot be looked up later). Into Maildirs an ok copy is
+ * found again by its name, because the note's existence makes a rerun
+ * search new/ and cur/. Over LMTP a complete group whose recipients are
+ * all ok leaves the spool in this very commit (step 4: unlink, fsync
+ * SPOOL/new), which makes its 250s as durable as a synced note would:
+ * until then a power loss repeats the batch either way (at least once),
+ * and a killed process keeps the note's lines, written as the replies
+ * came. That saves an fsync per message, the disk Dovecot needs too.
  */
 static int
 note_needed(const struct batch *b, const struct group *g)
 {
 	size_t i;
 
-	if (b->lmtp != NULL || (b->final && !g->closed) || g->tainted ||
-	    b->taint_all)
+	if ((b->final && !g->closed) || (b->lmtp != NULL && !g->closed) ||
+	    g->tainted || b->taint_all)
 		return 1;
 	for (i = 0; i < g->msg.nrcpt; i++)
 		if (g->msg.rcpt[i].result != DL_OK)
@@ -331,6 +339,7 @@ batch_commit(struct batch *b)
 
 	for (g = b->head; g != NULL; g = g->next)
 		group_deliver(b, g);	/* counted per result below */
+	batch_drain(b);		/* every LMTP reply in: step 2 done */
 	if (b->md != NULL)
 		maildir_commit(b->md);
 	b->t0 = 0;

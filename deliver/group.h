@@ -63,6 +63,9 @@ struct group {
 	int closed;		/* complete: end line, or the writer moved on */
 	int tainted;		/* a record was refused or lost: keep the file */
 	int finished;		/* its spool file left new/ in this commit */
+	int inflight;		/* LMTP: handed to a session, not back yet */
+	int again;		/* LMTP: deliver once more when it is back
+				 * (recipients came, or were redirected) */
 };
 
 struct maildir;
@@ -82,6 +85,7 @@ struct batch {
 	char *taint;		/* PATH of the last broken record */
 	int taint_all;		/* lost track of a record: keep every file */
 	int final;		/* the last commit: note what stays unfinished */
+	int settling;		/* in settle(): groups go again from there */
 	long long t0;		/* monotonic ms of the batch's first record */
 };
 
@@ -124,13 +128,18 @@ void group_free(struct batch *b, struct group *g);
 
 /*
  * Deliver g's pending recipients now (their results become "fresh").
- * Returns ST_OK, or ST_TEMPFAIL when something was deferred.
+ * Maildir: returns ST_OK, or ST_TEMPFAIL when something was deferred.
+ * LMTP: hands g to a session (waiting for a free one) and returns ST_OK;
+ * its results come back later, and count at the commit.
  */
 enum status group_deliver(struct batch *b, struct group *g);
 
 /* Append g's fresh ok/fail results to its done note (written at once,
  * durable after note_sync). 0, or -1 with errno. */
 int group_note(struct group *g);
+
+/* LMTP: wait until no group is in flight and none waits to go again. */
+void batch_drain(struct batch *b);
 
 /* commit.c: the Maildir prelink hook (maildir_set_prelink): the notes
  * created in this batch made durable before any copy is linked. */

@@ -36,10 +36,10 @@ wait_for_line(struct batch *b, struct lmtp_client *lmtp, int idle,
     enum status *st)
 {
 	long long age;
-	int r = tool_wait_input(0, 0);
+	int r = batch_wait_input(b, 0);
 
 	while (r == 0 && (age = batch_age(b)) >= 0 && age < BATCH_WAIT_MS)
-		r = tool_wait_input(0, (int)(BATCH_WAIT_MS - age));
+		r = batch_wait_input(b, (int)(BATCH_WAIT_MS - age));
 	if (r != 0)
 		return r > 0;
 	*st = status_worse(*st, batch_commit(b));

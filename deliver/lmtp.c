@@ -2,8 +2,11 @@
  * lmtp.c: the LMTP backend of mdrop-deliver (RFC 2033), usually talking to
  * Dovecot's LMTP server. The pure parts (reply parser, DATA encoder,
  * commands, endpoint syntax) live in common/lmtp.c, the sessions
- * (sockets, LHLO, timeouts) in lmtpsess.c; this file does the
- * transactions and the bookkeeping of who got which reply.
+ * (sockets, LHLO, timeouts) in lmtpsess.c, several of them side by side
+ * and the failover across endpoints in lmtppool.c; this file does the
+ * transactions and the bookkeeping of who got which reply. A transaction
+ * runs up to its final "." and returns SX_WAIT; its replies are then
+ * taken as they come (lmtp_finals) while other sessions work.
  *
  * The rules that matter (DESIGN.md "Delivery guarantees"):
  *  - A recipient is OK only after its own 2xx reply to the end of DATA;
@@ -18,7 +21,8 @@
  *    session; every recipient without a 2xx is deferred, never retried
  *    elsewhere in this run, since the server may have acted on it.
  *  - Bounded memory: the message streams from msg->fd with pread(2)
- *    through one fixed buffer, encoded by lmtp_dot_encode().
+ *    through one fixed buffer, encoded by lmtp_dot_encode(); one buffer
+ *    for all sessions, since only one writes at a time.
  *  - Addresses go out as RFC 5321 allows (lmtp_addr_check): a quoted
  *    local part as it came, UTF-8 only to a server that announces
  *    SMTPUTF8. A recipient no command can carry here fails; a sender
@@ -37,6 +41,9 @@
 #include "common/log.h"
 #include "deliver/lmtpsess.h"
 
+static void log_null_sender(const struct lmtp_sess *s,
+    const struct dl_msg *msg, const char *why);
+
 /* detail for a result line: no TAB, CR, LF or other control byte. */
 static void
 reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
@@ -50,14 +57,13 @@ reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
 	    strcmp(rep->enh, "5.1.1") == 0);
 }
 
-/* 1 when the file holds a byte >= 0x80, 0 if not, -1 on a read error. */
-static int
-scan_8bit(struct lmtp_client *c, const struct dl_msg *msg)
+int
+lmtp_scan_8bit(struct lmtp_sess *s, const struct dl_msg *msg)
 {
 	off_t off = 0;
 
 	for (;;) {
-		ssize_t r = pread(msg->fd, c->in, FILE_CHUNK, off);
+		ssize_t r = pread(msg->fd, s->cl->in, FILE_CHUNK, off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -65,7 +71,7 @@ scan_8bit(struct lmtp_client *c, const struct dl_msg *msg)
 			return -1;
 		if (r == 0)
 			return 0;
-		if (lmtp_has_8bit(c->in, (size_t)r))
+		if (lmtp_has_8bit(s->cl->in, (size_t)r))
 			return 1;
 		off += r;
 	}
@@ -80,7 +86,7 @@ has_8bit_str(const char *s)
 /* Stream the message, encoded, then ".". An enum sx, or -1 on a local
  * read error (session closed without the ".": nothing delivered). */
 static int
-send_body(struct lmtp_client *c, const struct dl_msg *msg)
+send_body(struct lmtp_sess *s, const struct dl_msg *msg)
 {
 	struct lmtp_dot d;
 	off_t off = 0;
@@ -89,43 +95,35 @@ send_body(struct lmtp_client *c, const struct dl_msg *msg)
 	int n;
 
 	lmtp_dot_init(&d);
-	c->body_started = 1;
-	if (c->redirected != NULL) {	/* the header line of --unknown-to */
-		n = snprintf(c->in, FILE_CHUNK, "%s: <%s>\n",
-		    DL_REDIRECT_HEADER, c->redirected->addr);
-		o = lmtp_dot_encode(&d, c->in, (size_t)n, c->out);
-		if ((sx = sock_write(c, c->out, o)) != SX_OK)
+	s->body_started = 1;
+	if (s->redirected) {	/* the header line of --unknown-to */
+		n = snprintf(s->cl->in, FILE_CHUNK, "%s: <%s>\n",
+		    DL_REDIRECT_HEADER, msg->rcpt[s->redir].addr);
+		o = lmtp_dot_encode(&d, s->cl->in, (size_t)n, s->cl->out);
+		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 			return (int)sx;
 	}
 	for (;;) {
-		ssize_t r = pread(msg->fd, c->in, FILE_CHUNK, off);
+		ssize_t r = pread(msg->fd, s->cl->in, FILE_CHUNK, off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			seterr(c, "cannot read %s: %s", msg->path,
+			seterr(s, "cannot read %s: %s", msg->path,
 			    strerror(errno));
-			sess_close(c);	/* no "." sent: nothing delivered */
+			sess_close(s);	/* no "." sent: nothing delivered */
 			return -1;
 		}
 		if (r == 0)
 			break;
 		off += r;
-		o = lmtp_dot_encode(&d, c->in, (size_t)r, c->out);
-		if ((sx = sock_write(c, c->out, o)) != SX_OK)
+		o = lmtp_dot_encode(&d, s->cl->in, (size_t)r, s->cl->out);
+		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 			return (int)sx;
 	}
-	o = lmtp_dot_finish(&d, c->out);
-	return (int)sock_write(c, c->out, o);
+	o = lmtp_dot_finish(&d, s->cl->out);
+	return (int)sock_write(s, s->cl->out, o);
 }
-
-/* What the commands of one transaction brought back. */
-struct envelope {
-	size_t na;			/* accepted recipients, in acc[] */
-	int go_data;			/* DATA got 354 */
-	int mail_failed;		/* MAIL got no 2xx: mail_rep */
-	struct lmtp_reply mail_rep;
-};
 
 /* The address a recipient's RCPT TO names: its own, or its redirect. */
 static const char *
@@ -134,186 +132,291 @@ rcpt_addr(const struct dl_rcpt *r)
 	return r->redirect != NULL ? r->redirect : r->addr;
 }
 
-/* Command number cmd of a transaction (0 MAIL, 1..k RCPT, k+1 DATA) into
- * buf; its length, or -1 when it does not fit (run_txns checked every
- * address, so it always does). */
+/* Command number cmd of the transaction (0 MAIL, 1..tk RCPT, tk+1 DATA)
+ * into buf; its length, or -1 when it does not fit (lmtp_txns checked
+ * every address, so it always does). */
 static int
-txn_cmd(const struct lmtp_client *c, const struct dl_msg *msg,
-    const char *sender, const size_t *idx, size_t k, size_t cmd, int has8bit,
-    int utf8, char *buf)
+txn_cmd(const struct lmtp_sess *s, size_t cmd, char *buf)
 {
+	const struct dl_msg *msg = s->msg;
+
 	if (cmd == 0)
-		return lmtp_cmd_mail(buf, CMD_MAX, sender, has8bit > 0 &&
-		    (c->caps & LMTP_CAP_8BITMIME), (c->caps & LMTP_CAP_SIZE) ?
-		    msg->size : 0, utf8 && (c->caps & LMTP_CAP_SMTPUTF8));
-	if (cmd <= k)
-		return lmtp_cmd_rcpt(buf, CMD_MAX, rcpt_addr(&msg->rcpt[idx[cmd -
-		    1]]));
+		return lmtp_cmd_mail(buf, CMD_MAX, s->sender, s->has8bit > 0 &&
+		    (s->caps & LMTP_CAP_8BITMIME), (s->caps & LMTP_CAP_SIZE) ?
+		    msg->size : 0, s->utf8 && (s->caps & LMTP_CAP_SMTPUTF8));
+	if (cmd <= s->tk)
+		return lmtp_cmd_rcpt(buf, CMD_MAX,
+		    rcpt_addr(&msg->rcpt[s->tidx[cmd - 1]]));
 	return snprintf(buf, CMD_MAX, "DATA\r\n");
 }
 
-/*
- * RSET when needed, then MAIL, the RCPTs and DATA, written in windows of
- * PIPE_WINDOW (1 without PIPELINING), each window's replies read before
- * the next is written. Refused recipients get their result; accepted ones
- * go to acc[]. An enum sx; e says what happened.
- */
-static enum sx
-txn_envelope(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit, struct envelope *e)
+/* The next reply is due within timeout seconds. */
+static void
+due(struct lmtp_sess *s, int timeout)
 {
-	struct lmtp_reply rep;
-	size_t ncmd = k + 2, sent = 0, got, i, o;
-	int utf8 = has_8bit_str(sender);
-	enum sx sx;
-
-	memset(e, 0, sizeof(*e));
-	if (c->dirty) {
-		if ((sx = sock_write(c, "RSET\r\n", 6)) != SX_OK)
-			return sx;
-		if ((sx = read_reply(c, c->opts.timeout, &rep)) != SX_OK)
-			return sx;
-		if (rep.code != 250) {
-			seterr(c, "%s refuses RSET: %d %s", ep_name(c, c->ep),
-			    rep.code, rep.text);
-			return drop(c);	/* nothing sent yet: retry elsewhere */
-		}
-		c->dirty = 0;
-	}
-	for (i = 0; i < k; i++)
-		utf8 |= has_8bit_str(rcpt_addr(&msg->rcpt[idx[i]]));
-	c->reused = 1;
-	while (sent < ncmd && !e->mail_failed) {
-		size_t win = (c->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1;
-		size_t first = sent;
-
-		if (sent == k + 1 && e->na == 0)
-			break;		/* no accepted RCPT: no DATA */
-		for (o = 0; sent < ncmd && sent - first < win; sent++) {
-			int n = txn_cmd(c, msg, sender, idx, k, sent, has8bit,
-			    utf8, c->out + o);
-
-			if (n < 0) {
-				seterr(c, "command too long for %s",
-				    ep_name(c, c->ep));
-				return drop(c);	/* no message data sent */
-			}
-			o += (size_t)n;
-		}
-		c->dirty = 1;
-		if ((sx = sock_write(c, c->out, o)) != SX_OK)
-			return sx;
-		for (got = first; got < sent; got++) {
-			if ((sx = read_reply(c, c->opts.timeout, &rep)) != SX_OK)
-				return sx;
-			if (got == 0) {
-				e->mail_failed = rep.code >= 300;
-				e->mail_rep = rep;
-			} else if (got <= k) {
-				if (e->mail_failed)
-					continue;	/* MAIL's reply decides */
-				if (rep.code < 300)
-					acc[e->na++] = idx[got - 1];
-				else
-					reply_result(&msg->rcpt[idx[got - 1]],
-					    &rep);
-			} else if (rep.code == 354) {
-				e->go_data = 1;
-			} else if (e->na > 0 && !e->mail_failed) {
-				for (i = 0; i < e->na; i++)
-					reply_result(&msg->rcpt[acc[i]], &rep);
-			}
-		}
-	}
-	return SX_OK;
+	s->deadline = io_now_ms() + (long long)timeout * 1000;
 }
 
 /*
- * One transaction for the recipients idx[0..k) of msg. Recipients that get
- * a final answer have their result set; the others stay DL_PENDING with
- * c->err saying why. SX_OK: the session is still usable. SX_DROP: closed;
- * the pending ones may be tried elsewhere. SX_GARBLED: closed; nothing is
- * left pending. SX_SENDER: a 5xx to MAIL FROM with a non-null sender (the
- * reply in c->err), no result set: the caller may try again with <>.
+ * Write the next window of MAIL, the RCPTs and DATA: PIPE_WINDOW commands
+ * (1 without PIPELINING), whose replies are read before the next window.
+ * SX_WAIT: written; SX_OK: nothing is left to send (all sent, MAIL
+ * refused, or no RCPT accepted: no DATA); else the session failed.
  */
 static enum sx
-txn(struct lmtp_client *c, struct dl_msg *msg, const char *sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit)
+env_write(struct lmtp_sess *s)
 {
-	struct lmtp_reply rep;
-	struct envelope e;
-	size_t i;
+	size_t win = (s->caps & LMTP_CAP_PIPELINING) ? PIPE_WINDOW : 1, o = 0;
 	enum sx sx;
 
-	c->body_started = 0;
-	c->txn_reused = c->reused;
-	if ((sx = txn_envelope(c, msg, sender, idx, k, acc, has8bit, &e)) !=
-	    SX_OK)
+	if (s->sent == s->ncmd || s->env.mail_failed ||
+	    (s->sent == s->tk + 1 && s->env.na == 0))
+		return SX_OK;
+	s->first = s->sent;
+	for (; s->sent < s->ncmd && s->sent - s->first < win; s->sent++) {
+		int n = txn_cmd(s, s->sent, s->cl->out + o);
+
+		if (n < 0) {
+			seterr(s, "command too long for %s", ep_name(s, s->ep));
+			return drop(s);	/* no message data sent */
+		}
+		o += (size_t)n;
+	}
+	s->dirty = 1;
+	if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 		return sx;
-	if (e.go_data && (e.na == 0 || e.mail_failed)) {
+	s->phase = PH_ENV;
+	due(s, s->cl->opts.timeout);
+	return SX_WAIT;
+}
+
+/* The reply to the transaction's next command: refused recipients get
+ * their result, accepted ones go to acc[]. */
+static void
+env_reply(struct lmtp_sess *s, const struct lmtp_reply *rep)
+{
+	struct dl_msg *msg = s->msg;
+	struct envelope *e = &s->env;
+	size_t got = s->answered++, i;
+
+	if (got == 0) {
+		e->mail_failed = rep->code >= 300;
+		e->mail_rep = *rep;
+	} else if (got <= s->tk) {
+		if (e->mail_failed)
+			return;	/* MAIL's reply decides */
+		if (rep->code < 300)
+			s->acc[e->na++] = s->tidx[got - 1];
+		else
+			reply_result(&msg->rcpt[s->tidx[got - 1]], rep);
+	} else if (rep->code == 354) {
+		e->go_data = 1;
+	} else if (e->na > 0 && !e->mail_failed) {
+		for (i = 0; i < e->na; i++)
+			reply_result(&msg->rcpt[s->acc[i]], rep);
+	}
+}
+
+/*
+ * Every command answered: the message, when DATA got its 354, and then
+ * SX_WAIT for the replies after it. Else, as a transaction ends: SX_OK
+ * (the session is usable), SX_SENDER (a 5xx to MAIL FROM with a non-null
+ * sender, in s->err: no result set, RSET due), SX_DROP or SX_GARBLED.
+ */
+static enum sx
+env_done(struct lmtp_sess *s)
+{
+	struct dl_msg *msg = s->msg;
+	struct envelope *e = &s->env;
+	size_t i;
+
+	if (e->go_data && (e->na == 0 || e->mail_failed)) {
 		/* 354 though nothing was accepted: out of step. */
-		seterr(c, "out of step: %s accepts DATA without recipients",
-		    ep_name(c, c->ep));
-		sess_close(c);
+		seterr(s, "out of step: %s accepts DATA without recipients",
+		    ep_name(s, s->ep));
+		sess_close(s);
 		return SX_GARBLED;
 	}
-	if (e.mail_failed) {
-		if (e.mail_rep.code >= 500 && *sender != '\0') {
-			seterr(c, "%d %s", e.mail_rep.code, e.mail_rep.text);
+	if (e->mail_failed) {
+		if (e->mail_rep.code >= 500 && *s->sender != '\0') {
+			seterr(s, "%d %s", e->mail_rep.code, e->mail_rep.text);
 			return SX_SENDER;	/* dirty: RSET first */
 		}
-		for (i = 0; i < k; i++)	/* every RCPT shares its answer */
-			reply_result(&msg->rcpt[idx[i]], &e.mail_rep);
+		for (i = 0; i < s->tk; i++)	/* every RCPT shares its answer */
+			reply_result(&msg->rcpt[s->tidx[i]], &e->mail_rep);
 	}
-	if (!e.go_data)
+	if (!e->go_data)
 		return SX_OK;	/* dirty: RSET before the next one */
-	switch (send_body(c, msg)) {
+	switch (send_body(s, msg)) {
 	case SX_OK:
 		break;
 	case SX_DROP:
 		return SX_DROP;
 	default:	/* out of step, or the spool file cannot be read */
-		for (i = 0; i < e.na; i++)
-			dl_set(&msg->rcpt[acc[i]], DL_DEFER, "%s", c->err);
+		for (i = 0; i < e->na; i++)
+			dl_set(&msg->rcpt[s->acc[i]], DL_DEFER, "%s", s->err);
 		return SX_GARBLED;
 	}
-	c->dirty = 0;
-	/* One reply per accepted RCPT, in order. */
-	for (i = 0; i < e.na; i++) {
-		sx = read_reply(c, c->opts.data_timeout, &rep);
-		if (sx == SX_DROP)
-			return sx;
-		if (sx == SX_GARBLED) {
-			for (; i < e.na; i++)
-				dl_set(&msg->rcpt[acc[i]], DL_DEFER, "%s",
-				    c->err);
-			return sx;
-		}
-		reply_result(&msg->rcpt[acc[i]], &rep);
-	}
-	if (c->rstart < c->rend) {
-		seterr(c, "out of step: more replies than recipients from %s",
-		    ep_name(c, c->ep));
+	s->dirty = 0;
+	s->na = e->na;
+	s->got = 0;
+	s->phase = PH_FINALS;
+	due(s, s->cl->opts.data_timeout);
+	return SX_WAIT;
+}
+
+/* Every reply after the data is in: more would be out of step. */
+static enum sx
+finals_done(struct lmtp_sess *s)
+{
+	if (s->rstart < s->rend) {
 		char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
 
+		seterr(s, "out of step: more replies than recipients from %s",
+		    ep_name(s, s->ep));
 		log_warn("lmtp-out-of-step", "endpoint=%s path=%s",
-		    log_quote(q1, sizeof(q1), ep_name(c, c->ep)),
-		    log_quote(q2, sizeof(q2), msg->path));
-		sess_close(c);
+		    log_quote(q1, sizeof(q1), ep_name(s, s->ep)),
+		    log_quote(q2, sizeof(q2), s->msg->path));
+		sess_close(s);
 	}
 	return SX_OK;
 }
 
+/*
+ * Begin the transaction for recipients s->tidx[0..s->tk) with MAIL FROM
+ * s->sender: RSET when one was left open, else the first window of
+ * commands. SX_WAIT, or the session failed.
+ */
+static enum sx
+txn_start(struct lmtp_sess *s)
+{
+	size_t i;
+	enum sx sx;
+
+	s->body_started = 0;
+	s->txn_reused = s->reused;
+	memset(&s->env, 0, sizeof(s->env));
+	s->ncmd = s->tk + 2;
+	s->sent = s->answered = 0;
+	s->utf8 = has_8bit_str(s->sender);
+	for (i = 0; i < s->tk; i++)
+		s->utf8 |= has_8bit_str(rcpt_addr(&s->msg->rcpt[s->tidx[i]]));
+	if (s->dirty) {
+		if ((sx = sock_write(s, "RSET\r\n", 6)) != SX_OK)
+			return sx;
+		s->phase = PH_RSET;
+		due(s, s->cl->opts.timeout);
+		return SX_WAIT;
+	}
+	s->reused = 1;
+	return env_write(s);
+}
+
+/* The transaction ended with sx; when the server refused the sender with
+ * a 5xx, it begins once more with <>, which then serves the rest of the
+ * message. */
+static enum sx
+txn_end(struct lmtp_sess *s, enum sx sx)
+{
+	s->phase = PH_NONE;
+	if (sx == SX_SENDER) {
+		log_null_sender(s, s->msg, s->err);
+		s->sender = "";
+		if ((sx = txn_start(s)) == SX_WAIT)
+			return sx;
+		s->phase = PH_NONE;
+	}
+	s->redirected = 0;
+	return sx;
+}
+
+/* One transaction for recipients idx[0..k): SX_WAIT (lmtp_step takes
+ * its replies), or how it ended at once. */
+static enum sx
+txn_begin(struct lmtp_sess *s, const size_t *idx, size_t k)
+{
+	enum sx sx;
+
+	s->tidx = idx;
+	s->tk = k;
+	sx = txn_start(s);
+	return sx == SX_WAIT ? sx : txn_end(s, sx);
+}
+
+enum sx
+lmtp_step(struct lmtp_sess *s, int timed_out)
+{
+	struct dl_msg *msg = s->msg;
+	struct lmtp_reply rep;
+	enum sx sx;
+
+	for (;;) {
+		sx = try_reply(s, &rep);
+		if (sx == SX_WAIT && !timed_out)
+			return SX_WAIT;
+		if (sx == SX_WAIT) {
+			seterr(s, "no reply from %s: timeout",
+			    ep_name(s, s->ep));
+			sx = drop(s);
+		}
+		if (sx == SX_GARBLED && s->phase == PH_FINALS)
+			for (; s->got < s->na; s->got++)
+				dl_set(&msg->rcpt[s->acc[s->got]], DL_DEFER,
+				    "%s", s->err);
+		if (sx != SX_OK)
+			return txn_end(s, sx);
+		timed_out = 0;	/* a reply in hand: the next has its own */
+		switch (s->phase) {
+		case PH_RSET:
+			if (rep.code != 250) {
+				seterr(s, "%s refuses RSET: %d %s",
+				    ep_name(s, s->ep), rep.code, rep.text);
+				/* nothing sent yet: retry elsewhere */
+				return txn_end(s, drop(s));
+			}
+			s->dirty = 0;
+			s->reused = 1;
+			sx = env_write(s);
+			break;
+		case PH_ENV:
+			env_reply(s, &rep);
+			if (s->answered < s->sent) {
+				due(s, s->cl->opts.timeout);
+				continue;
+			}
+			if ((sx = env_write(s)) == SX_OK)
+				sx = env_done(s);
+			break;
+		case PH_FINALS:
+			/* one reply per accepted RCPT, in order */
+			reply_result(&msg->rcpt[s->acc[s->got++]], &rep);
+			if (s->got < s->na) {
+				due(s, s->cl->opts.data_timeout);
+				continue;
+			}
+			sx = finals_done(s);
+			break;
+		default:
+			seterr(s, "out of step: unexpected reply from %s",
+			    ep_name(s, s->ep));
+			sess_close(s);
+			sx = SX_GARBLED;
+			break;
+		}
+		if (sx != SX_WAIT)
+			return txn_end(s, sx);
+	}
+}
 
 static void
-log_null_sender(const struct lmtp_client *c, const struct dl_msg *msg,
+log_null_sender(const struct lmtp_sess *s, const struct dl_msg *msg,
     const char *why)
 {
 	char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX], q3[LOG_QUOTE_MAX],
 	    q4[LOG_QUOTE_MAX];
 
 	log_warn("lmtp-null-sender", "endpoint=%s path=%s sender=%s reason=%s",
-	    log_quote(q1, sizeof(q1), ep_name(c, c->ep)),
+	    log_quote(q1, sizeof(q1), ep_name(s, s->ep)),
 	    log_quote(q2, sizeof(q2), msg->path),
 	    log_quote(q3, sizeof(q3), msg->sender),
 	    log_quote(q4, sizeof(q4), why));
@@ -321,8 +424,8 @@ log_null_sender(const struct lmtp_client *c, const struct dl_msg *msg,
 
 /* The sender for MAIL FROM on this session: as it came, or <> (logged)
  * when no command can carry it here. */
-static const char *
-mail_sender(const struct lmtp_client *c, const struct dl_msg *msg)
+const char *
+lmtp_mail_sender(const struct lmtp_sess *s, const struct dl_msg *msg)
 {
 	const char *why;
 	int k;
@@ -330,9 +433,9 @@ mail_sender(const struct lmtp_client *c, const struct dl_msg *msg)
 	if (msg->sender[0] == '\0')
 		return "";
 	k = lmtp_addr_check(msg->sender, &why);
-	if (k >= 0 && (!(k & LMTP_ADDR_UTF8) || (c->caps & LMTP_CAP_SMTPUTF8)))
+	if (k >= 0 && (!(k & LMTP_ADDR_UTF8) || (s->caps & LMTP_CAP_SMTPUTF8)))
 		return msg->sender;
-	log_null_sender(c, msg, k < 0 ? why :
+	log_null_sender(s, msg, k < 0 ? why :
 	    "UTF-8 address and the server lacks SMTPUTF8");
 	return "";
 }
@@ -340,7 +443,7 @@ mail_sender(const struct lmtp_client *c, const struct dl_msg *msg)
 /* 1 when r can go into RCPT TO on this session; else r fails (for good:
  * the address will not change, and the endpoints are one service). */
 static int
-rcpt_usable(const struct lmtp_client *c, struct dl_rcpt *r)
+rcpt_usable(const struct lmtp_sess *s, struct dl_rcpt *r)
 {
 	const char *why;
 	int k = lmtp_addr_check(rcpt_addr(r), &why);
@@ -349,135 +452,63 @@ rcpt_usable(const struct lmtp_client *c, struct dl_rcpt *r)
 		dl_set(r, DL_FAIL, "address not usable in LMTP: %s", why);
 		return 0;
 	}
-	if ((k & LMTP_ADDR_UTF8) && !(c->caps & LMTP_CAP_SMTPUTF8)) {
+	if ((k & LMTP_ADDR_UTF8) && !(s->caps & LMTP_CAP_SMTPUTF8)) {
 		dl_set(r, DL_FAIL, "UTF-8 address and the LMTP server %s "
-		    "lacks SMTPUTF8 (RFC 6531)", ep_name(c, c->ep));
+		    "lacks SMTPUTF8 (RFC 6531)", ep_name(s, s->ep));
 		return 0;
 	}
 	return 1;
 }
 
-/* txn(); when the server refuses the sender with a 5xx, once more with
- * <>, which then serves the rest of the message. */
-static enum sx
-txn_sender(struct lmtp_client *c, struct dl_msg *msg, const char **sender,
-    const size_t *idx, size_t k, size_t *acc, int has8bit)
+/* Room for n recipients in s->idx and s->acc: 0, or -1. */
+static int
+room(struct lmtp_sess *s, size_t n)
 {
-	enum sx sx = txn(c, msg, *sender, idx, k, acc, has8bit);
+	size_t *p;
 
-	if (sx != SX_SENDER)
-		return sx;
-	log_null_sender(c, msg, c->err);
-	*sender = "";
-	return txn(c, msg, "", idx, k, acc, has8bit);
+	if (n <= s->cap)
+		return 0;
+	if ((p = realloc(s->idx, n * sizeof(*p))) == NULL)
+		return -1;
+	s->idx = p;
+	if ((p = realloc(s->acc, n * sizeof(*p))) == NULL)
+		return -1;
+	s->acc = p;
+	s->cap = n;
+	return 0;
 }
 
-/* Run the transactions for the pending recipients on the open session. */
-static enum sx
-run_txns(struct lmtp_client *c, struct dl_msg *msg, size_t *idx,
-    size_t *acc, int has8bit)
+enum sx
+lmtp_txns(struct lmtp_sess *s)
 {
-	const char *sender = mail_sender(c, msg);
+	struct dl_msg *msg = s->msg;
 	size_t i, k = 0;
 
-	for (i = 0; i < msg->nrcpt; i++) {
+	if (room(s, s->limit) < 0) {
+		seterr(s, "out of memory");
+		return SX_GARBLED;	/* nothing sent: the rest deferred */
+	}
+	for (i = s->pos; i < s->limit; i++) {
 		if (msg->rcpt[i].result != DL_PENDING ||
-		    !rcpt_usable(c, &msg->rcpt[i]))
+		    !rcpt_usable(s, &msg->rcpt[i]))
 			continue;
 		/* a redirected copy has a header of its own: alone */
-		if (!c->opts.group_rcpts || msg->rcpt[i].redirect != NULL) {
+		if (!s->cl->opts.group_rcpts || msg->rcpt[i].redirect != NULL) {
 			enum sx sx;
 
-			c->redirected = msg->rcpt[i].redirect != NULL ?
-			    &msg->rcpt[i] : NULL;
-			sx = txn_sender(c, msg, &sender, &i, 1, acc, has8bit);
-			c->redirected = NULL;
+			s->pos = i + 1;
+			s->one = i;
+			s->redirected = msg->rcpt[i].redirect != NULL;
+			s->redir = i;
+			sx = txn_begin(s, &s->one, 1);
 			if (sx != SX_OK)
-				return sx;
-			if (c->fd < 0)	/* closed after an extra reply */
+				return sx;	/* SX_WAIT: resumed at pos */
+			if (s->fd < 0)	/* closed after an extra reply */
 				return SX_OK;
 			continue;
 		}
-		idx[k++] = i;
+		s->idx[k++] = i;
 	}
-	return k > 0 ? txn_sender(c, msg, &sender, idx, k, acc, has8bit) :
-	    SX_OK;
+	s->pos = s->limit;
+	return k > 0 ? txn_begin(s, s->idx, k) : SX_OK;
 }
-
-static size_t
-count_pending(const struct dl_msg *msg)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < msg->nrcpt; i++)
-		n += msg->rcpt[i].result == DL_PENDING;
-	return n;
-}
-
-enum status
-lmtp_client_deliver(struct lmtp_client *c, struct dl_msg *msg)
-{
-	size_t *idx, *acc, t, nep = c->opts.nendpoints;
-	size_t start = c->fd >= 0 ? c->ep : 0;
-	int has8bit = -1, broken = 0;
-	enum sx sx;
-	char q1[LOG_QUOTE_MAX], q2[LOG_QUOTE_MAX];
-
-	if (count_pending(msg) == 0)
-		return ST_OK;
-	idx = calloc(msg->nrcpt, sizeof(*idx));
-	acc = calloc(msg->nrcpt, sizeof(*acc));
-	if (idx == NULL || acc == NULL) {
-		free(idx);
-		free(acc);
-		for (t = 0; t < msg->nrcpt; t++)
-			if (msg->rcpt[t].result == DL_PENDING)
-				dl_set(&msg->rcpt[t], DL_DEFER,
-				    "out of memory");
-		return ST_TEMPFAIL;
-	}
-	seterr(c, "no LMTP endpoint");
-	for (t = 0; t < nep && count_pending(msg) > 0; t++) {
-		size_t ep = (start + t) % nep;
-		int again = 1;
-
-		for (;;) {
-			if (c->fd >= 0 && (c->ep != ep || !sess_alive(c)))
-				sess_close(c);
-			if (c->fd < 0 && sess_open(c, ep) < 0)
-				break;
-			if (has8bit < 0 && (c->caps & LMTP_CAP_8BITMIME))
-				has8bit = scan_8bit(c, msg);
-			if (has8bit < 0 && (c->caps & LMTP_CAP_8BITMIME)) {
-				seterr(c, "cannot read %s: %s", msg->path,
-				    strerror(errno));
-				goto out;
-			}
-			sx = run_txns(c, msg, idx, acc, has8bit);
-			if (sx == SX_GARBLED) {
-				broken = 1;
-				goto out;	/* the rest: defer */
-			}
-			if (sx == SX_DROP && c->txn_reused && !c->body_started &&
-			    again) {
-				again = 0;	/* a stale idle session */
-				continue;
-			}
-			break;
-		}
-		if (count_pending(msg) > 0)
-			log_warn("lmtp-endpoint-failed", "endpoint=%s reason=%s",
-			    log_quote(q1, sizeof(q1), ep_name(c, ep)),
-			    log_quote(q2, sizeof(q2), c->err));
-	}
-out:
-	free(idx);
-	free(acc);
-	if (count_pending(msg) == 0)
-		return broken ? ST_TEMPFAIL : ST_OK;
-	for (t = 0; t < msg->nrcpt; t++)
-		if (msg->rcpt[t].result == DL_PENDING)
-			dl_set(&msg->rcpt[t], DL_DEFER, "%s", c->err);
-	return ST_TEMPFAIL;
-}
-

@@ -46,6 +46,8 @@
 #include "deliver/priv.h"
 
 #define MAX_ENDPOINTS 16
+/* LMTP sessions at once by default: see mdrop-deliver(1), --lmtp-sessions */
+#define LMTP_SESSIONS_DEFAULT 4
 
 static const char usage_text[] =
 "usage: mdrop-deliver -m TEMPLATE [options]   (records on stdin)\n"
@@ -61,6 +63,7 @@ static const char usage_text[] =
 "                           (failover, in order)\n"
 "      --lhlo NAME          LHLO name (default the host name)\n"
 "      --lmtp-group         all recipients of a message in one transaction\n"
+"      --lmtp-sessions N    messages in flight at once, 1-64 (default 4)\n"
 "      --timeout SECONDS    connect and each reply (default 60)\n"
 "      --data-timeout SECONDS  replies after the data (default 600)\n"
 "      --idle SECONDS       QUIT an idle LMTP session (default 30)\n"
@@ -170,6 +173,7 @@ parse_args(int argc, char **argv, struct config *c)
 		{ "lmtp", required_argument, NULL, 'l' },
 		{ "lhlo", required_argument, NULL, 'H' },
 		{ "lmtp-group", no_argument, NULL, 'G' },
+		{ "lmtp-sessions", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "data-timeout", required_argument, NULL, 'D' },
 		{ "idle", required_argument, NULL, 'I' },
@@ -184,6 +188,7 @@ parse_args(int argc, char **argv, struct config *c)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	unsigned long n;
 	int ch, bad = 0;
 
 	opterr = 0;
@@ -200,6 +205,9 @@ parse_args(int argc, char **argv, struct config *c)
 			break;
 		case 'H':	c->lo.lhlo = optarg; break;
 		case 'G':	c->lo.group_rcpts = 1; break;
+		case 'S':	bad = tool_number(optarg, "--lmtp-sessions", 1,
+				    LMTP_SESSIONS_MAX, &n) < 0;
+				c->lo.sessions = n; break;
 		case 'T':	bad = seconds(optarg, "--timeout",
 				    &c->lo.timeout) < 0; break;
 		case 'D':	bad = seconds(optarg, "--data-timeout",
@@ -248,7 +256,8 @@ root_exists(const char *tmpl, size_t rootlen)
 int
 main(int argc, char **argv)
 {
-	struct config c = { .lo = { .timeout = 60, .data_timeout = 600 },
+	struct config c = { .lo = { .timeout = 60, .data_timeout = 600,
+	    .sessions = LMTP_SESSIONS_DEFAULT },
 	    .mo = { .create = 1 }, .idle = 30 };
 	struct maildir *md = NULL;
 	struct lmtp_client *lmtp = NULL;

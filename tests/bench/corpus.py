@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Deterministic multidrop corpus for the benchmark (python3 stdlib only).
 
-    corpus.py gen  --seed S --n N OUTDIR     N messages as the ISP dropped them
+    corpus.py gen  --seed S --n N [--small] OUTDIR
+                                             N messages as the ISP dropped them
     corpus.py big  --mib M OUTDIR            one message of about M MiB
     corpus.py fill OUTDIR MAILDIR [UID GID]  put them all into a Maildir's new/
+    corpus.py lmtp OUTDIR                    OUTDIR/lmtp/NAME: each message as
+                                             LMTP DATA carries it (lmtpceil)
 
 Each message is a file OUTDIR/msgs/mNNNNNN (LF line ends, no CR anywhere, as
 Dovecot keeps a Maildir) shaped like a Postfix multidrop delivery:
@@ -14,7 +17,9 @@ the messages are per-recipient copies of the one before (same Message-ID
 and body, another envelope recipient), as an ISP drops a message sent to
 several users of the domain.
 
-Size mix (by count): ~70 % 2-8 KiB plain text, ~25 % 20-100 KiB with a
+--small: every message is a 2-8 KiB text one (the small-message corpus,
+where per-message costs, not bytes, decide). Otherwise the size mix (by
+count): ~70 % 2-8 KiB plain text, ~25 % 20-100 KiB with a
 base64 attachment, ~5 % 1-5 MiB attachments. Some bodies carry lines that
 start with "." (POP3 dot-stuffing), a line that is only ".", a "From "
 line, and long lines (1-2 KB, and 9-12 KB: longer than fetchmail's 8192).
@@ -23,6 +28,11 @@ OUTDIR/MANIFEST has one line per message, TAB separated:
     NAME  RECIPIENT  SENDER  MESSAGE-ID  SIZE  VSIZE
 (VSIZE: size with LF counted as CR LF, as POP3 sends it.)
 The same seed and N always give byte-identical files on any machine.
+
+lmtp writes OUTDIR/lmtp/NAME for every message: CR LF line ends, every
+line that starts with "." dot-stuffed, then the terminating ".\r\n": the
+bytes an LMTP client sends after DATA's 354, prepared once before the
+timed runs so that the LMTP ceiling (lmtpceil.c) does no work of its own.
 
 fill hard-links (or, across file systems, copies) every message into
 MAILDIR/new/ under a fresh Dovecot-style name "T.bNrM.bench,S=SIZE,W=VSIZE"
@@ -169,7 +179,7 @@ def build(r, i, t, rcpt, kind):
     return sender, msgid, h, body
 
 
-def gen(seed, n, outdir):
+def gen(seed, n, outdir, small=False):
     r = random.Random(seed)
     os.makedirs(os.path.join(outdir, "msgs"), exist_ok=True)
     man = []
@@ -187,7 +197,8 @@ def gen(seed, n, outdir):
             rest = rest.replace("\tfor <%s>;" % first, "\tfor <%s>;" % rcpt, 1)
         else:
             k = r.random()
-            kind = "text" if k < 0.70 else ("att" if k < 0.95 else "big")
+            kind = "text" if k < 0.70 or small else (
+                "att" if k < 0.95 else "big")
             sender, msgid, rest, body = build(r, i, t, rcpt, kind)
             prev = (sender, msgid, rest, body, rcpt)
         msg = ("Return-Path: <%s>\nX-Original-To: %s\nDelivered-To: %s\n"
@@ -272,14 +283,35 @@ def fill(outdir, maildir, uid=-1, gid=-1):
                 os.chmod(dst, 0o644)
 
 
+def lmtp(outdir):
+    os.makedirs(os.path.join(outdir, "lmtp"), exist_ok=True)
+    with open(os.path.join(outdir, "MANIFEST")) as f:
+        names = [line.split("\t", 1)[0] for line in f]
+    for name in names:
+        with open(os.path.join(outdir, "msgs", name), "rb") as f:
+            data = f.read()
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        data = data.replace(b"\n", b"\r\n")
+        if data.startswith(b"."):
+            data = b"." + data
+        data = data.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+        with open(os.path.join(outdir, "lmtp", name), "wb") as f:
+            f.write(data)
+
+
 def main(argv):
     def usage():
-        sys.stderr.write("usage: corpus.py gen --seed S --n N OUTDIR | "
+        sys.stderr.write("usage: corpus.py gen --seed S --n N [--small] OUTDIR | "
                          "corpus.py big --mib M OUTDIR | "
-                         "corpus.py fill OUTDIR MAILDIR [UID GID]\n")
+                         "corpus.py fill OUTDIR MAILDIR [UID GID] | "
+                         "corpus.py lmtp OUTDIR\n")
         return 64
     if len(argv) < 2:
         return usage()
+    if argv[1] == "lmtp" and len(argv) == 3:
+        lmtp(argv[2])
+        return 0
     if argv[1] == "fill" and len(argv) in (4, 6):
         fill(argv[2], argv[3], *[int(x) for x in argv[4:]])
         return 0
@@ -287,7 +319,10 @@ def main(argv):
     rest = []
     a = argv[2:]
     while a:
-        if a[0] in ("--seed", "--n", "--mib") and len(a) > 1:
+        if a[0] == "--small":
+            opts[a[0]] = 1
+            a = a[1:]
+        elif a[0] in ("--seed", "--n", "--mib") and len(a) > 1:
             opts[a[0]] = int(a[1])
             a = a[2:]
         else:
@@ -296,7 +331,7 @@ def main(argv):
     if len(rest) != 1:
         return usage()
     if argv[1] == "gen" and "--n" in opts:
-        gen(opts.get("--seed", 1), opts["--n"], rest[0])
+        gen(opts.get("--seed", 1), opts["--n"], rest[0], "--small" in opts)
     elif argv[1] == "big" and "--mib" in opts:
         big(opts["--mib"], rest[0])
     else:

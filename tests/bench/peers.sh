@@ -53,13 +53,38 @@ run_mdrop_md_tls() {
 	timed split mdrop-split -d example.org |
 	timed deliver mdrop-deliver -m "$1/%d/%l/Maildir"
 }
-run_mdrop_lmtp_tls() {
+run_mdrop_lmtp_tls() { mdrop_lmtp; }
+
+# The small-message corpus over LMTP: the same pipeline with deliver's
+# default sessions, and with one and two for comparison.
+prepare_mdrop_lmtp_small() { :; }
+prepare_mdrop_lmtp_small_s1() { :; }
+prepare_mdrop_lmtp_small_s2() { :; }
+mdrop_lmtp() {	# mdrop_lmtp [SESSIONS]
 	timed fetch mdrop-fetch -h localhost -p "$POP3S_PORT" \
 	    --cafile "$CA_FILE" -u "$DROP_USER" --password-file "$PASS" \
 	    "$W/spool" |
 	timed split mdrop-split -d example.org |
-	timed deliver mdrop-deliver -l "unix:$LMTP_SOCKET"
+	timed deliver mdrop-deliver -l "unix:$LMTP_SOCKET" ${1:+--lmtp-sessions $1}
 }
+# The deliver stage alone, against the same LMTP ceiling: fetch and split
+# run before the clock starts (the spool and the records ready, as the
+# ceiling's prepared messages are), only mdrop-deliver -l is timed. On two
+# cores the whole pipeline shares them with Dovecot's pop3 (encrypting)
+# and its lmtp processes; this row shows what the LMTP path itself does.
+prepare_mdrop_lmtp_deliver() {
+	mdrop-fetch -q -h localhost -p "$POP3S_PORT" --cafile "$CA_FILE" \
+	    -u "$DROP_USER" --password-file "$PASS" "$W/spool" |
+	    mdrop-split -d example.org > "$W/records"
+}
+run_mdrop_lmtp_deliver() {
+	timed deliver mdrop-deliver -l "unix:$LMTP_SOCKET" < "$W/records"
+}
+prepare_mdrop_lmtp_small_deliver() { prepare_mdrop_lmtp_deliver; }
+run_mdrop_lmtp_small_deliver() { run_mdrop_lmtp_deliver; }
+run_mdrop_lmtp_small() { mdrop_lmtp; }
+run_mdrop_lmtp_small_s1() { mdrop_lmtp 1; }
+run_mdrop_lmtp_small_s2() { mdrop_lmtp 2; }
 
 # --- mpop: the raw-transport reference (no routing: one Maildir) ---------
 mpop_rc() {	# mpop_rc OUT PORT TLS(on|off)
@@ -145,12 +170,14 @@ EOF
 prepare_fetchmail_plain() { fetchmail_rc "$1" "$POP3_PORT" plain mda; }
 prepare_fetchmail_tls() { fetchmail_rc "$1" "$POP3S_PORT" tls mda; }
 prepare_fetchmail_lmtp_tls() { fetchmail_rc "$1" "$POP3S_PORT" tls lmtp; }
+prepare_fetchmail_lmtp_small() { prepare_fetchmail_lmtp_tls "$1"; }
 run_fetchmail_plain() {
 	timed fetchmail env FETCHMAILHOME="$W/state" \
 	    fetchmail -f "$W/cfg/fetchmailrc" --nosyslog
 }
 run_fetchmail_tls() { run_fetchmail_plain; }
 run_fetchmail_lmtp_tls() { run_fetchmail_plain; }
+run_fetchmail_lmtp_small() { run_fetchmail_plain; }
 
 # --- getmail6: MultidropPOP3(SSL)Retriever + MultiSorter ------------------
 getmail_rc() {	# getmail_rc OUT TYPE PORT
@@ -191,6 +218,15 @@ run_getmail_plain() {
 run_getmail_tls() { run_getmail_plain; }
 
 # --- ceilings ---------------------------------------------------------------
+# ceil-lmtp-kK and ceil-lmtp-small-kK: lmtpceil over K sessions, the
+# corpus's prepared messages (corpus.py lmtp) straight into Dovecot's LMTP.
+ceil_lmtp() { timed lmtpceil "$W/bin/lmtpceil" -k "$1" -e "unix:$LMTP_SOCKET" "$corpus"; }
+for _k in 1 2 4; do
+	eval "prepare_ceil_lmtp_k$_k() { :; }
+prepare_ceil_lmtp_small_k$_k() { :; }
+run_ceil_lmtp_k$_k() { ceil_lmtp $_k; }
+run_ceil_lmtp_small_k$_k() { ceil_lmtp $_k; }"
+done
 prepare_ceil_pop3_plain() { :; }
 prepare_ceil_pop3_tls() { :; }
 prepare_ceil_disk_msg() { :; }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Turn run.sh's runs.tsv into the Markdown report (python3 stdlib).
 
-    report.py --runs RUNS.TSV --corpus DIR [--big DIR] [--info FILE]
+    report.py --runs RUNS.TSV --corpus DIR [--big DIR] [--small DIR]
+              [--prefix DIR] [--info FILE]
 
 runs.tsv: one line per run, TAB separated:
-    CASE  REP  KIND(corpus|big)  WALL_S  VERIFY  STAGES  WHY
+    CASE  REP  KIND(corpus|prefix|small|big)  WALL_S  VERIFY  STAGES  WHY
+(prefix: the slow peers' runs over the corpus's first messages, --prefix;
+their rates are over those messages, and the table says so.)
 VERIFY is verify.py's key=value line; STAGES is space separated
 "name:exit:elapsed_s:user_s:sys_s:maxrss_kib", one per timed process;
 WHY the verifier's first complaint (may be empty).
@@ -22,6 +25,8 @@ LABEL = {
     "mdrop-md-plain": ("mdrop (deliver -m)", "POP3", "Maildir"),
     "mdrop-md-tls": ("mdrop (deliver -m)", "POP3S", "Maildir"),
     "mdrop-lmtp-tls": ("mdrop (deliver -l)", "POP3S", "LMTP"),
+    "mdrop-lmtp-deliver": ("mdrop-deliver -l alone (spool ready)", "-",
+                           "LMTP"),
     "mpop-plain": ("mpop (no routing)", "POP3", "one Maildir"),
     "mpop-tls": ("mpop (no routing)", "POP3S", "one Maildir"),
     "fdm-plain": ("fdm", "POP3", "Maildir"),
@@ -35,6 +40,22 @@ LABEL = {
     "ceil-pop3-tls": ("pipelined RETR+DELE, discard", "POP3S", "-"),
     "ceil-disk-msg": ("Maildir write, fsync dir per message", "-", "Maildir"),
     "ceil-disk-batch": ("Maildir write, fsync dir per 100", "-", "Maildir"),
+    "ceil-lmtp-k1": ("LMTP, 1 pipelined session", "-", "LMTP"),
+    "ceil-lmtp-k2": ("LMTP, 2 pipelined sessions", "-", "LMTP"),
+    "ceil-lmtp-k4": ("LMTP, 4 pipelined sessions", "-", "LMTP"),
+    # the small-message corpus
+    "mdrop-lmtp-small": ("mdrop (deliver -l, default sessions)", "POP3S",
+                         "LMTP"),
+    "mdrop-lmtp-small-s1": ("mdrop (deliver -l --lmtp-sessions 1)", "POP3S",
+                            "LMTP"),
+    "mdrop-lmtp-small-s2": ("mdrop (deliver -l --lmtp-sessions 2)", "POP3S",
+                            "LMTP"),
+    "mdrop-lmtp-small-deliver": ("mdrop-deliver -l alone (spool ready)",
+                                 "-", "LMTP"),
+    "fetchmail-lmtp-small": ("fetchmail", "POP3S", "LMTP"),
+    "ceil-lmtp-small-k1": ("LMTP ceiling, 1 pipelined session", "-", "LMTP"),
+    "ceil-lmtp-small-k2": ("LMTP ceiling, 2 pipelined sessions", "-", "LMTP"),
+    "ceil-lmtp-small-k4": ("LMTP ceiling, 4 pipelined sessions", "-", "LMTP"),
 }
 ORDER = list(LABEL)
 
@@ -42,6 +63,8 @@ ORDER = list(LABEL)
 def mdrop_peer(case):
     if case.startswith("mdrop-") or case.startswith("ceil-"):
         return None
+    if case.endswith("-small"):
+        return "mdrop-lmtp-small"
     if "lmtp" in case:
         return "mdrop-lmtp-tls"
     return "mdrop-md-tls" if case.endswith("-tls") else "mdrop-md-plain"
@@ -129,6 +152,13 @@ def summarize(runs, n, size):
     return res
 
 
+def best_of(res, prefix):
+    """The case with the highest rate among those named prefix..., or
+    None."""
+    cs = [c for c in res if c.startswith(prefix) and "rate" in res[c]]
+    return max(cs, key=lambda c: res[c]["rate"]) if cs else None
+
+
 def fmt(x, digits=0):
     return ("%%.%df" % digits) % x
 
@@ -153,6 +183,12 @@ def main(argv):
       "process of the tool (incl. MDAs it forks), not Dovecot's")
     w("")
     res = summarize([r for r in runs if r["kind"] == "corpus"], n, size)
+    if "--prefix" in args:
+        pn, psize = manifest(args["--prefix"])
+        for c, x in summarize([r for r in runs if r["kind"] == "prefix"],
+                              pn, psize).items():
+            x["prefix"] = pn
+            res[c] = x
 
     def rate(c):
         return res.get(c, {}).get("rate")
@@ -160,8 +196,8 @@ def main(argv):
     w("## Throughput (%d messages)" % n)
     w("")
     w("| tool | transport | into | msgs/s | MB/s | CPU s/1000 msgs | "
-      "peak RSS | correct | mdrop/tool |")
-    w("|---|---|---|---:|---:|---:|---:|---|---:|")
+      "peak RSS | correct | mdrop/tool | runs |")
+    w("|---|---|---|---:|---:|---:|---:|---|---:|---:|")
     notes = []
     for c in ORDER:
         if c not in res or c.startswith("ceil-"):
@@ -178,11 +214,13 @@ def main(argv):
                 "; e.g. " + x.replace("verify: ", "") for x in s["why"][:1])))
             corr = "**n** [%d]" % len(notes)
         if "rate" in s:
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 name, tr, into, fmt(s["rate"]), fmt(s["mbs"], 1),
-                fmt(s["cpu1k"], 2), mib(s["rss"]), corr, ratio))
+                fmt(s["cpu1k"], 2), mib(s["rss"]), corr, ratio,
+                "%d (first %d msgs)" % (s["good"], s["prefix"])
+                if "prefix" in s else str(s["good"])))
         else:
-            w("| %s | %s | %s | - | - | - | - | %s | - |" % (
+            w("| %s | %s | %s | - | - | - | - | %s | - | 0 |" % (
                 name, tr, into, corr))
     w("")
     for i, text in enumerate(notes):
@@ -211,9 +249,12 @@ def main(argv):
     pairs = {"ceil-pop3-plain": ["mdrop-md-plain"],
              "ceil-pop3-tls": ["mdrop-md-tls", "mdrop-lmtp-tls"],
              "ceil-disk-msg": ["mdrop-md-plain", "mdrop-md-tls"],
-             "ceil-disk-batch": ["mdrop-md-plain", "mdrop-md-tls"]}
+             "ceil-disk-batch": ["mdrop-md-plain", "mdrop-md-tls"],
+             "ceil-lmtp-k1": ["mdrop-lmtp-tls", "mdrop-lmtp-deliver"],
+             "ceil-lmtp-k2": ["mdrop-lmtp-tls", "mdrop-lmtp-deliver"],
+             "ceil-lmtp-k4": ["mdrop-lmtp-tls", "mdrop-lmtp-deliver"]}
     for c in ORDER:
-        if not c.startswith("ceil-") or c not in res:
+        if not c.startswith("ceil-") or c not in res or "-small-" in c:
             continue
         s = res[c]
         if "rate" not in s:
@@ -225,7 +266,41 @@ def main(argv):
         w("| %s%s | %s | %s | %s |" % (
             LABEL[c][0], "" if LABEL[c][1] == "-" else " (%s)" % LABEL[c][1],
             fmt(s["rate"]), fmt(s["mbs"], 1), fr or "-"))
+    lbest = best_of(res, "ceil-lmtp-k")
+    if lbest:
+        w("| LMTP, best over K (%s) | %s | %s | %s |" % (
+            lbest, fmt(rate(lbest)), fmt(res[lbest]["mbs"], 1),
+            ", ".join("%s %.0f %%" % (m, 100 * rate(m) / rate(lbest))
+                      for m in ("mdrop-lmtp-tls", "mdrop-lmtp-deliver")
+                      if rate(m)) or "-"))
     w("")
+
+    sres = {}
+    if "--small" in args:
+        sn, ssize = manifest(args["--small"])
+        sres = summarize([r for r in runs if r["kind"] == "small"], sn, ssize)
+    if sres:
+        sbest = best_of(sres, "ceil-lmtp-small-k")
+        w("## Small messages over LMTP (%d messages of 2-8 KiB, %.1f MB)"
+          % (sn, ssize / 1e6))
+        w("")
+        w("| tool | msgs/s | CPU s/1000 msgs | peak RSS | correct | "
+          "of the best LMTP ceiling | runs |")
+        w("|---|---:|---:|---:|---|---:|---:|")
+        for c in ORDER:
+            if c not in sres:
+                continue
+            x = sres[c]
+            if "rate" not in x:
+                w("| %s | - | - | - | **n** | - | 0 |" % LABEL[c][0])
+                continue
+            fr = "%.0f %%" % (100 * x["rate"] / sres[sbest]["rate"]) \
+                if sbest else "-"
+            w("| %s | %s | %s | %s | %s | %s | %d |" % (
+                LABEL[c][0], fmt(x["rate"]), fmt(x["cpu1k"], 2),
+                mib(x["rss"]), "y" if x["correct"] else "**n** (%s)" %
+                x["note"], fr, x["good"]))
+        w("")
 
     big = [r for r in runs if r["kind"] == "big"]
     if big and "--big" in args:
@@ -297,6 +372,49 @@ def main(argv):
         target(text, res[mine]["cpu1k"] < res[best]["cpu1k"],
                "mdrop %.2f s/1000; best peer %.2f (%s)" % (
                    res[mine]["cpu1k"], res[best]["cpu1k"], best))
+    w("| target | result | measured |")
+    w("|---|---|---|")
+    out.extend(t)
+    w("")
+
+    # Targets of issue 18, judged on this run.
+    t = []
+
+    def frac_target(text, a, ra, rb, want, what):
+        if ra and rb:
+            target(text, ra / rb >= want, "%.0f %% (%s; want ≥ %.0f %%)" % (
+                100 * ra / rb, what, 100 * want))
+        else:
+            target(text, None, "not measured")
+    lbest = best_of(res, "ceil-lmtp-k")
+    frac_target("mdrop over LMTP ≥ 90 % of the best LMTP ceiling",
+                "mdrop-lmtp-tls", rate("mdrop-lmtp-tls"),
+                rate(lbest) if lbest else None, 0.9,
+                "%s" % lbest)
+    frac_target("... the deliver stage alone (spool ready)",
+                "mdrop-lmtp-deliver", rate("mdrop-lmtp-deliver"),
+                rate(lbest) if lbest else None, 0.9, "%s" % lbest)
+    sbest = best_of(sres, "ceil-lmtp-small-k")
+    for c, text in (("mdrop-lmtp-small", "mdrop over LMTP ≥ 90 % of the "
+                     "best LMTP ceiling, small messages"),
+                    ("mdrop-lmtp-small-deliver", "... the deliver stage "
+                     "alone, small messages")):
+        frac_target(text, c, sres.get(c, {}).get("rate"),
+                    sres[sbest]["rate"] if sbest else None, 0.9,
+                    "%s" % sbest)
+    frac_target("mdrop over TLS ≥ 80 % of the POP3S ceiling", "mdrop-md-tls",
+                rate("mdrop-md-tls"), rate("ceil-pop3-tls"), 0.8,
+                "ceil-pop3-tls")
+    ratio_target("mdrop over TLS ≥ 1.2× mpop over TLS", "mdrop-md-tls",
+                 "mpop-tls", 1.2)
+    low = [c for c in ("ceil-pop3-plain", "ceil-disk-batch") if rate(c)]
+    lowc = min(low, key=rate) if low else None
+    frac_target("plain POP3 into Maildirs ≥ 80 % of the lower of the POP3 "
+                "and batched-write ceilings", "mdrop-md-plain",
+                rate("mdrop-md-plain"), rate(lowc) if lowc else None, 0.8,
+                "%s" % lowc)
+    w("### Targets of issue 18")
+    w("")
     w("| target | result | measured |")
     w("|---|---|---|")
     out.extend(t)

@@ -3,7 +3,8 @@
 #   mdrop-fetch | mdrop-split | mdrop-deliver
 # for tests/fault/driver.sh (which exports what it needs: REL_SPOOL,
 # REL_MAIL, REL_CORPUS, REL_RUN, REL_LMTP, REL_TIMEOUT, POP3_PORT, DROP_USER,
-# DOVECOT_DIR, LMTP_SOCKET). VAR=VALUE pairs (the fault) are exported to
+# DOVECOT_DIR, LMTP_SOCKET; REL_LMTP_SESSIONS, when set, is deliver's
+# --lmtp-sessions). VAR=VALUE pairs (the fault) are exported to
 # all three tools. Each stage's exit code goes to REL_RUN/TAG.STAGE.rc,
 # its stderr to REL_RUN/TAG.STAGE.err, deliver's results to REL_RUN/TAG.out.
 # A separate script so that the kill loop can run it in its own session
@@ -16,7 +17,8 @@
 # Issue 19's options are on in every run (tests/fault/rel.py: alice+shop@
 # into alice's folder .shop, an unknown zed@ to the fallback).
 deliver="-m $REL_MAIL/%d/%l/Maildir --delimiter + --detail-folder"
-[ "${REL_LMTP:-0}" = 1 ] && deliver="-l unix:$LMTP_SOCKET"
+[ "${REL_LMTP:-0}" = 1 ] &&
+    deliver="-l unix:$LMTP_SOCKET${REL_LMTP_SESSIONS:+ --lmtp-sessions $REL_LMTP_SESSIONS}"
 
 # stage STAGE PREFIX...: PREFIX (exec, or a timeout) running the tool of
 # STAGE with its options; the three command lines are here only

@@ -188,14 +188,16 @@ ok "failover: 421 greeting got no command" test ! -s "$REC1/conn-1.in"
 is "$(grep -c 'RCPT' "$REC2/conn-1.in")" 1 "failover: delivered once, on the live endpoint"
 ok "failover: dead endpoint logged" grep -q "no-such-socket" "$OUT.err"
 
-# 12. One session for several messages, over a unix socket.
+# 12. One session for several messages, over a unix socket
+#     (--lmtp-sessions 1: one session carries them one after the other).
 new_spool 'Subject: one\n\nbody\n'
 printf 'Subject: two\n\nbody\n' > "$SPOOL/new/m2"
 _nfake=$((_nfake + 1)); REC=$TESTDIR/fake$_nfake
 python3 "$FAKE" --ready "$REC.ready" --record "$REC" --unix "$TESTDIR/lmtp.sock" &
 _p=$!; at_exit "kill $_p"
 _i=0; while [ ! -s "$REC.ready" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
-deliver "$M\ta@example.org\t\n$SPOOL/new/m2\tb@example.org\t\n" -l "unix:$TESTDIR/lmtp.sock"
+deliver "$M\ta@example.org\t\n$SPOOL/new/m2\tb@example.org\t\n" -l "unix:$TESTDIR/lmtp.sock" \
+    --lmtp-sessions 1
 is "$RC" 0 "unix socket: exit 0"
 ok "unix socket: one session" test ! -e "$REC/conn-2.in"
 is "$(grep -c '^MAIL' "$REC/conn-1.in") $(grep -c '^QUIT' "$REC/conn-1.in")" "2 1" \
@@ -329,5 +331,84 @@ ok "no SMTPUTF8: the sender's replacement is logged" grep -q \
     'lmtp-null-sender .*reason="UTF-8 address and the server lacks SMTPUTF8"' "$OUT.err"
 ok "no SMTPUTF8: message in failed/" test -f "$SPOOL/failed/m1" -a ! -e "$M"
 ok "no SMTPUTF8: .why gives the reason" grep -q "lacks SMTPUTF8" "$SPOOL/failed/m1.why"
+
+# 18. --lmtp-sessions N: N messages in flight at once. The fake holds
+#     every reply after "." until 4 messages have arrived, so a client with
+#     fewer in flight would get "451 not gathered" after 20 s.
+# new_files N: a fresh spool with messages m1..mN ("Subject: mI"); RECS
+#     gets one record for recipient uI@example.org each, then the end lines.
+new_files() {
+	new_spool 'Subject: m1\n\nbody 1\n'
+	RECS=
+	_i=1
+	while [ $_i -le "$1" ]; do
+		printf 'Subject: m%d\n\nbody %d\n' $_i $_i > "$SPOOL/new/m$_i"
+		RECS="$RECS$SPOOL/new/m$_i\tu$_i@example.org\t\n"
+		_i=$((_i + 1))
+	done
+}
+new_files 4
+start_fake --gather 4
+deliver "$RECS" -l "$EP" --lmtp-sessions 4
+is "$RC" 0 "4 sessions: exit 0"
+is "$(results)" "u1@example.org ok;u2@example.org ok;u3@example.org ok;u4@example.org ok;" \
+    "4 sessions: every message ok, one result line per record, in input order"
+is "$(cut -f1 "$OUT" | tr '\n' ' ')" "$SPOOL/new/m1 $SPOOL/new/m2 $SPOOL/new/m3 $SPOOL/new/m4 " \
+    "4 sessions: result lines name the files in input order"
+is "$(ls "$REC" | grep -c '^conn-') $(cat "$REC"/conn-*.in | grep -c '^MAIL')" "4 4" \
+    "4 sessions: four sessions, one transaction each"
+is "$(for f in "$REC"/msg-*; do tr -d '\r' < "$f"; echo; done | grep '^Subject' | sort | tr '\n' ' ')" \
+    "Subject: m1 Subject: m2 Subject: m3 Subject: m4 " "4 sessions: each message received once"
+ok "4 sessions: every spool file removed" test -z "$(ls "$SPOOL/new")"
+ok "4 sessions: nothing waited for a reply the fake held back" sh -c "! grep -q 'not gathered' '$OUT'"
+#     ... each session ends with QUIT.
+is "$(cat "$REC"/conn-*.in | tr -d '\r' | grep -c '^QUIT$')" 4 "4 sessions: each session ends with QUIT"
+
+# 19. One session cut off mid-DATA while the others succeed: only that
+#     message's file stays, its recipient deferred; the others are ok and
+#     their files removed.
+new_files 3
+start_fake --gather 2 --close-mid-data u2@example.org
+deliver "$RECS" -l "$EP" --lmtp-sessions 3
+is "$RC" 75 "cut mid-DATA: exit 75"
+is "$(results)" "u1@example.org ok;u2@example.org defer;u3@example.org ok;" \
+    "cut mid-DATA: that message deferred, the others ok, in input order"
+is "$(ls "$SPOOL/new" | tr '\n' ' ')" "m2 " "cut mid-DATA: only its spool file stays"
+ok "cut mid-DATA: the others were in flight together" sh -c "! grep -q 'not gathered' '$OUT'"
+#     ... and a rerun (fetch prints the waiting path again) delivers it.
+start_fake
+deliver "$SPOOL/new/m2\tu2@example.org\t\n" -l "$EP" --lmtp-sessions 3
+is "$RC $(results)" "0 u2@example.org ok;" "cut mid-DATA, rerun: delivered"
+ok "cut mid-DATA, rerun: spool empty" test -z "$(ls "$SPOOL/new")"
+
+# 20. Several endpoints: sessions spread over them. One service on two
+#     ports holds its replies until two messages have arrived: the second
+#     session starts at the second endpoint.
+new_files 2
+start_fake --two-ports --gather 2
+set -- $(cat "$REC.ready")
+deliver "$RECS" -l "127.0.0.1:$1" -l "127.0.0.1:$2" --lmtp-sessions 2
+is "$RC $(results)" "0 u1@example.org ok;u2@example.org ok;" "two endpoints: both ok"
+is "$(cat "$REC/conn-1.port" "$REC/conn-2.port" | tr '\n' ' ')" "$1 $2 " \
+    "two endpoints: one session on each"
+is "$(grep -c '^MAIL' "$REC/conn-1.in") $(grep -c '^MAIL' "$REC/conn-2.in")" "1 1" \
+    "two endpoints: one message on each"
+#     ... an endpoint that refuses is passed over by the sessions that
+#     start after it failed: one failure logged, not one per session.
+new_files 3
+start_fake --gather 3
+deliver "$RECS" -l "unix:$TESTDIR/no-such-socket" -l "$EP" --lmtp-sessions 3
+is "$RC $(results)" "0 u1@example.org ok;u2@example.org ok;u3@example.org ok;" \
+    "dead first endpoint, 3 sessions: all ok"
+is "$(grep -c 'lmtp-endpoint-failed' "$OUT.err")" 1 \
+    "dead first endpoint: tried once, then passed over"
+is "$(ls "$REC" | grep -c '^conn-')" 3 "dead first endpoint: three sessions on the live one"
+
+# 21. --lmtp-sessions takes 1..64; anything else is a usage error.
+for v in 0 65 x ''; do
+	printf '' | mdrop-deliver -l "$EP" --lmtp-sessions "$v" >/dev/null 2>"$TESTDIR/usage.err"
+	is "$?" 64 "--lmtp-sessions '$v': exit 64"
+done
+ok "--lmtp-sessions 65: the log names the option" grep -q 'option=--lmtp-sessions' "$TESTDIR/usage.err"
 
 done_testing

@@ -2,7 +2,7 @@
 # mdrop-deliver -l against a real, private Dovecot LMTP server: unix socket
 # and TCP, byte-exact bodies in the users' Maildirs, an unknown user next to
 # a known one, failover from a dead socket, the smuggling message
-# (HOSTILE.md 55) and a 20 MiB message.
+# (HOSTILE.md 55), a 20 MiB message, and four sessions at once.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/dovecot.sh"
 
@@ -35,11 +35,14 @@ new_mail() { mails "$1" | comm -13 "$TESTDIR/snap.$1" -; }
 # body_is FILE EXPECTED NAME: FILE without the header lines Dovecot
 # prepends (Return-Path, Delivered-To, Received + continuations) equals
 # EXPECTED byte for byte.
-body_is() {
+strip_added() {
 	awk 'BEGIN { skip = 1 }
 	    skip && /^(Return-Path|Delivered-To|Received):/ { next }
 	    skip && /^\t/ { next }
-	    { skip = 0; print }' "$1" > "$1.stripped.$$"
+	    { skip = 0; print }' "$1"
+}
+body_is() {
+	strip_added "$1" > "$1.stripped.$$"
 	# awk adds a final newline; every expected file here ends in one.
 	is_file_bytes "$1.stripped.$$" "$2" "$3"
 	rm -f "$1.stripped.$$"
@@ -166,5 +169,55 @@ is "$RC" 0 "UTF-8 sender: exit 0"
 is "$(head -n 1 "$(new_mail bob)")" "Return-Path: <>" "UTF-8 sender: <> instead"
 body_is "$(new_mail bob)" "$TESTDIR/m6" "UTF-8 sender: bob's copy is byte-exact"
 ok "UTF-8 sender: logged" grep -q 'lmtp-null-sender .*lacks SMTPUTF8' "$OUT.err"
+
+# 7. --lmtp-sessions 4: 24 messages, one to three recipients each (one
+#    transaction per recipient: messages with several go on across
+#    transactions on their session), lines starting with dots, 8-bit
+#    text, every fourth one 1 MiB (so that writes interleave with other
+#    sessions' waits): every copy exactly once, byte-exact, in the right
+#    Maildir; every spool file removed; one result line per record, in
+#    input order.
+U="alice bob carol dave erin"
+for u in $U; do snap $u; done
+: > "$TESTDIR/recs7"
+: > "$TESTDIR/want7"
+i=1
+while [ $i -le 24 ]; do
+	{
+		printf 'From: s@x.org\nSubject: n4 message %d\n\n.dot %d\n..\ncaf\303\251\n' $i $i
+		[ $((i % 4)) = 0 ] && head -c 786432 /dev/urandom | base64
+		printf 'end %d\n' $i
+	} > "$TESTDIR/n4.$i"
+	cp "$TESTDIR/n4.$i" "$SPOOL/new/n4.$i"
+	k=0
+	for u in $U; do
+		k=$((k + 1))
+		# recipients: 1 + i % 3 of them, starting at a different user
+		[ $(( (k + i) % 5 )) -lt $((1 + i % 3)) ] || continue
+		printf '%s\t%s@example.org\ts@x.org\n' "$SPOOL/new/n4.$i" $u >> "$TESTDIR/recs7"
+		printf '%s %d\n' $u $i >> "$TESTDIR/want7"
+	done
+	i=$((i + 1))
+done
+OUT=$TESTDIR/out.n4
+ends < "$TESTDIR/recs7" | mdrop-deliver --timeout 10 -l "unix:$LMTP_SOCKET" \
+    --lmtp-sessions 4 >"$OUT" 2>"$OUT.err"
+is "$?" 0 "4 sessions: exit 0"
+is "$(cut -f1,2 "$OUT")" "$(cut -f1,2 "$TESTDIR/recs7")" \
+    "4 sessions: one result line per record, in input order"
+is "$(cut -f3 "$OUT" | sort -u)" ok "4 sessions: every record ok"
+bad=0 got=
+for u in $U; do
+	for f in $(new_mail $u); do
+		n=$(sed -n 's/^Subject: n4 message //p' "$f")
+		got="$got$u $n
+"
+		strip_added "$f" | cmp -s - "$TESTDIR/n4.$n" || bad=$((bad + 1))
+	done
+done
+is "$(printf '%s' "$got" | sort)" "$(sort "$TESTDIR/want7")" \
+    "4 sessions: each message exactly once in each of its recipients' Maildirs"
+is "$bad" 0 "4 sessions: every copy byte-exact"
+is "$(ls "$SPOOL/new" | grep -c '^n4\.')" 0 "4 sessions: every spool file removed"
 
 done_testing

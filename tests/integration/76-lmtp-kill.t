@@ -15,14 +15,17 @@
 #    recipient's Dovecot mailbox, zero lost; the box, SPOOL/new and
 #    SPOOL/tmp are empty. Duplicates are allowed (LMTP's 250 and our
 #    bookkeeping cannot be one step), reported in a diag line, and at
-#    most two per kill (the transaction in flight; kills now land while
-#    deliveries are made, so this bound is really put to the test).
+#    most two per kill and session (the transaction in flight on each
+#    session; kills now land while deliveries are made, so this bound is
+#    really put to the test).
 # 2. Durability order: one traced run under `strace -f`;
 #    tests/lib/strace-check.py --lmtp proves that every spool unlink by
 #    deliver comes after the 250 reply after DATA for every recipient of
 #    that message (rule L1), in the transaction that carried that file
 #    (L2). Then the checker is proven to fail on the same trace with the
 #    final replies turned into 451, and with the unlink moved before them.
+# Both parts run with one LMTP session and with several at once
+# (REL_LMTP_SESSIONS_LIST, default "1 3": mdrop-deliver --lmtp-sessions).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/dovecot.sh"
 REL_LMTP=1
@@ -31,6 +34,10 @@ REL_LMTP=1
 command -v strace >/dev/null || { echo "Bail out! strace missing (make deps)"; exit 1; }
 SEED=${REL_SEED:-11}
 KILLS=${REL_KILLS:-12}
+for NS in ${REL_LMTP_SESSIONS_LIST:-1 3}; do
+REL_LMTP_SESSIONS=$NS
+export REL_LMTP_SESSIONS
+S="($NS session$([ "$NS" = 1 ] || echo s))"
 rel_setup "${REL_KILL_MESSAGES:-200}"
 rel_reset
 
@@ -39,52 +46,57 @@ rel_kill_loop "$KILLS" "$SEED" 0.8 0.8
 rel_kill_checks "$SEED"
 rel_clean_run
 if rel_invariant; then
-	pass "LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty"
+	pass "$S LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty"
 else
-	fail "LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty" "$REL_WHY"
+	fail "$S LMTP: every message at least once, byte-exact, zero lost; box, SPOOL/new, SPOOL/tmp empty" "$REL_WHY"
 fi
-diag "LMTP kill loop: $REL_SUMMARY"
+diag "$S LMTP kill loop: $REL_SUMMARY"
 dups=$(printf '%s\n' "$REL_SUMMARY" | sed -n 's/.*duplicates=\([0-9]*\).*/\1/p')
-ok "the duplicate count is reported ($dups duplicate deliveries after $KILLS kills)" \
+ok "$S the duplicate count is reported ($dups duplicate deliveries after $KILLS kills)" \
     sh -c "printf '%s' '$dups' | grep -Eqx '[0-9]+'"
-# The window is one message: each 250 is noted at once, so a kill can
-# repeat at most the transaction in flight, never the batch before it.
-ok "the duplicate window is small: $dups <= 2 * $KILLS kills" test "${dups:-999}" -le $((2 * KILLS))
+# The window is one transaction per session: each transaction's 250s are
+# noted at once, so a kill can repeat at most the transactions in flight,
+# never the batch before them.
+ok "$S the duplicate window is small: $dups <= 2 * $NS * $KILLS kills" \
+    test "${dups:-999}" -le $((2 * NS * KILLS))
 
 # --- 2. the durability order under strace
 CHECK="python3 $TOP/tests/lib/strace-check.py --lmtp"
 rel_setup 9
 rel_reset
 T=$REL_DIR/trace
+rm -rf "$T" "$T.m"
 rel_strace "$T" execve,openat,write,read,pread64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,sendto,recvfrom
-is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "traced LMTP pipeline: every stage exits 0"
-rel_invariant && pass "traced LMTP pipeline delivered everything ($REL_SUMMARY)" ||
-	fail "traced LMTP pipeline delivered everything" "$REL_WHY"
+is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "$S traced LMTP pipeline: every stage exits 0"
+rel_invariant && pass "$S traced LMTP pipeline delivered everything ($REL_SUMMARY)" ||
+	fail "$S traced LMTP pipeline delivered everything" "$REL_WHY"
 out=$($CHECK "$T/tr" "$REL_RUN/traced.out"); rc=$?
-is "$rc" 0 "strace-check --lmtp: no violation in the real trace"
+is "$rc" 0 "$S strace-check --lmtp: no violation in the real trace"
 [ "$rc" = 0 ] || diag "$out"
 is "$(printf '%s\n' "$out" | sed -n 's/^checked: //p')" "dele=9 unlink=9 violations=0" \
-    "every DELE and every spool unlink was checked"
+    "$S every DELE and every spool unlink was checked"
 # the corpus has 9 messages, one (the 7th) with two recipients: 10 replies
-is "$(printf '%s\n' "$out" | sed -n 's/^ok L1 //p')" 10 "rule L1 held for all 10 (message, recipient) pairs"
-printf '%s\n' "$out" | grep -q '^ok L2 [1-9]' && pass "rule L2 (the tie to the spool file) held" ||
-	fail "rule L2 (the tie to the spool file) held" "$out"
+is "$(printf '%s\n' "$out" | sed -n 's/^ok L1 //p')" 10 "$S rule L1 held for all 10 (message, recipient) pairs"
+printf '%s\n' "$out" | grep -q '^ok L2 [1-9]' && pass "$S rule L2 (the tie to the spool file) held" ||
+	fail "$S rule L2 (the tie to the spool file) held" "$out"
 
 # the checker must fail on bad traces
 DT=$(grep -l '^execve("[^"]*mdrop-deliver"' "$T"/tr.* | head -1)
 # the replies after "." were 451 (deliver let go of a deferred message)
 final451() { sed -i 's/"250 2\.0\.0 </"451 4.3.0 </' "$1"; }
-rel_mutate "spool unlinked though the final replies were 451" "$DT" L1 final451
+rel_mutate "$S spool unlinked though the final replies were 451" "$DT" L1 final451
 # every unlink moved before the first final reply (unlink before the 250)
 early() {
 	awk '/^unlinkat?\(/ && /spool\/new/ { u = u $0 "\n"; next } { l[++n] = $0 }
 	    END { for (i = 1; i <= n; i++) { if (!d && l[i] ~ /"250 2\.0\.0 </) { printf "%s", u; d = 1 }
 	    print l[i] } }' "$1" >"$1.new" && mv "$1.new" "$1"
 }
-rel_mutate "spool unlinked before the final 250s arrived" "$DT" L1 early
+rel_mutate "$S spool unlinked before the final 250s arrived" "$DT" L1 early
 # the payload sent is not the spool file read
 payload() { sed -i 's/X-Rel-Id: 3\\r\\n/X-Rel-Id: 333\\r\\n/' "$1"; }
-rel_mutate "a transaction carried other bytes than its spool file" "$DT" L2 payload
+rel_mutate "$S a transaction carried other bytes than its spool file" "$DT" L2 payload
+done
+
 # a small hand-written trace: DATA sent, 250 for the RCPT, unlink, then 250
 mkdir -p "$T.h"
 cat >"$T.h/tr.1" <<'TR'

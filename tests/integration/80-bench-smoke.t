@@ -3,7 +3,8 @@
 # deterministic and shaped as documented, the verifier accepts a correct
 # delivery and names every kind of wrong one, and both ceiling helpers do
 # what they claim (pop3ceil against a scripted POP3 server that sends its
-# replies in tiny pieces).
+# replies in tiny pieces; lmtpceil against the fake LMTP server, with two
+# sessions that must both have a message in flight at once).
 . "$(dirname "$0")/../lib/tap.sh"
 B=$TOP/tests/bench
 C=$TESTDIR/c
@@ -203,4 +204,38 @@ set -- $(cat "$TESTDIR/srv.out")
 timeout 20 "$TESTDIR/pop3ceil" -h 127.0.0.1 -p "$1" -u u -P "$TESTDIR/pw" >/dev/null 2>&1
 is "$?" 1 "pop3ceil: a refused login is an error"
 wait $spid
+
+# lmtpceil: the prepared messages (corpus.py lmtp) over two pipelined
+# sessions. The fake holds its replies after each "." until two messages
+# have arrived, so a client with one message in flight would get 451s.
+${CC:-cc} $CF -o "$TESTDIR/lmtpceil" "$B/lmtpceil.c"
+is $? 0 "lmtpceil builds with -Werror"
+python3 "$B/corpus.py" lmtp "$C"
+is "$?:$(ls "$C/lmtp" | wc -l | tr -d ' ')" "0:40" "corpus.py lmtp: one prepared file per message"
+python3 "$TOP/tests/lib/fake_lmtp.py" --ready "$TESTDIR/lmtp.ready" \
+    --record "$TESTDIR/lrec" --gather 2 2>"$TESTDIR/lmtp.err" &
+lpid=$!
+at_exit "kill $lpid"
+i=0; while [ ! -s "$TESTDIR/lmtp.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+out=$(timeout 60 "$TESTDIR/lmtpceil" -k 2 -e "127.0.0.1:$(cat "$TESTDIR/lmtp.ready")" "$C")
+is "$?:$out" "0:msgs=40 bytes=$(cat "$C"/lmtp/* | wc -c | tr -d ' ')" \
+    "lmtpceil: every message sent, counted"
+is "$(python3 - "$C" "$TESTDIR/lrec" <<'EOF'
+import hashlib, os, sys
+c, rec = sys.argv[1], sys.argv[2]
+h = lambda b: hashlib.sha256(b).hexdigest()
+want = sorted(h(open(c + "/msgs/" + n, "rb").read().replace(b"\n", b"\r\n"))
+              for n in os.listdir(c + "/msgs"))
+got = sorted(h(open(rec + "/" + n, "rb").read())
+             for n in os.listdir(rec) if n.startswith("msg-"))
+print("same" if want == got else "differ: %d received" % len(got))
+EOF
+)" same "lmtpceil: the server got every message once, byte-exact (CR LF, unstuffed)"
+is "$(cat "$TESTDIR/lrec"/conn-*.in | tr -d '\r' | grep -c '^MAIL FROM:') $(ls "$TESTDIR/lrec" | grep -c '^conn-') $(cat "$TESTDIR/lrec"/conn-*.in | tr -d '\r' | grep -c '^QUIT$')" \
+    "40 2 2" "lmtpceil: two sessions, one transaction per message, each session ends with QUIT"
+# -a: a session sends the next envelope only after the replies
+rm -rf "$TESTDIR/lrec"/*
+out=$(timeout 60 "$TESTDIR/lmtpceil" -a -k 2 -e "127.0.0.1:$(cat "$TESTDIR/lmtp.ready")" "$C")
+is "$?:$out:$(ls "$TESTDIR/lrec" | grep -c '^msg-')" \
+    "0:msgs=40 bytes=$(cat "$C"/lmtp/* | wc -c | tr -d ' '):40" "lmtpceil -a: every message sent once"
 done_testing

@@ -4,9 +4,13 @@
     python3 tests/lib/fake_lmtp.py --ready FILE --record DIR [options] &
 
 Listens on a free 127.0.0.1 port chosen by the kernel (or on --unix PATH),
-then writes FILE (atomically): the port number, or the socket path. It
-serves connections one after another until killed (SIGTERM); it never
-exits by itself, so a test stops it by its PID.
+then writes FILE (atomically): the port number, or the socket path; with
+--two-ports it listens on two ports (two endpoints of one service) and
+FILE holds both, "PORT1 PORT2", and each DIR/conn-N.port the port that
+connection N came in on. It
+serves every connection at once, each in a thread of its own (a client
+may hold several sessions open), until killed (SIGTERM); it never exits
+by itself, so a test stops it by its PID.
 
 What the client sent is recorded byte for byte in DIR/conn-N.in (N counts
 connections from 1); each message received after DATA is stored, with
@@ -37,19 +41,32 @@ Replies (defaults in brackets):
                            to the first message of a connection
   --drop-at-mail N         close the connection, without a reply, when the
                            Nth MAIL of a connection arrives
+  --close-mid-data ADDR    when a transaction for ADDR sends its message,
+                           close the connection after its first line, with
+                           no reply (the client was cut off mid-DATA)
+  --gather K               hold the replies after each "." until K messages
+                           have been received in all (over every
+                           connection): only a client with K messages in
+                           flight at once gets them without waiting; after
+                           20 s each held message gets "451 4.4.7 not
+                           gathered" instead
+  --two-ports              listen on a second port too (see above)
   --only-first             the options above (except --caps) apply to the
                            first connection only; later ones get defaults
 Any reply with code 421 closes the connection after it is sent.
 """
 import argparse
 import os
+import select
 import socket
 import sys
+import threading
 
 DEF_GREETING = "220 fake.test LMTP ready"
 DEF_MAIL = "250 2.1.0 OK"
 DEF_RCPT = "250 2.1.5 OK"
 DEF_DATA = "354 go"
+LOCK = threading.Condition()    # guards the message counter, wakes --gather
 
 
 def parse_map(items):
@@ -68,6 +85,9 @@ class Conn:
         self.scripted = scripted
         self.buf = b""
         self.rec = open(os.path.join(args.record, "conn-%d.in" % n), "wb")
+        if args.two_ports:
+            with open(os.path.join(args.record, "conn-%d.port" % n), "w") as f:
+                f.write("%d\n" % sock.getsockname()[1])
 
     def opt(self, name, default):
         v = getattr(self.a, name)
@@ -96,10 +116,14 @@ class Conn:
         ln, self.buf = self.buf[:i], self.buf[i:]
         return ln
 
-    def read_data(self):
+    def read_data(self, accepted):
+        cut = [a.lower() for a in self.a.close_mid_data or []] \
+            if self.scripted else []
         lines = []
         while True:
             ln = self.line()
+            if any(a.lower() in cut for a in accepted):
+                raise EOFError
             if ln == b".\r\n":
                 break
             if ln.startswith(b"."):
@@ -147,6 +171,10 @@ class Conn:
         if mode == "fewer":
             raise EOFError
 
+    def gather(self, counter):
+        with LOCK:
+            return LOCK.wait_for(lambda: counter[0] >= self.a.gather, 20)
+
     def run(self, counter):
         self.reply(self.opt("greeting", DEF_GREETING))
         rmap = parse_map(self.a.rcpt) if self.scripted else {}
@@ -188,12 +216,19 @@ class Conn:
                 self.reply(t)
                 if not t.startswith("354"):
                     continue
-                body = self.read_data()
-                counter[0] += 1
-                with open(os.path.join(self.a.record, "msg-%d" % counter[0]),
+                body = self.read_data(accepted)
+                with LOCK:
+                    counter[0] += 1
+                    n = counter[0]
+                    LOCK.notify_all()
+                with open(os.path.join(self.a.record, "msg-%d" % n),
                           "wb") as f:
                     f.write(body)
-                self.after_data(accepted)
+                if self.a.gather and not self.gather(counter):
+                    for _ in accepted:
+                        self.reply("451 4.4.7 not gathered")
+                else:
+                    self.after_data(accepted)
                 mail_ok, accepted = False, []
                 if self.opt("close_after_msg", False):
                     return
@@ -225,6 +260,9 @@ def main():
     ap.add_argument("--after")
     ap.add_argument("--close-after-msg", action="store_true")
     ap.add_argument("--drop-at-mail", type=int)
+    ap.add_argument("--close-mid-data", action="append")
+    ap.add_argument("--gather", type=int)
+    ap.add_argument("--two-ports", action="store_true")
     ap.add_argument("--only-first", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.record, exist_ok=True)
@@ -236,23 +274,35 @@ def main():
         ls = socket.socket()
         ls.bind(("127.0.0.1", 0))
         where = str(ls.getsockname()[1])
-    ls.listen(8)
+    ls.listen(64)
+    socks = [ls]
+    if a.two_ports:
+        ls2 = socket.socket()
+        ls2.bind(("127.0.0.1", 0))
+        ls2.listen(64)
+        socks.append(ls2)
+        where += " %d" % ls2.getsockname()[1]
     with open(a.ready + ".tmp", "w") as f:
         f.write(where + "\n")
     os.rename(a.ready + ".tmp", a.ready)
     n = 0
     counter = [0]
     while True:
-        s, _ = ls.accept()
+        ready, _, _ = select.select(socks, [], [])
+        s, _ = ready[0].accept()
         n += 1
         c = Conn(s, n, a, n == 1 or not a.only_first)
-        try:
-            c.run(counter)
-        except (EOFError, OSError):
-            pass
-        finally:
-            c.rec.close()
-            s.close()
+        threading.Thread(target=serve, args=(c, counter), daemon=True).start()
+
+
+def serve(c, counter):
+    try:
+        c.run(counter)
+    except (EOFError, OSError):
+        pass
+    finally:
+        c.rec.close()
+        c.s.close()
 
 
 if __name__ == "__main__":

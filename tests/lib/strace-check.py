@@ -46,10 +46,13 @@ mdrop-deliver, for every unlink of SPOOL/new/NAME:
       to NAME (L2) has R's RCPT TO answered 2xx and, after the final ".",
       R's own reply (in RCPT order) 2xx, read from the socket before the
       unlink; and no reply for R after "." was anything else.
-  L2  the tie: the transaction follows the last open of SPOOL/new/NAME,
-      and its DATA payload (dot-stuffing and CRLF undone) ends with the
-      bytes read from that file (read/pread64). Checked for every
-      transaction whose reply made deliver let go of a message.
+  L2  the tie: the transaction follows the last open of SPOOL/new/NAME
+      (or, once its message is sent, the last read of it before the
+      final "."), and its DATA payload (dot-stuffing and CRLF undone)
+      ends with the bytes read from that file (read/pread64). Checked for
+      every transaction whose reply made deliver let go of a message.
+      Each LMTP socket is followed on its own: deliver may run several
+      sessions at once (--lmtp-sessions).
 At least one L1 must be checked (exit 1 otherwise).
 
 Prints "ok RULE ..." counts and one "violation RULE: ..." line per
@@ -427,16 +430,25 @@ LMTP_REPLY = re.compile(rb'^([0-9]{3})([ -])')
 
 def lmtp_transactions(p):
     """[(spool file, {rcpt: (rcpt reply, final reply, read index)},
-    payload)] from one deliver process's LMTP socket traffic, in order."""
+    payload)] from one deliver process's LMTP socket traffic, in order.
+    Each socket (one per LMTP session: --lmtp-sessions) is a stream of its
+    own; a transaction is tied to the spool file opened last before its
+    MAIL, or, once its final "." is written, to the spool file read last
+    before that (deliver streams a message with pread(2) right before it
+    sends it; with several sessions, opens and transactions interleave)."""
     txs = []
     opened = None		# last spool file in new/ opened
+    last_read = None	# last spool file in new/ read
     content = {}		# spool file -> bytes read from it
-    expect = []		# replies due: (kind, rcpt or None)
-    cur = None		# the transaction being built
-    wbuf = b''
-    rbuf = b''
-    data_mode = False
-    payload = b''
+    streams = {}		# socket -> its state, below
+
+    def stream(sock):
+        if sock not in streams:
+            streams[sock] = {'expect': [],	# replies due: (kind, rcpt)
+                             'cur': None,	# the transaction being built
+                             'wbuf': b'', 'rbuf': b'', 'data': False,
+                             'payload': b''}
+        return streams[sock]
     for i, name, a, _ in p.events:
         path = fdpath(a[0]) if a else None
         if path is None:
@@ -461,38 +473,46 @@ def lmtp_transactions(p):
             else:
                 got += data
             content[path] = got
+            last_read = path
             continue
         if not path.startswith('socket:'):
             continue
         data = strarg(a[1]) if len(a) > 1 else None
         if data is None:
             continue
+        st = stream(path)
+        expect = st['expect']
         if name in ('write', 'sendto', 'writev', 'sendmsg'):
-            wbuf += data
+            st['wbuf'] += data
             while True:
-                if data_mode:
+                wbuf = st['wbuf']
+                cur = st['cur']
+                if st['data']:
                     k = (b'\r\n' + wbuf).find(b'\r\n.\r\n')
                     if k < 0:
                         break
-                    payload += wbuf[:k]
-                    wbuf = wbuf[k + 3:] if k > 0 else wbuf[3:]
-                    data_mode = False
+                    st['payload'] += wbuf[:k]
+                    st['wbuf'] = wbuf[k + 3:] if k > 0 else wbuf[3:]
+                    st['data'] = False
                     if cur is not None:
-                        cur['payload'] = payload
+                        cur['payload'] = st['payload']
+                        if last_read is not None:
+                            cur['file'] = last_read
                         for r in cur['order']:
                             if cur['rcpt'][r][0] == '2':
                                 expect.append(('final', r))
-                    payload = b''
+                    st['payload'] = b''
                     continue
                 k = wbuf.find(b'\r\n')
                 if k < 0:
                     break
-                ln, wbuf = wbuf[:k], wbuf[k + 2:]
+                ln, st['wbuf'] = wbuf[:k], wbuf[k + 2:]
                 verb = ln.split(b' ')[0].split(b':')[0].upper()
                 if verb == b'MAIL':
-                    cur = {'file': opened, 'rcpt': {}, 'order': [],
-                           'final': {}, 'payload': None, 'content': content}
-                    txs.append(cur)
+                    st['cur'] = {'file': opened, 'rcpt': {}, 'order': [],
+                                 'final': {}, 'payload': None,
+                                 'content': content}
+                    txs.append(st['cur'])
                     expect.append(('mail', None))
                 elif verb == b'RCPT':
                     m = re.search(rb'<([^>]*)>', ln)
@@ -503,13 +523,14 @@ def lmtp_transactions(p):
                     expect.append(('rcpt', r))
                 elif verb == b'DATA':
                     expect.append(('data', None))
-                    data_mode = True	# undone if the reply is not 354
+                    st['data'] = True	# undone if the reply is not 354
                 else:
                     expect.append(('other', None))
         elif name in ('read', 'recvfrom', 'recvmsg'):
-            rbuf += data
-            while b'\r\n' in rbuf:
-                ln, rbuf = rbuf.split(b'\r\n', 1)
+            st['rbuf'] += data
+            cur = st['cur']
+            while b'\r\n' in st['rbuf']:
+                ln, st['rbuf'] = st['rbuf'].split(b'\r\n', 1)
                 m = LMTP_REPLY.match(ln)
                 if m and m.group(2) == b'-':
                     continue
@@ -520,7 +541,7 @@ def lmtp_transactions(p):
                 if kind == 'rcpt' and cur is not None:
                     cur['rcpt'][r] = code
                 elif kind == 'data' and code != '354':
-                    data_mode = False
+                    st['data'] = False
                 elif kind == 'final' and cur is not None:
                     cur['final'].setdefault(r, []).append((code, i))
     return txs

@@ -12,6 +12,9 @@
 /* c with A-Z made a-z. */
 int ascii_lower(int c);
 
+/* 1 when c is an ASCII letter (A-Z, a-z). */
+int ascii_isalpha(int c);
+
 /* s (NUL-terminated) lower-cased in place. */
 void ascii_lower_str(char *s);
 

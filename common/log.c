@@ -117,6 +117,18 @@ log_quote(char *buf, size_t n, const char *s)
 	return log_quote_mem(buf, n, s, s == NULL ? 0 : strlen(s));
 }
 
+const char *
+log_quote_path(char *buf, size_t n, const char *dir, const char *name)
+{
+	char path[4096];
+	int len = snprintf(path, sizeof path, "%s/%s", dir, name);
+
+	if (len < 0)
+		len = 0;
+	return log_quote_mem(buf, n, path, (size_t)len < sizeof path ?
+	    (size_t)len : sizeof path - 1);
+}
+
 void
 log_bad_option(int ch, int opt_ch, const char *arg)
 {

@@ -44,6 +44,10 @@ const char *log_quote(char *buf, size_t n, const char *s);
 /* Same for a byte string of known length (may hold NULs). */
 const char *log_quote_mem(char *buf, size_t n, const char *s, size_t len);
 
+/* Same for the path dir "/" name, joined here (one value, not two). */
+const char *log_quote_path(char *buf, size_t n, const char *dir,
+    const char *name);
+
 /*
  * Log why getopt_long() refused an option, in this log format rather than
  * getopt's own: call with opterr = 0 and an optstring starting with ':',

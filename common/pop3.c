@@ -157,6 +157,26 @@ next_status(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 	return POP3_EV_MORE;
 }
 
+/*
+ * The dot rules at the start of a line, the same in a listing and in a
+ * body: a leading '.' is held (S_DOT), "." CR may be the end line
+ * (S_DOTCR); after a held '.' any other byte is the line's (".x": the
+ * stuffed dot is dropped). 1 when c was taken here.
+ */
+static int
+dot_rule(struct pop3_parser *p, char c)
+{
+	if (p->state == S_BOL && c == '.') {
+		p->state = S_DOT;
+		return 1;
+	}
+	if (p->state == S_DOT && c == '\r') {
+		p->state = S_DOTCR;
+		return 1;
+	}
+	return 0;
+}
+
 /* Listing lines: the dot rules of a body, but whole lines, capped, and
  * no NUL, bare CR or bare LF inside. */
 static enum pop3_ev
@@ -170,19 +190,9 @@ next_lines(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 	for (i = 0; i < len; i++) {
 		char c = in[i];
 
+		if (dot_rule(p, c))
+			continue;
 		switch (p->state) {
-		case S_BOL:
-			if (c == '.') {
-				p->state = S_DOT;
-				continue;
-			}
-			break;
-		case S_DOT:
-			if (c == '\r') {
-				p->state = S_DOTCR;
-				continue;
-			}
-			break;	/* the stuffed dot is dropped */
 		case S_DOTCR:
 			if (c != '\n')
 				return fail(p, e, "bare CR in listing");
@@ -241,19 +251,9 @@ next_data(struct pop3_parser *p, const char *in, size_t len, size_t *used,
 			i += run - 1;	/* run >= 1: in[i] is not a CR */
 			continue;
 		}
+		if (dot_rule(p, c))
+			continue;
 		switch (p->state) {
-		case S_BOL:
-			if (c == '.') {
-				p->state = S_DOT;
-				continue;
-			}
-			break;
-		case S_DOT:
-			if (c == '\r') {
-				p->state = S_DOTCR;
-				continue;
-			}
-			break;	/* ".x": the stuffed dot is dropped */
 		case S_DOTCR:
 			if (c == '\n') {
 				if (p->outlen > 0)

@@ -22,26 +22,6 @@ status_exitcode(enum status st)
 	return EX_SOFTWARE;
 }
 
-const char *
-status_name(enum status st)
-{
-	switch (st) {
-	case ST_OK:		return "ok";
-	case ST_USAGE:		return "usage";
-	case ST_DATAERR:	return "dataerr";
-	case ST_NOINPUT:	return "noinput";
-	case ST_NOUSER:		return "nouser";
-	case ST_UNAVAILABLE:	return "unavailable";
-	case ST_SOFTWARE:	return "software";
-	case ST_IOERR:		return "ioerr";
-	case ST_TEMPFAIL:	return "tempfail";
-	case ST_PROTOCOL:	return "protocol";
-	case ST_NOPERM:		return "noperm";
-	case ST_CONFIG:		return "config";
-	}
-	return "unknown";
-}
-
 static int
 severity(enum status st)
 {

@@ -16,16 +16,13 @@ enum status {
 	ST_SOFTWARE,	/* internal error (a bug)                    -> 70 */
 	ST_IOERR,	/* local I/O error                           -> 74 */
 	ST_TEMPFAIL,	/* temporary failure, retry later            -> 75 */
-	ST_PROTOCOL,	/* remote protocol error (retry later)       -> 76 */
+	ST_PROTOCOL,	/* remote protocol error (retry later)       -> 75 */
 	ST_NOPERM,	/* authentication refused                    -> 77 */
 	ST_CONFIG	/* configuration error                       -> 78 */
 };
 
 /* The sysexits.h code for a status. */
 int status_exitcode(enum status st);
-
-/* A short lower-case name ("tempfail", "config", ...) for logs. */
-const char *status_name(enum status st);
 
 /*
  * Combine the status of one more piece of work into the status of a whole

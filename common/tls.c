@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -36,11 +35,11 @@ tls_active(const struct tls_conn *c)
 }
 
 
-/* -1 with ECANCELED once the cancel flag is set, else 0. */
+/* -1 with ECANCELED once c->cancel says stop, else 0. */
 static int
 cancelled(struct tls_conn *c)
 {
-	if (c->cancel == NULL || *c->cancel == 0)
+	if (c->cancel == NULL || !c->cancel())
 		return 0;
 	snprintf(c->err, sizeof c->err, "interrupted by a signal");
 	errno = ECANCELED;
@@ -48,7 +47,7 @@ cancelled(struct tls_conn *c)
 }
 
 /* Wait until fd is ready for ev, the idle deadline or c->until_ms passes,
- * or the cancel flag is set (seen within TLS_CANCEL_MS). 0 or -1, with
+ * or c->cancel says stop (asked at least every TLS_CANCEL_MS). 0 or -1, with
  * the reason in c->err. */
 static int
 wait_fd(struct tls_conn *c, short ev, long long deadline)
@@ -86,16 +85,6 @@ static void
 set_errno_err(struct tls_conn *c, const char *what)
 {
 	snprintf(c->err, sizeof c->err, "%s: %s", what, strerror(errno));
-}
-
-void
-tls_adopt_fd(struct tls_conn *c, int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	c->fd = fd;
 }
 
 int

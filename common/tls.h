@@ -11,31 +11,31 @@
  *
  * Besides the idle timeout, a connection may carry an absolute deadline
  * (until_ms, CLOCK_MONOTONIC milliseconds) that bounds every wait, and a
- * cancel flag (set by a signal handler): every wait looks at it at least
- * every TLS_CANCEL_MS, and every read and write before it starts.
+ * cancel test (common/tool's tool_stopping: a stop signal came): every
+ * wait asks it at least every TLS_CANCEL_MS, and every read and write
+ * before it starts.
  *
  * Functions return 0 (or a byte count) on success and -1 on failure
  * with errno set and a human-readable cause in c->err (for a log line).
  * errno: ETIMEDOUT (a timeout, or the deadline passed), ECONNRESET /
  * EPIPE (the peer went away), EPROTO (TLS failure, including EOF without
  * close_notify inside TLS), EPERM (certificate refused: chain, name, pin
- * or protocol version), ECANCELED (the cancel flag was set).
+ * or protocol version), ECANCELED (the cancel test said stop).
  */
 #ifndef MDROP_TLS_H
 #define MDROP_TLS_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #define TLS_PIN_LEN 32		/* SHA-256 */
-#define TLS_CANCEL_MS 200	/* how long a wait may miss the cancel flag */
+#define TLS_CANCEL_MS 200	/* how long a wait may miss a stop */
 
 struct tls_conn {
 	int fd;			/* -1 when closed */
 	int timeout_ms;		/* idle timeout of each operation */
 	long long until_ms;	/* absolute deadline of every wait; 0: none */
-	const volatile sig_atomic_t *cancel;	/* non-zero: stop; or NULL */
+	int (*cancel)(void);	/* non-zero: stop; or NULL */
 	void *ssl;		/* SSL * once TLS is up, else NULL */
 	void *ctx;		/* SSL_CTX * */
 	char err[256];		/* cause of the last failure */
@@ -55,9 +55,6 @@ void tls_init(struct tls_conn *c, int timeout_s);
  * within the timeout. Returns 0 or -1.
  */
 int tls_connect(struct tls_conn *c, const char *host, const char *port);
-
-/* Use an already connected socket (tests); made non-blocking. */
-void tls_adopt_fd(struct tls_conn *c, int fd);
 
 /*
  * Run the client handshake over the connected socket: right after

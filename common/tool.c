@@ -26,23 +26,31 @@ on_stop(int sig)
 	stop = 1;
 }
 
-void
-tool_catch_stop(void)
+/* SIGPIPE to on_pipe, the stop signals to on_stop_sig (no SA_RESTART;
+ * the others blocked while it runs). */
+static void
+handle(void (*on_pipe)(int), void (*on_stop_sig)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
+	sa.sa_handler = on_pipe;
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_stop;	/* no SA_RESTART */
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGTERM);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGHUP);
+	sa.sa_handler = on_stop_sig;
 	sa.sa_mask = stopset;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+tool_catch_stop(void)
+{
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
+	handle(SIG_IGN, on_stop);
 	sigprocmask(SIG_BLOCK, &stopset, &workmask);
 	sigdelset(&workmask, SIGTERM);	/* the mask while waiting */
 	sigdelset(&workmask, SIGINT);
@@ -92,6 +100,27 @@ tool_wait_input(int fd, int timeout_ms)
 	int r = tool_poll(&pfd, 1, timeout_ms);
 
 	return r > 0 ? 1 : r;
+}
+
+int
+tool_pause(long long ms)
+{
+	long long end = io_now_ms() + ms, left;
+	struct timespec ts;
+
+	while (!stop && (left = end - io_now_ms()) > 0) {
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		(void)ppoll(NULL, 0, &ts, &workmask);	/* EINTR: on_stop ran */
+	}
+	return stop ? -1 : 0;
+}
+
+void
+tool_child(void)
+{
+	handle(SIG_DFL, SIG_DFL);	/* a stop now ends the child */
+	sigprocmask(SIG_UNBLOCK, &stopset, NULL);
 }
 
 ssize_t

@@ -74,6 +74,14 @@ int tool_stopping(void);
  */
 int tool_wait_input(int fd, int timeout_ms);
 
+/* Sleep ms milliseconds, or less when a stop signal arrives: 0 slept,
+ * -1 stop signal. */
+int tool_pause(long long ms);
+
+/* In a child between fork and exec: the stop signals unblocked and
+ * SIGPIPE back to its default, as a program expects them. */
+void tool_child(void);
+
 /*
  * poll(2) over n fds the same way: stop signals let in while it waits.
  * Returns poll's count (> 0; an error other than EINTR counts as ready,

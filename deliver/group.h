@@ -29,6 +29,7 @@ struct sref {
 	int refs;
 	int dirty;		/* new/ changed: fsync before removing notes */
 	int marks;		/* a note was created: fsync SPOOL before links */
+	int swept;		/* orphan notes removed (spool_locate) */
 };
 
 /* One record of a group: its recipient, and its own spelling of PATH and

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/md.h"
 #include "deliver/notes.h"
 
 static int
@@ -170,4 +172,46 @@ note_remove(int spooldirfd, const char *name)
 	if (unlinkat(spooldirfd, file, 0) < 0 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+int
+note_sweep(int spooldirfd, int newfd)
+{
+	char name[sizeof ((struct note *)NULL)->name];
+	struct dirent *e;
+	struct stat st;
+	int fd, n = 0, err = 0;
+	DIR *d;
+
+	if ((fd = openat(spooldirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len <= 5 || len - 5 >= sizeof name ||
+		    strcmp(e->d_name + len - 5, ".done") != 0)
+			continue;
+		memcpy(name, e->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!md_name_valid(name) ||
+		    fstatat(newfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT)
+			continue;
+		if (unlinkat(spooldirfd, e->d_name, 0) == 0)
+			n++;
+		else if (errno != ENOENT)
+			err = errno;
+	}
+	if (err == 0)
+		err = errno;	/* readdir's */
+	closedir(d);
+	errno = err;
+	return err != 0 ? -1 : n;
 }

@@ -60,4 +60,13 @@ void note_close(struct note *p);
 /* Remove SPOOL/NAME.done (ENOENT is not an error). */
 int note_remove(int spooldirfd, const char *name);
 
+/*
+ * Remove every note SPOOL/NAME.done whose NAME is no longer in SPOOL/new
+ * (newfd): a run killed between the removal of a delivered file (or its
+ * move to failed/) and the removal of its note left it, and a spool name
+ * never comes back, so it can serve nothing. Returns how many it
+ * removed, or -1 with errno.
+ */
+int note_sweep(int spooldirfd, int newfd);
+
 #endif

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/spool.h"
 #include "deliver/group.h"
+#include "deliver/notes.h"
 #include "deliver/priv.h"
 
 void
@@ -32,6 +34,21 @@ group_error(struct group *g, enum gstate s, enum dl_result res, enum status st,
 	va_start(ap, fmt);
 	vsnprintf(g->edetail, sizeof g->edetail, fmt, ap);
 	va_end(ap);
+}
+
+/* The notes an earlier run was killed before removing: gone now. */
+static void
+sweep(const struct sref *s)
+{
+	char q[LOG_QUOTE_MAX];
+	int n = note_sweep(s->sp.dirfd, s->sp.newfd);
+
+	log_quote(q, sizeof q, s->sp.path);
+	if (n < 0)
+		log_warn("done-note", "spool=%s error=\"%s\"", q,
+		    strerror(errno));
+	else if (n > 0)
+		log_info("orphan-notes-removed", "spool=%s count=%d", q, n);
 }
 
 /* The spool of directory dir, by its string or else by its identity. */
@@ -115,6 +132,13 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 		group_error(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
 		    ST_NOINPUT : ST_TEMPFAIL, "cannot open spool %s: %s", dir,
 		    strerror(e));
+		return NULL;
+	}
+	/* here, as the spool's owner: a spool opened elsewhere (group_find
+	 * comparing an end line's file) is root's to read, never to sweep */
+	if (!sr->swept) {
+		sr->swept = 1;
+		sweep(sr);
 	}
 	return sr;
 }

@@ -1,8 +1,9 @@
 /*
  * auth: logging in. USER/PASS and APOP (RFC 1939), and SASL over POP3
  * AUTH (RFC 5034): SCRAM-SHA-256[-PLUS], PLAIN, OAUTHBEARER, XOAUTH2.
- * common/sasl builds and checks the SASL messages; this file only moves
- * them over the connection and decides what a reply means.
+ * common/sasl, scram and oauth build and check the SASL messages; this
+ * file only moves them over the connection (fetch/conn) and decides what
+ * a reply means.
  *
  * The secret never appears in a log line: commands that carry it are
  * logged by their verb only, and every buffer that held it is wiped.
@@ -28,7 +29,11 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/oauth.h"
 #include "common/sasl.h"
+#include "common/scram.h"
+#include "fetch/auth.h"
+#include "fetch/conn.h"
 #include "fetch/fetch.h"
 
 #define CMD_MAX		2048
@@ -60,58 +65,31 @@ auth_parse(const char *name, enum auth_mech *m)
 
 /* The end of a login attempt: +OK, or -ERR mapped to an exit status. */
 static enum status
-verdict(const struct fetch_opts *o, const char *mech,
+verdict(struct conn *c, const struct fetch_opts *o, const char *mech,
     const struct pop3_status *st)
 {
 	char qu[LOG_QUOTE_MAX], qr[LOG_QUOTE_MAX];
 
 	if (st->kind == POP3_OK) {
-		log_debug("logged-in", "host=%s user=%s mech=%s", o->host,
+		log_debug("logged-in", "host=%s user=%s mech=%s", c->host,
 		    log_quote(qu, sizeof qu, o->user), mech);
 		return ST_OK;
 	}
 	if (st->kind == POP3_CONT) {
 		log_error("protocol-error", "host=%s mech=%s reason=\"a "
-		    "continuation where a verdict was due\"", o->host, mech);
+		    "continuation where a verdict was due\"", c->host, mech);
 		return ST_PROTOCOL;
 	}
 	log_error("login-refused", "host=%s user=%s mech=%s reply=%s",
-	    o->host, log_quote(qu, sizeof qu, o->user), mech,
+	    c->host, log_quote(qu, sizeof qu, o->user), mech,
 	    log_quote_mem(qr, sizeof qr, st->text, st->textlen));
-	return pc_err_status(st);
+	return conn_err_status(st);
 }
 
-/* Send a line that may hold a secret (any length); wiped afterwards. */
+/* "VERB USER [b]": a user name too long for a command line is a
+ * configuration error (b, a digest, may be secret: wiped). */
 static enum status
-send_secret(struct pconn *pc, const char *a, const char *b, const char *verb)
-{
-	size_t la = strlen(a), lb = b != NULL ? strlen(b) + 1 : 0;
-	size_t n = la + lb + 2;
-	char *line = malloc(n);
-	char qe[LOG_QUOTE_MAX];
-	int r;
-
-	if (line == NULL)
-		return ST_SOFTWARE;
-	memcpy(line, a, la);
-	if (b != NULL) {
-		line[la] = ' ';
-		memcpy(line + la + 1, b, lb - 1);
-	}
-	memcpy(line + la + lb, "\r\n", 2);
-	r = tls_write_all(&pc->tc, line, n);
-	OPENSSL_cleanse(line, n);
-	free(line);
-	if (r < 0) {
-		log_error("send-failed", "host=%s command=%s error=%s",
-		    pc->host, verb, log_quote(qe, sizeof qe, pc->tc.err));
-		return ST_TEMPFAIL;
-	}
-	return ST_OK;
-}
-
-static enum status
-send_cmd(struct pconn *pc, const char *verb, const char *a, const char *b)
+send_user(struct conn *c, const char *verb, const char *a, const char *b)
 {
 	char *cmd = malloc(CMD_MAX);
 	enum status r;
@@ -123,10 +101,10 @@ send_cmd(struct pconn *pc, const char *verb, const char *a, const char *b)
 	if (len < 0 || len >= CMD_MAX) {
 		free(cmd);
 		log_error("login-failed", "host=%s reason=\"user name too "
-		    "long\"", pc->host);
+		    "long\"", c->host);
 		return ST_CONFIG;
 	}
-	r = send_secret(pc, cmd, b, verb);
+	r = conn_send_secret(c, cmd, b, verb);
 	OPENSSL_cleanse(cmd, CMD_MAX);
 	free(cmd);
 	return r;
@@ -147,7 +125,7 @@ b64(const void *raw, size_t len)
 }
 
 static enum status
-send_b64(struct pconn *pc, const char *prefix, const void *raw, size_t len,
+send_b64(struct conn *c, const char *prefix, const void *raw, size_t len,
     const char *verb)
 {
 	char *enc = b64(raw, len);
@@ -155,8 +133,8 @@ send_b64(struct pconn *pc, const char *prefix, const void *raw, size_t len,
 
 	if (enc == NULL)
 		return ST_SOFTWARE;
-	r = prefix != NULL ? send_secret(pc, prefix, enc, verb)
-	    : send_secret(pc, enc, NULL, verb);
+	r = prefix != NULL ? conn_send_secret(c, prefix, enc, verb)
+	    : conn_send_secret(c, enc, NULL, verb);
 	OPENSSL_cleanse(enc, strlen(enc));
 	free(enc);
 	return r;
@@ -164,20 +142,20 @@ send_b64(struct pconn *pc, const char *prefix, const void *raw, size_t len,
 
 /* Cancel an exchange ("*", RFC 5034) and read the server's -ERR. */
 static void
-cancel(struct pconn *pc)
+cancel(struct conn *c)
 {
 	struct pop3_status st;
 
-	if (pc_send(pc, "*", "*") == ST_OK)
-		(void)pc_status(pc, &st, "AUTH");
+	if (conn_send(c, "*", "*") == ST_OK)
+		(void)conn_status(c, &st, "AUTH");
 }
 
 static enum status
-bad_challenge(struct pconn *pc, const char *mech, const char *why)
+bad_challenge(struct conn *c, const char *mech, const char *why)
 {
-	log_error("protocol-error", "host=%s mech=%s reason=\"%s\"", pc->host,
+	log_error("protocol-error", "host=%s mech=%s reason=\"%s\"", c->host,
 	    mech, why);
-	cancel(pc);
+	cancel(c);
 	return ST_PROTOCOL;
 }
 
@@ -186,32 +164,32 @@ bad_challenge(struct pconn *pc, const char *mech, const char *why)
  * would make the line longer than 255 octets waits for an empty "+".
  */
 static enum status
-auth_start(struct pconn *pc, const char *mech, const void *raw, size_t len,
+auth_start(struct conn *c, const char *mech, const void *raw, size_t len,
     struct pop3_status *st)
 {
 	char cmd[64];
 	enum status r;
 
 	snprintf(cmd, sizeof cmd, "AUTH %s", mech);
-	log_debug("auth", "host=%s mech=%s", pc->host, mech);
+	log_debug("auth", "host=%s mech=%s", c->host, mech);
 	if (strlen(cmd) + 1 + SASL_B64_ENCLEN(len) + 2 <= AUTH_LINE_MAX) {
 		if (len == 0)
-			r = send_secret(pc, cmd, "=", "AUTH");
+			r = conn_send_secret(c, cmd, "=", "AUTH");
 		else
-			r = send_b64(pc, cmd, raw, len, "AUTH");
-		return r != ST_OK ? r : pc_status(pc, st, "AUTH");
+			r = send_b64(c, cmd, raw, len, "AUTH");
+		return r != ST_OK ? r : conn_status(c, st, "AUTH");
 	}
-	if ((r = pc_send(pc, cmd, "AUTH")) != ST_OK ||
-	    (r = pc_status(pc, st, "AUTH")) != ST_OK)
+	if ((r = conn_send(c, cmd, "AUTH")) != ST_OK ||
+	    (r = conn_status(c, st, "AUTH")) != ST_OK)
 		return r;
 	if (st->kind != POP3_CONT)
 		return ST_OK;
 	if (st->textlen != 0)
-		return bad_challenge(pc, mech, "a challenge before the "
+		return bad_challenge(c, mech, "a challenge before the "
 		    "client's first message");
-	if ((r = send_b64(pc, NULL, raw, len, "AUTH")) != ST_OK)
+	if ((r = send_b64(c, NULL, raw, len, "AUTH")) != ST_OK)
 		return r;
-	return pc_status(pc, st, "AUTH");
+	return conn_status(c, st, "AUTH");
 }
 
 /* A "+ BASE64" challenge decoded into out (size n). -1: not base64. */
@@ -225,9 +203,9 @@ challenge(const struct pop3_status *st, unsigned char *out, size_t n)
 
 /* A message we could not build from our own user name or secret. */
 static enum status
-cannot_build(const struct fetch_opts *o, const char *mech, enum sasl_err e)
+cannot_build(struct conn *c, const char *mech, enum sasl_err e)
 {
-	log_error("login-failed", "host=%s mech=%s reason=\"%s\"", o->host,
+	log_error("login-failed", "host=%s mech=%s reason=\"%s\"", c->host,
 	    mech, e == SASL_E_USER ? "the user name cannot be sent "
 	    "(empty, too long or a control character)" :
 	    e == SASL_E_SECRET ? "the password or token cannot be sent "
@@ -238,53 +216,68 @@ cannot_build(const struct fetch_opts *o, const char *mech, enum sasl_err e)
 }
 
 static enum status
-login_user(struct pconn *pc, const struct fetch_opts *o, const char *secret)
+login_user(struct conn *c, const struct fetch_opts *o, const char *secret)
 {
 	struct pop3_status st;
 	enum status r;
 
-	if ((r = send_cmd(pc, "USER", o->user, NULL)) != ST_OK ||
-	    (r = pc_status(pc, &st, "USER")) != ST_OK)
+	if ((r = send_user(c, "USER", o->user, NULL)) != ST_OK ||
+	    (r = conn_status(c, &st, "USER")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK)
-		return verdict(o, "user", &st);
-	if ((r = send_cmd(pc, "PASS", secret, NULL)) != ST_OK ||
-	    (r = pc_status(pc, &st, "PASS")) != ST_OK)
+		return verdict(c, o, "user", &st);
+	if ((r = conn_send_secret(c, "PASS", secret, "PASS")) != ST_OK ||
+	    (r = conn_status(c, &st, "PASS")) != ST_OK)
 		return r;
-	return verdict(o, "user", &st);
+	return verdict(c, o, "user", &st);
 }
 
-/* RFC 4616 PLAIN in the initial response. */
+/* The initial response of PLAIN (RFC 4616), OAUTHBEARER or XOAUTH2 for
+ * o->user and secret, sent with "AUTH mech": the first reply in *st. */
 static enum status
-login_plain(struct pconn *pc, const struct fetch_opts *o, const char *secret)
+initial(struct conn *c, const struct fetch_opts *o, const char *mech,
+    const char *secret, struct pop3_status *st)
 {
 	char *raw = malloc(RAW_MAX);
-	struct pop3_status st;
 	enum sasl_err e;
 	enum status r;
-	size_t len;
+	size_t len = 0;
 
 	if (raw == NULL)
 		return ST_SOFTWARE;
-	e = sasl_plain(raw, RAW_MAX, &len, o->user, strlen(o->user), secret,
-	    strlen(secret));
-	r = e != SASL_OK ? cannot_build(o, "PLAIN", e)
-	    : auth_start(pc, "PLAIN", raw, len, &st);
+	if (strcmp(mech, "PLAIN") == 0)
+		e = sasl_plain(raw, RAW_MAX, &len, o->user, strlen(o->user),
+		    secret, strlen(secret));
+	else if (strcmp(mech, "XOAUTH2") == 0)
+		e = sasl_xoauth2(raw, RAW_MAX, &len, o->user, secret);
+	else
+		e = sasl_oauthbearer(raw, RAW_MAX, &len, o->user, secret);
+	r = e != SASL_OK ? cannot_build(c, mech, e)
+	    : auth_start(c, mech, raw, len, st);
 	OPENSSL_cleanse(raw, RAW_MAX);
 	free(raw);
-	if (r != ST_OK)
+	return r;
+}
+
+static enum status
+login_plain(struct conn *c, const struct fetch_opts *o, const char *secret)
+{
+	struct pop3_status st;
+	enum status r;
+
+	if ((r = initial(c, o, "PLAIN", secret, &st)) != ST_OK)
 		return r;
 	if (st.kind == POP3_CONT)
-		return bad_challenge(pc, "PLAIN", "server asked for more "
+		return bad_challenge(c, "PLAIN", "server asked for more "
 		    "after the initial response");
-	return verdict(o, "PLAIN", &st);
+	return verdict(c, o, "PLAIN", &st);
 }
 
 /*
  * RFC 5802/7677 SCRAM-SHA-256, -PLUS as login_scram() decides.
  */
 static enum status
-scram_steps(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+scram_steps(struct conn *c, const struct fetch_opts *o, const char *secret,
     struct sasl_scram *sc, const char *mech, char *msg, unsigned char *ch)
 {
 	struct pop3_status st;
@@ -295,56 +288,56 @@ scram_steps(struct pconn *pc, const struct fetch_opts *o, const char *secret,
 
 	if ((e = sasl_scram_client_first(sc, o->user, NULL, msg, SASL_MSG_MAX,
 	    &len)) != SASL_OK)
-		return cannot_build(o, mech, e);
-	if ((r = auth_start(pc, mech, msg, len, &st)) != ST_OK)
+		return cannot_build(c, mech, e);
+	if ((r = auth_start(c, mech, msg, len, &st)) != ST_OK)
 		return r;
 	if (st.kind != POP3_CONT)
 		goto unproven;
 	if ((chlen = challenge(&st, ch, SASL_MSG_MAX)) < 0)
-		return bad_challenge(pc, mech, "server-first not base64");
+		return bad_challenge(c, mech, "server-first not base64");
 	e = sasl_scram_client_final(sc, (const char *)ch, (size_t)chlen,
 	    secret, msg, SASL_MSG_MAX, &len);
 	if (e == SASL_E_SECRET)
-		return cannot_build(o, mech, e);
+		return cannot_build(c, mech, e);
 	if (e != SASL_OK) {
 		log_error("protocol-error", "host=%s mech=%s reason=\"bad "
-		    "server-first: %s\"", pc->host, mech, sasl_error_name(e));
-		cancel(pc);
+		    "server-first: %s\"", c->host, mech, sasl_error_name(e));
+		cancel(c);
 		return ST_PROTOCOL;
 	}
-	r = send_b64(pc, NULL, msg, len, "AUTH");
-	if (r != ST_OK || (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+	r = send_b64(c, NULL, msg, len, "AUTH");
+	if (r != ST_OK || (r = conn_status(c, &st, "AUTH")) != ST_OK)
 		return r;
 	if (st.kind != POP3_CONT)
 		goto unproven;
 	if ((chlen = challenge(&st, ch, SASL_MSG_MAX)) < 0)
-		return bad_challenge(pc, mech, "server-final not base64");
+		return bad_challenge(c, mech, "server-final not base64");
 	e = sasl_scram_verify(sc, (const char *)ch, (size_t)chlen);
 	if (e == SASL_E_SERVER || e == SASL_E_VERIFY) {
 		char qr[LOG_QUOTE_MAX];
 
-		log_error("login-refused", "host=%s mech=%s reason=%s", o->host,
+		log_error("login-refused", "host=%s mech=%s reason=%s", c->host,
 		    mech, e == SASL_E_VERIFY ? "\"the server's signature is "
 		    "wrong: it does not know the password\"" :
 		    log_quote(qr, sizeof qr, sasl_scram_reason(sc)));
-		cancel(pc);
+		cancel(c);
 		return ST_NOPERM;
 	}
 	if (e != SASL_OK)
-		return bad_challenge(pc, mech, "bad server-final");
+		return bad_challenge(c, mech, "bad server-final");
 	/* Proven; no additional data with +OK in POP3: an empty response. */
-	if ((r = pc_send(pc, "", "AUTH")) != ST_OK ||
-	    (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+	if ((r = conn_send(c, "", "AUTH")) != ST_OK ||
+	    (r = conn_status(c, &st, "AUTH")) != ST_OK)
 		return r;
 	if (st.kind == POP3_CONT)
-		return bad_challenge(pc, mech, "a challenge after the "
+		return bad_challenge(c, mech, "a challenge after the "
 		    "server-final");
-	return verdict(o, mech, &st);
+	return verdict(c, o, mech, &st);
 unproven:
 	if (st.kind == POP3_ERR)
-		return verdict(o, mech, &st);
+		return verdict(c, o, mech, &st);
 	log_error("login-refused", "host=%s mech=%s reason=\"+OK before the "
-	    "server proved it knows the password\"", o->host, mech);
+	    "server proved it knows the password\"", c->host, mech);
 	return ST_NOPERM;
 }
 
@@ -358,21 +351,21 @@ unproven:
  * Where no -PLUS is listed, "y,," says we could have bound.
  */
 static int
-binding(struct pconn *pc, enum tls_cb *type, unsigned char *cb, int *works)
+binding(struct conn *c, enum tls_cb *type, unsigned char *cb, int *works)
 {
-	int cblen = tls_channel_binding(&pc->tc, type, cb, TLS_CB_MAX);
+	int cblen = tls_channel_binding(&c->tc, type, cb, TLS_CB_MAX);
 
 	*works = cblen > 0 && *type == TLS_CB_UNIQUE;
 	return cblen;
 }
 
 static enum status
-login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+login_scram(struct conn *c, const struct fetch_opts *o, const char *secret,
     unsigned offered)
 {
 	unsigned char cb[TLS_CB_MAX];
 	enum tls_cb type;
-	int works, cblen = binding(pc, &type, cb, &works);
+	int works, cblen = binding(c, &type, cb, &works);
 	enum sasl_cb mode = o->auth == AUTH_SCRAM_SHA_256_PLUS ? SASL_CB_BIND :
 	    sasl_scram_cb(offered, cblen > 0, works);
 	const char *mech = mode == SASL_CB_BIND ? "SCRAM-SHA-256-PLUS"
@@ -384,11 +377,11 @@ login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
 
 	if (mode == SASL_CB_BIND && cblen <= 0) {
 		log_error("no-channel-binding", "host=%s mech=%s reason=\"%s\"",
-		    o->host, mech, tls_active(&pc->tc) ? "TLS 1.2 without the "
+		    c->host, mech, tls_active(&c->tc) ? "TLS 1.2 without the "
 		    "extended master secret: tls-unique is unsafe" : "no TLS");
 		return ST_UNAVAILABLE;
 	}
-	log_debug("channel-binding", "host=%s mech=%s type=%s", o->host, mech,
+	log_debug("channel-binding", "host=%s mech=%s type=%s", c->host, mech,
 	    mode == SASL_CB_BIND ? tls_cb_name(type) : mode ==
 	    SASL_CB_SUPPORTED ? "none-offered" : "none");
 	sc = malloc(sizeof *sc);
@@ -401,7 +394,7 @@ login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
 	    mode == SASL_CB_BIND ? (size_t)cblen : 0) != SASL_OK)
 		r = ST_SOFTWARE;
 	else
-		r = scram_steps(pc, o, secret, sc, mech, msg, ch);
+		r = scram_steps(c, o, secret, sc, mech, msg, ch);
 	if (sc != NULL)
 		sasl_scram_wipe(sc);
 	if (msg != NULL)
@@ -419,47 +412,38 @@ login_scram(struct pconn *pc, const struct fetch_opts *o, const char *secret,
  * which the server says -ERR; anything else is cancelled with "*".
  */
 static enum status
-login_oauth(struct pconn *pc, const struct fetch_opts *o, const char *token,
+login_oauth(struct conn *c, const struct fetch_opts *o, const char *token,
     int xoauth2)
 {
 	const char *mech = xoauth2 ? "XOAUTH2" : "OAUTHBEARER";
-	char *raw = malloc(RAW_MAX), qs[3][LOG_QUOTE_MAX];
+	char qs[3][LOG_QUOTE_MAX];
 	struct sasl_oauth_error oe;
 	struct pop3_status st;
 	enum sasl_err e;
 	enum status r;
-	size_t len;
 
-	if (raw == NULL)
-		return ST_SOFTWARE;
-	e = xoauth2 ? sasl_xoauth2(raw, RAW_MAX, &len, o->user, token)
-	    : sasl_oauthbearer(raw, RAW_MAX, &len, o->user, token);
-	r = e != SASL_OK ? cannot_build(o, mech, e)
-	    : auth_start(pc, mech, raw, len, &st);
-	OPENSSL_cleanse(raw, RAW_MAX);
-	free(raw);
-	if (r != ST_OK)
+	if ((r = initial(c, o, mech, token, &st)) != ST_OK)
 		return r;
 	if (st.kind != POP3_CONT)
-		return verdict(o, mech, &st);
+		return verdict(c, o, mech, &st);
 	e = sasl_oauth_error_parse(st.text, st.textlen, &oe);
 	log_error("login-refused", "host=%s mech=%s status=%s scope=%s "
-	    "schemes=%s%s", o->host, mech,
+	    "schemes=%s%s", c->host, mech,
 	    log_quote(qs[0], sizeof qs[0], oe.status),
 	    log_quote(qs[1], sizeof qs[1], oe.scope),
 	    log_quote(qs[2], sizeof qs[2], oe.schemes),
 	    e == SASL_OK ? "" : " challenge=unreadable");
-	if ((r = pc_send(pc, xoauth2 ? "" : "AQ==", "AUTH")) != ST_OK ||
-	    (r = pc_status(pc, &st, "AUTH")) != ST_OK)
+	if ((r = conn_send(c, xoauth2 ? "" : "AQ==", "AUTH")) != ST_OK ||
+	    (r = conn_status(c, &st, "AUTH")) != ST_OK)
 		return r;
 	if (st.kind == POP3_CONT)
-		cancel(pc);
-	return st.kind == POP3_ERR ? pc_err_status(&st) : ST_NOPERM;
+		cancel(c);
+	return st.kind == POP3_ERR ? conn_err_status(&st) : ST_NOPERM;
 }
 
 /* RFC 1939 APOP: only with --auth=apop and a well-formed timestamp. */
 static enum status
-login_apop(struct pconn *pc, const struct fetch_opts *o, const char *secret,
+login_apop(struct conn *c, const struct fetch_opts *o, const char *secret,
     const char *stamp)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -473,7 +457,7 @@ login_apop(struct pconn *pc, const struct fetch_opts *o, const char *secret,
 	if (stamp == NULL) {
 		log_error("apop-refused", "host=%s reason=\"no valid APOP "
 		    "timestamp in the greeting (or greeting before STLS)\"",
-		    pc->host);
+		    c->host);
 		return ST_UNAVAILABLE;
 	}
 	ctx = EVP_MD_CTX_new();
@@ -484,15 +468,15 @@ login_apop(struct pconn *pc, const struct fetch_opts *o, const char *secret,
 	EVP_MD_CTX_free(ctx);
 	if (!ok) {
 		log_error("apop-refused", "host=%s reason=\"MD5 unavailable\"",
-		    pc->host);
+		    c->host);
 		return ST_SOFTWARE;
 	}
 	for (i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if ((r = send_cmd(pc, "APOP", o->user, hex)) != ST_OK ||
-	    (r = pc_status(pc, &st, "APOP")) != ST_OK)
+	if ((r = send_user(c, "APOP", o->user, hex)) != ST_OK ||
+	    (r = conn_status(c, &st, "APOP")) != ST_OK)
 		return r;
-	return verdict(o, "apop", &st);
+	return verdict(c, o, "apop", &st);
 }
 
 /* The SASL mechanisms an --auth value may use. */
@@ -512,13 +496,13 @@ wanted(enum auth_mech m)
 
 /* auto: the strongest mechanism offered that is safe here. */
 static enum auth_mech
-choose(struct pconn *pc, const struct auth_in *in, int clear_ok)
+choose(struct conn *c, const struct auth_in *in, int clear_ok)
 {
 	unsigned char cb[TLS_CB_MAX];
 	enum tls_cb type;
 	int works;
 
-	(void)binding(pc, &type, cb, &works);
+	(void)binding(c, &type, cb, &works);
 	switch (sasl_choose(in->sasl, clear_ok, works)) {
 	case SASL_MECH_SCRAM_SHA_256_PLUS:
 	case SASL_MECH_SCRAM_SHA_256:
@@ -535,17 +519,17 @@ choose(struct pconn *pc, const struct auth_in *in, int clear_ok)
 }
 
 enum status
-auth_login(struct pconn *pc, const struct fetch_opts *o,
+auth_login(struct conn *c, const struct fetch_opts *o,
     const struct auth_in *in)
 {
-	int clear_ok = tls_active(&pc->tc) || o->tls == TLSM_NONE;
+	int clear_ok = tls_active(&c->tc) || o->tls == TLSM_NONE;
 	enum auth_mech m = o->auth;
 	size_t i;
 
-	if (m == AUTH_AUTO && (m = choose(pc, in, clear_ok)) == AUTH_AUTO) {
+	if (m == AUTH_AUTO && (m = choose(c, in, clear_ok)) == AUTH_AUTO) {
 		log_error("no-mechanism", "host=%s reason=\"the server offers "
 		    "no mechanism --auth=auto may use; choose one with "
-		    "--auth\"", o->host);
+		    "--auth\"", c->host);
 		return ST_UNAVAILABLE;
 	}
 	if (wanted(m) != 0 && (in->caps & POP3_CAP_SASL) &&
@@ -553,28 +537,28 @@ auth_login(struct pconn *pc, const struct fetch_opts *o,
 		for (i = 0; names[i].mech != m; i++)
 			;
 		log_error("mechanism-not-offered", "host=%s mech=%s reason="
-		    "\"not in the server's CAPA SASL list\"", o->host,
+		    "\"not in the server's CAPA SASL list\"", c->host,
 		    names[i].name);
 		return ST_UNAVAILABLE;
 	}
 	if (!clear_ok && (m == AUTH_PLAIN || m == AUTH_USER)) {
 		log_error("cleartext-refused", "host=%s reason=\"no TLS: "
 		    "the password would cross the network in clear text\"",
-		    o->host);
+		    c->host);
 		return ST_UNAVAILABLE;
 	}
 	switch (m) {
 	case AUTH_PLAIN:
-		return login_plain(pc, o, in->secret);
+		return login_plain(c, o, in->secret);
 	case AUTH_SCRAM_SHA_256:
 	case AUTH_SCRAM_SHA_256_PLUS:
-		return login_scram(pc, o, in->secret, in->sasl);
+		return login_scram(c, o, in->secret, in->sasl);
 	case AUTH_OAUTHBEARER:
 	case AUTH_XOAUTH2:
-		return login_oauth(pc, o, in->secret, m == AUTH_XOAUTH2);
+		return login_oauth(c, o, in->secret, m == AUTH_XOAUTH2);
 	case AUTH_APOP:
-		return login_apop(pc, o, in->secret, in->apop_stamp);
+		return login_apop(c, o, in->secret, in->apop_stamp);
 	default:
-		return login_user(pc, o, in->secret);
+		return login_user(c, o, in->secret);
 	}
 }

@@ -5,7 +5,6 @@
 #ifndef MDROP_FETCH_H
 #define MDROP_FETCH_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,16 +37,12 @@ struct fetch_stats {
 	uint64_t fetched, bytes, deleted, kept;
 };
 
-/* Set by SIGTERM/SIGINT: a session in progress is cut at once (every
- * network wait looks at it, common/tls.h), the messages complete in hand
- * are spooled, nothing more is sent (no DELE, no QUIT). */
-extern volatile sig_atomic_t fetch_stop;
-
 /* ---- out.c: spool paths for stdout, printed only when the pipe can
  * take them, so a slow reader never stalls a POP3 session. */
 int out_push(const char *spool, const char *name);	/* 0 or -1 ENOMEM */
 /* Write what fits without blocking (block != 0: everything). Returns 0,
- * or -1 with errno (EPIPE: the reader is gone; stop fetching). */
+ * or -1 with errno (EPIPE: the reader is gone; stop fetching), logged
+ * once (tool_stdout_error). */
 int out_flush(int block);
 int out_broken(void);		/* 1 after EPIPE or another write error */
 
@@ -99,80 +94,32 @@ int notes_rewrite(struct notes *n);
 void notes_close(struct notes *n);
 
 /* ---- session.c */
-struct session;
-/* One POP3 session: log in, spool, delete, QUIT. */
+/* One POP3 session: log in, spool, delete, QUIT. A stop signal
+ * (tool_stopping) cuts it at once: the messages complete in hand are
+ * spooled, nothing more is sent (no DELE, no QUIT). */
 enum status fetch_session(const struct fetch_opts *o, struct spool *sp,
     struct fetch_stats *stats);
 
-/* ---- auth.c: log in with the configured mechanism. */
-struct pconn;
-struct auth_in {
-	const char *secret;	/* password or bearer token */
-	unsigned caps;		/* POP3_CAP_* from CAPA */
-	unsigned sasl;		/* SASL_MECH_* named by CAPA's SASL line */
-	const char *apop_stamp;	/* NULL: none (or it came before STLS) */
-};
-enum status auth_login(struct pconn *pc, const struct fetch_opts *o,
-    const struct auth_in *in);
-/* "plain" etc. -> mechanism; -1 for an unknown name. */
-int auth_parse(const char *name, enum auth_mech *m);
-
 /* ---- secret.c: where the password or token comes from. */
 /*
- * --password-file FILE (first line), else $MDROP_PASSWORD, into
- * o->password (malloc'd). Not called with --password-command. ST_OK or
- * ST_CONFIG (logged, naming the file).
+ * --password-file FILE (its first line, read within o->timeout seconds),
+ * else $MDROP_PASSWORD, into o->password (malloc'd). Not called with
+ * --password-command. ST_OK or ST_CONFIG (logged, naming the file): a
+ * first line over SASL_SECRET_MAX bytes or holding a NUL is refused, not
+ * cut.
  */
 enum status secret_load(struct fetch_opts *o, const char *file);
 /*
  * Run --password-command: /bin/sh -c CMD with a minimal environment,
- * stdin /dev/null, within timeout_s seconds. The first line of its
- * stdout (without CR/LF) goes to *out (malloc'd; the caller wipes and
- * frees it). Exit status not 0, a signal, a timeout, no output or an
- * empty first line: ST_CONFIG, logged naming the command, never its
- * output.
+ * stdin /dev/null; it must print and exit within timeout_s seconds, else
+ * its process group is killed. The first line of its stdout (without
+ * CR/LF) goes to *out (malloc'd; the caller wipes and frees it). Exit
+ * status not 0, a signal, a timeout, no output, an empty, over-long or
+ * NUL-holding first line: ST_CONFIG; a stop signal: ST_TEMPFAIL; logged
+ * naming the command, never its output.
  */
 enum status secret_command(const char *cmd, int timeout_s, char **out);
 /* Wipe and free a secret; NULL is fine. */
 void secret_free(char *s);
-
-/* ---- session.c: the connection as auth.c needs it. */
-struct pconn {
-	struct tls_conn tc;
-	struct pop3_parser p;
-	const char *host;	/* for log lines */
-	size_t start, end;
-	char in[65536];		/* one read(2) or SSL_read's worth */
-	char text[POP3_LINE_MAX];	/* text of the last status line */
-	size_t textlen;
-	long long waited_ms;	/* time blocked in reads, this rate window */
-	size_t window_bytes;	/* bytes read in this rate window */
-	const char *why;	/* why the last read failed: a log word */
-};
-
-/* Within one reply, a server must send at least this much per --timeout
- * spent waiting for it, or the session is cut: an idle timeout alone
- * never ends a reply that trickles a byte at a time (HOSTILE.md 1). */
-#define PC_MIN_BYTES_PER_TIMEOUT 1024
-
-/*
- * And each RETR or TOP reply as a whole (HOSTILE.md 1, 78): it must end
- * within PC_DEADLINE_TIMEOUTS x --timeout plus its LIST size at
- * PC_MIN_RATE bytes a second, and may exceed its LIST size by at most 10 %
- * plus PC_SIZE_SLACK (unstuffing and CRLF -> LF only shrink it), else the
- * session is cut: a reply that trickles just fast enough, or streams
- * without end, cannot hold the spool lock or fill the disk.
- */
-#define PC_MIN_RATE		2048
-#define PC_DEADLINE_TIMEOUTS	2
-#define PC_SIZE_SLACK		(64u << 10)
-
-/* Send one command line (CRLF added). */
-enum status pc_send(struct pconn *pc, const char *cmd, const char *logname);
-/* Read a status line; *st->text points into pc->text. */
-enum status pc_status(struct pconn *pc, struct pop3_status *st,
-    const char *cmd);
-/* The status an -ERR maps to when it ends a login. */
-enum status pc_err_status(const struct pop3_status *st);
 
 #endif

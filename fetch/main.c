@@ -8,32 +8,25 @@
  * UID notes let the next session DELE without re-downloading what a
  * crash left on the server. stdout carries spool paths for mdrop-split,
  * each printed once durable; logs go to stderr. Passwords never come
- * from argv. All protocol work lives in session.c and common/; this file
- * is options, set-up, the poll loop and the one exit-code mapping.
+ * from argv. A stop signal cuts the session in hand at once (every
+ * network wait asks common/tool): the messages complete in hand are
+ * spooled, nothing more is sent, so nothing of it is deleted. All
+ * protocol work lives in session.c and common/; this file is options,
+ * set-up, the poll loop and the one exit-code mapping.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/backoff.h"
 #include "common/log.h"
 #include "common/tool.h"
+#include "fetch/auth.h"
 #include "fetch/fetch.h"
-
-volatile sig_atomic_t fetch_stop;
-static int info_only;		/* --help or --version: done */
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	fetch_stop = 1;
-}
 
 static const char usage_text[] =
 "usage: mdrop-fetch [options] SPOOL\n"
@@ -57,240 +50,259 @@ static const char usage_text[] =
 "  -q, --quiet / -v, --verbose   fewer / more log lines\n"
 "      --help, --version\n";
 
-static enum status
-usage(const char *why)
-{
-	if (why != NULL)
-		log_error("usage", "reason=\"%s\"", why);
-	fputs(usage_text, stderr);
-	return ST_USAGE;
-}
-
-static int
-parse_num(const char *s, uint64_t max, uint64_t *v)
-{
-	size_t pos = 0;
-
-	return pop3_parse_u64(s, strlen(s), &pos, max, v) == 0 &&
-	    s[pos] == '\0' ? 0 : -1;
-}
-
 enum { O_PWFILE = 256, O_PWCMD, O_AUTH, O_TLS, O_CAFILE, O_FPR, O_KEEP,
 	O_MAXSIZE, O_MAXMSG, O_INTERVAL, O_TIMEOUT, O_HELP, O_VERSION };
 
-static enum status
-parse_args(int argc, char **argv, struct fetch_opts *o)
-{
-	static const struct option lo[] = {
-		{ "host", 1, 0, 'h' }, { "port", 1, 0, 'p' },
-		{ "user", 1, 0, 'u' }, { "password-file", 1, 0, O_PWFILE },
-		{ "password-command", 1, 0, O_PWCMD }, { "auth", 1, 0, O_AUTH },
-		{ "tls", 1, 0, O_TLS }, { "cafile", 1, 0, O_CAFILE },
-		{ "fingerprint", 1, 0, O_FPR }, { "keep", 0, 0, O_KEEP },
-		{ "max-size", 1, 0, O_MAXSIZE },
-		{ "max-messages", 1, 0, O_MAXMSG },
-		{ "interval", 1, 0, O_INTERVAL }, { "timeout", 1, 0, O_TIMEOUT },
-		{ "quiet", 0, 0, 'q' }, { "verbose", 0, 0, 'v' },
-		{ "help", 0, 0, O_HELP }, { "version", 0, 0, O_VERSION },
-		{ 0, 0, 0, 0 }
-	};
-	const char *pwfile = NULL, *pwcmd = NULL;
-	uint64_t v;
-	int c;
+static const struct option longopts[] = {
+	{ "host", 1, 0, 'h' }, { "port", 1, 0, 'p' }, { "user", 1, 0, 'u' },
+	{ "password-file", 1, 0, O_PWFILE },
+	{ "password-command", 1, 0, O_PWCMD },
+	{ "auth", 1, 0, O_AUTH }, { "tls", 1, 0, O_TLS },
+	{ "cafile", 1, 0, O_CAFILE }, { "fingerprint", 1, 0, O_FPR },
+	{ "keep", 0, 0, O_KEEP }, { "max-size", 1, 0, O_MAXSIZE },
+	{ "max-messages", 1, 0, O_MAXMSG }, { "interval", 1, 0, O_INTERVAL },
+	{ "timeout", 1, 0, O_TIMEOUT }, { "quiet", 0, 0, 'q' },
+	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP },
+	{ "version", 0, 0, O_VERSION }, { 0, 0, 0, 0 }
+};
 
-	o->timeout = 60;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h:p:u:qv", lo, NULL)) != -1) {
-		switch (c) {
-		case 'h': o->host = optarg; break;
-		case 'p': o->port = optarg; break;
-		case 'u': o->user = optarg; break;
-		case 'q': log_set_level(LOG_WARN); break;
-		case 'v': log_set_level(LOG_DEBUG); break;
-		case O_PWFILE: pwfile = optarg; break;
-		case O_PWCMD: pwcmd = optarg; break;
-		case O_CAFILE: o->cafile = optarg; break;
-		case O_KEEP: o->keep = 1; break;
-		case O_AUTH:
-			if (auth_parse(optarg, &o->auth) < 0)
-				return usage("unknown --auth mechanism");
-			break;
-		case O_TLS:
-			if (strcmp(optarg, "implicit") == 0)
-				o->tls = TLSM_IMPLICIT;
-			else if (strcmp(optarg, "starttls") == 0)
-				o->tls = TLSM_STARTTLS;
-			else if (strcmp(optarg, "none") == 0)
-				o->tls = TLSM_NONE;
-			else
-				return usage("--tls is implicit, starttls or none");
-			break;
-		case O_FPR:
-			if (tls_parse_pin(optarg, o->pin) < 0)
-				return usage("--fingerprint needs 64 hex digits");
-			o->have_pin = 1;
-			break;
-		case O_MAXSIZE:
-			if (parse_num(optarg, UINT64_MAX, &o->max_size) < 0)
-				return usage("bad --max-size");
-			break;
-		case O_MAXMSG:
-			if (parse_num(optarg, POP3_MSG_MAX, &o->max_messages) < 0)
-				return usage("bad --max-messages");
-			break;
-		case O_INTERVAL:
-			if (parse_num(optarg, 86400 * 7, &v) < 0 || v == 0)
-				return usage("bad --interval");
-			o->interval = (long)v;
-			break;
-		case O_TIMEOUT:
-			if (parse_num(optarg, 86400, &v) < 0 || v == 0)
-				return usage("bad --timeout");
-			o->timeout = (int)v;
-			break;
-		case O_HELP:
-			fputs(usage_text, stdout);
-			info_only = 1;
-			return tool_exit(ST_OK) == 0 ? ST_OK : ST_IOERR;
-		case O_VERSION:
-			printf("mdrop-fetch %s\n", MDROP_VERSION);
-			info_only = 1;
-			return tool_exit(ST_OK) == 0 ? ST_OK : ST_IOERR;
-		default:
-			log_bad_option(c, optopt, argv[optind - 1]);
-			return usage(NULL);
+/* --tls MODE; 0, or -1 for an unknown one. */
+static int
+tls_mode(const char *s, enum tls_mode *m)
+{
+	static const char *const names[] = { [TLSM_IMPLICIT] = "implicit",
+	    [TLSM_STARTTLS] = "starttls", [TLSM_NONE] = "none" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*m = (enum tls_mode)i;
+			return 0;
 		}
+	return -1;
+}
+
+/* A number option into o: 0, or -1 after logging why. */
+static int
+number(struct fetch_opts *o, int ch, const char *v)
+{
+	unsigned long n;
+
+	switch (ch) {
+	case O_MAXSIZE:
+		if (tool_number(v, "--max-size", 0, ULONG_MAX, &n) < 0)
+			return -1;
+		o->max_size = n;
+		return 0;
+	case O_MAXMSG:
+		if (tool_number(v, "--max-messages", 0, POP3_MSG_MAX, &n) < 0)
+			return -1;
+		o->max_messages = n;
+		return 0;
+	case O_INTERVAL:
+		if (tool_number(v, "--interval", 1, 86400 * 7, &n) < 0)
+			return -1;
+		o->interval = (long)n;
+		return 0;
+	default:
+		if (tool_number(v, "--timeout", 1, 86400, &n) < 0)
+			return -1;
+		o->timeout = (int)n;
+		return 0;
 	}
-	if (optind + 1 != argc)
-		return usage("exactly one SPOOL directory");
-	o->spool = argv[optind];
+}
+
+/* --auth, --tls, --fingerprint into o: 0, or -1 after logging why. */
+static int
+word(struct fetch_opts *o, int ch, const char *v)
+{
+	char q[LOG_QUOTE_MAX];
+	int r;
+
+	if (ch == O_AUTH)
+		r = auth_parse(v, &o->auth);
+	else if (ch == O_TLS)
+		r = tls_mode(v, &o->tls);
+	else
+		o->have_pin = (r = tls_parse_pin(v, o->pin)) == 0;
+	if (r < 0)
+		log_error("usage", "option=%s value=%s reason=%s",
+		    ch == O_AUTH ? "--auth" : ch == O_TLS ? "--tls" :
+		    "--fingerprint",
+		    log_quote(q, sizeof q, v), ch == O_FPR ?
+		    "not-64-hex-digits" : "unknown");
+	return r < 0 ? -1 : 0;
+}
+
+/* The options that go together, checked; -1 to go on, else the exit
+ * code. */
+static int
+check_args(struct fetch_opts *o, const char *pwfile)
+{
+	if (o->spool == NULL)
+		return tool_usage(usage_text, "reason=need-one-spool");
 	if (o->host == NULL || o->user == NULL)
-		return usage("--host and --user are required");
+		return tool_usage(usage_text, "reason=need-host-and-user");
 	if (strpbrk(o->user, "\r\n") != NULL)
-		return usage("--user holds a line break");
+		return tool_usage(usage_text, "reason=line-break-in-user");
+	if (pwfile != NULL && o->pwcmd != NULL)
+		return tool_usage(usage_text, "reason=password-file-and-"
+		    "password-command-exclude-each-other");
 	if (o->port == NULL)
 		o->port = o->tls == TLSM_IMPLICIT ? "995" : "110";
-	if (pwfile != NULL && pwcmd != NULL)
-		return usage("--password-file and --password-command exclude "
-		    "each other");
-	if (pwcmd == NULL)
+	return -1;
+}
+
+/* The options into o, --password-file's name into *pwfile. Returns -1 to
+ * go on, else the exit code. */
+static int
+parse_args(int argc, char **argv, struct fetch_opts *o, const char **pwfile)
+{
+	int ch, bad = 0;
+
+	opterr = 0;
+	while (!bad && (ch = getopt_long(argc, argv, ":h:p:u:qv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':	o->host = optarg; break;
+		case 'p':	o->port = optarg; break;
+		case 'u':	o->user = optarg; break;
+		case O_PWFILE:	*pwfile = optarg; break;
+		case O_PWCMD:	o->pwcmd = optarg; break;
+		case O_CAFILE:	o->cafile = optarg; break;
+		case O_KEEP:	o->keep = 1; break;
+		case 'q':	log_set_level(LOG_WARN); break;
+		case 'v':	log_set_level(LOG_DEBUG); break;
+		case O_HELP:	return tool_help(usage_text);
+		case O_VERSION:	return tool_version();
+		case O_AUTH: case O_TLS: case O_FPR:
+			bad = word(o, ch, optarg) < 0;
+			break;
+		case O_MAXSIZE: case O_MAXMSG: case O_INTERVAL: case O_TIMEOUT:
+			bad = number(o, ch, optarg) < 0;
+			break;
+		default:
+			log_bad_option(ch, optopt, argv[optind - 1]);
+			bad = 1;
+		}
+	}
+	if (bad)
+		return tool_usage(usage_text, NULL);	/* said why */
+	if (optind + 1 < argc)
+		return tool_usage(usage_text, "reason=need-one-spool");
+	o->spool = argv[optind];
+	return check_args(o, *pwfile);
+}
+
+/* The password, unless --password-command gives one per session. */
+static enum status
+password(struct fetch_opts *o, const char *pwfile)
+{
+	if (o->pwcmd == NULL)
 		return secret_load(o, pwfile);
 	if (getenv("MDROP_PASSWORD") != NULL)
 		log_debug("password-source", "using=--password-command "
 		    "ignored=MDROP_PASSWORD");
-	o->pwcmd = pwcmd;
 	return ST_OK;
+}
+
+/* Open and lock the spool: ST_OK with *lock held, else why (logged). */
+static enum status
+spool_start(struct spool *sp, const char *path, int *lock)
+{
+	char q[LOG_QUOTE_MAX];
+
+	if (spool_open(sp, path, 1) < 0) {
+		log_error("cannot-open", "spool=%s error=\"%s%s\"",
+		    log_quote(q, sizeof q, path), strerror(errno),
+		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
+		    : "");
+		return errno == EXDEV ? ST_CONFIG : ST_IOERR;
+	}
+	if ((*lock = spool_lock(sp, "fetch")) >= 0)
+		return ST_OK;
+	log_error(*lock == -2 ? "spool-busy" : "cannot-lock",
+	    "spool=%s reason=\"%s\"", log_quote(q, sizeof q, sp->path),
+	    *lock == -2 ? "another mdrop-fetch holds the lock" :
+	    strerror(errno));
+	spool_close(sp);
+	return *lock == -2 ? ST_TEMPFAIL : ST_IOERR;
 }
 
 /* Paths still waiting in SPOOL/new (deliveries to retry) go out first. */
 static enum status
 print_waiting(struct spool *sp)
 {
+	char q[LOG_QUOTE_MAX];
 	char **names;
 	size_t n, i;
 
 	if (spool_list_new(sp, &names, &n) < 0) {
-		log_error("cannot-list", "dir=%s/new error=\"%s\"", sp->path,
-		    strerror(errno));
+		log_error("cannot-list", "dir=%s/new error=\"%s\"",
+		    log_quote(q, sizeof q, sp->path), strerror(errno));
 		return ST_IOERR;
 	}
-	log_debug("waiting", "spool=%s files=%zu", sp->path, n);
+	log_debug("waiting", "spool=%s files=%zu", log_quote(q, sizeof q,
+	    sp->path), n);
 	for (i = 0; i < n; i++)
 		if (out_push(sp->path, names[i]) < 0)
 			break;
 	spool_free_list(names, n);
-	return out_flush(0) < 0 ? ST_IOERR : ST_OK;
+	if (out_flush(0) < 0) {
+		log_error("stdout-failed", "error=\"%s\"", strerror(errno));
+		return ST_IOERR;
+	}
+	return ST_OK;
 }
 
-/* Wipe the password and map the status to the exit code. */
-static int
-finish(struct fetch_opts *o, enum status st)
+/*
+ * One session, or with --interval one every interval seconds until a
+ * stop signal or a broken stdout; a failed one is retried after a
+ * growing pause (common/backoff). The status of the last session.
+ */
+static enum status
+poll_loop(const struct fetch_opts *o, struct spool *sp)
 {
-	secret_free(o->password);
-	o->password = NULL;
-	return status_exitcode(st);
-}
+	struct fetch_stats stats;
+	enum status st;
+	unsigned failures = 0;
+	long pause;
 
-static void
-pause_for(long secs)
-{
-	struct timespec ts = { 1, 0 };
-
-	while (secs-- > 0 && !fetch_stop)
-		nanosleep(&ts, NULL);
+	for (;;) {
+		if ((st = print_waiting(sp)) != ST_OK)
+			return st;
+		st = fetch_session(o, sp, &stats);
+		if (out_flush(1) < 0 || out_broken())
+			return ST_IOERR;
+		if (o->interval == 0 || tool_stopping())
+			return st;
+		failures = st == ST_OK ? 0 : failures < UINT_MAX ?
+		    failures + 1 : failures;
+		pause = backoff_pause(o->interval, failures);
+		if (tool_pause(pause * 1000LL) < 0)
+			return ST_OK;	/* stopped between sessions */
+	}
 }
 
 int
 main(int argc, char **argv)
 {
-	struct fetch_opts o;
-	struct fetch_stats stats;
-	struct sigaction sa;
+	struct fetch_opts o = { .timeout = 60 };
+	const char *pwfile = NULL;
 	struct spool sp;
-	enum status st, all = ST_OK;
-	long backoff = 0;
-	int lock, fd;
+	enum status st;
+	int rc, lock;
 
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;	/* fds 0-2 must exist before anything is opened */
-	if (fd > 2)
-		close(fd);
-	log_init("mdrop-fetch");
-	memset(&o, 0, sizeof o);
-	st = parse_args(argc, argv, &o);
-	if (st != ST_OK || info_only)
-		return finish(&o, st);
+	tool_start("mdrop-fetch");	/* a stop cuts the session in hand */
+	if ((rc = parse_args(argc, argv, &o, &pwfile)) >= 0)
+		return rc;
 	log_root_warning();
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	if (spool_open(&sp, o.spool, 1) < 0) {
-		char qp[LOG_QUOTE_MAX];
-
-		log_error("cannot-open", "spool=%s error=\"%s%s\"",
-		    log_quote(qp, sizeof qp, o.spool), strerror(errno),
-		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
-		    : "");
-		return finish(&o, errno == EXDEV ? ST_CONFIG : ST_IOERR);
-	}
-	lock = spool_lock(&sp, "fetch");
-	if (lock < 0) {
-		log_error(lock == -2 ? "spool-busy" : "cannot-lock",
-		    "spool=%s reason=\"%s\"", sp.path, lock == -2 ?
-		    "another mdrop-fetch holds the lock" : strerror(errno));
+	if ((st = password(&o, pwfile)) == ST_OK &&
+	    (st = spool_start(&sp, o.spool, &lock)) == ST_OK) {
+		st = poll_loop(&o, &sp);
+		close(lock);
 		spool_close(&sp);
-		return finish(&o, lock == -2 ? ST_TEMPFAIL : ST_IOERR);
 	}
-	for (;;) {
-		all = print_waiting(&sp);
-		if (all != ST_OK)
-			break;
-		st = fetch_session(&o, &sp, &stats);
-		if (out_flush(1) < 0 || out_broken()) {
-			log_error("stdout-failed", "error=\"%s\"", strerror(errno));
-			all = ST_IOERR;
-			break;
-		}
-		if (o.interval == 0 || fetch_stop) {
-			all = st;
-			break;
-		}
-		/* Supervise mode: retry after failures with backoff. */
-		if (st == ST_OK)
-			backoff = 0;
-		else
-			backoff = backoff == 0 ? o.interval :
-			    backoff >= 3600 ? 3600 : backoff * 2;
-		pause_for(st == ST_OK ? o.interval : backoff);
-		if (fetch_stop)
-			break;
-	}
-	close(lock);
-	spool_close(&sp);
-	return finish(&o, all);
+	secret_free(o.password);
+	return tool_exit(st);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/tool.h"
 #include "fetch/fetch.h"
 
 struct line {
@@ -46,6 +47,17 @@ out_broken(void)
 	return broken;
 }
 
+/* The reader is gone or stdout failed with e: said once, no more
+ * writes. */
+static int
+set_broken(int e)
+{
+	broken = 1;
+	tool_stdout_error(e);
+	errno = e;
+	return -1;
+}
+
 int
 out_flush(int block)
 {
@@ -61,18 +73,13 @@ out_flush(int block)
 
 			if (l->len > PIPE_BUF || poll(&pfd, 1, 0) <= 0 ||
 			    (pfd.revents & POLLOUT) == 0) {
-				if (pfd.revents & (POLLERR | POLLHUP)) {
-					broken = 1;
-					errno = EPIPE;
-					return -1;
-				}
+				if (pfd.revents & (POLLERR | POLLHUP))
+					return set_broken(EPIPE);
 				return 0;
 			}
 		}
-		if (io_write_all(1, l->text, l->len) < 0) {
-			broken = 1;
-			return -1;
-		}
+		if (io_write_all(1, l->text, l->len) < 0)
+			return set_broken(errno);
 		head = l->next;
 		if (head == NULL)
 			tail = &head;

@@ -9,72 +9,24 @@
  *
  * Any protocol, network or local failure drops the connection without
  * QUIT: POP3 then deletes nothing, and the UID notes make the next
- * session DELE (not re-fetch) what is already safe in the spool.
+ * session DELE (not re-fetch) what is already safe in the spool. The
+ * connection is fetch/conn; the replies that carry messages, and the
+ * group commit, are fetch/retr.
  */
-#define _GNU_SOURCE		/* sync_file_range(2) */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/io.h"
 #include "common/log.h"
 #include "common/sasl.h"
-#include "fetch/fetch.h"
+#include "common/tool.h"
+#include "fetch/auth.h"
+#include "fetch/session.h"
 
-#define WINDOW		8	/* commands in flight with PIPELINING */
-#define BATCH_MAX	64	/* messages per group commit */
-#define BATCH_BYTES	(64ull << 20)
-#define BATCH_MS	1000	/* a batch older than this is committed */
-#define WBUF		(128u << 10)	/* spool file writes, per call */
 #define CAPA_LINES_MAX	100
-
-struct msg {
-	uint64_t size;			/* LIST size: advisory only */
-	char uid[POP3_UID_MAX + 1];
-	unsigned char has_uidl, has_list, uid_ok, deleted, retr;
-};
-
-struct pending {
-	uint32_t n;
-	uint64_t bytes;
-	struct md_tmp t;		/* written, open, not yet fsynced */
-	char name[MD_NAME_MAX];
-	char ident[IDENT_HEX_LEN + 1];	/* common/ident; "" none */
-};
-
-struct session {
-	struct pconn pc;
-	const struct fetch_opts *o;
-	struct spool *sp;
-	struct fetch_stats *stats;
-	struct notes notes;
-	int have_notes, have_uidl;
-	unsigned caps, sasl;		/* POP3_CAP_*, SASL_MECH_* */
-	char *secret;			/* from --password-command; wiped */
-	uint32_t count;
-	struct msg *msgs;		/* [count + 1], by message number */
-	uint32_t *retr, *dele, *top;	/* queues of message numbers */
-	size_t nretr, next_retr, ndele, next_dele, ntop, next_top;
-	struct { char kind; uint32_t n; } fly[WINDOW];
-	size_t fly_head, fly_count;
-	struct pending batch[BATCH_MAX];
-	size_t nbatch;
-	uint64_t batch_bytes;
-	long long batch_t0;		/* when the batch's first file came */
-	size_t wlen;
-	char wbuf[WBUF];		/* spool file bytes not yet written */
-	enum status soft;		/* deferred problems: exit 75 later */
-	int commit_failed;		/* never retry a failed fsync */
-	long long t0, last_progress;
-	int progress;
-};
-
-
-/* ---- the connection ---- */
 
 static const char *
 q(char *buf, const char *s, size_t len)
@@ -82,174 +34,20 @@ q(char *buf, const char *s, size_t len)
 	return log_quote_mem(buf, LOG_QUOTE_MAX, s, len);
 }
 
-enum status
-pc_send(struct pconn *pc, const char *cmd, const char *logname)
+/* A write to the UID notes failed (errno says why). */
+static void
+notes_failed(const struct session *s, enum log_level lv)
 {
-	char buf[2100];
-	int len = snprintf(buf, sizeof buf, "%s\r\n", cmd);
-
-	if (len < 0 || (size_t)len >= sizeof buf)
-		return ST_SOFTWARE;
-	if (tls_write_all(&pc->tc, buf, (size_t)len) < 0) {
-		char qe[LOG_QUOTE_MAX];
-
-		log_error("send-failed", "host=%s command=%s error=%s",
-		    pc->host, logname, log_quote(qe, sizeof qe, pc->tc.err));
-		return ST_TEMPFAIL;
-	}
-	return ST_OK;
-}
-
-/* Account one read that waited ms for n bytes; 1 when the server has
- * sent under PC_MIN_BYTES_PER_TIMEOUT in a --timeout worth of waiting
- * within one reply (the window restarts with each status line and at the
- * end of each multi-line reply). */
-static int
-too_slow(struct pconn *pc, long long ms, size_t n)
-{
-	pc->waited_ms += ms;
-	pc->window_bytes += n;
-	if (pc->waited_ms < pc->tc.timeout_ms)
-		return 0;
-	if (pc->window_bytes < PC_MIN_BYTES_PER_TIMEOUT)
-		return 1;
-	pc->waited_ms = 0;
-	pc->window_bytes = 0;
-	return 0;
-}
-
-/* Next parser event other than MORE, reading as needed. */
-static enum status
-pc_event(struct pconn *pc, enum pop3_ev *ev, struct pop3_event *e,
-    const char *what)
-{
-	char qe[LOG_QUOTE_MAX];
-
-	for (;;) {
-		size_t used;
-
-		if (pc->start == pc->end) {
-			long long t0 = io_now_ms();
-			ssize_t r = tls_read(&pc->tc, pc->in, sizeof pc->in);
-
-			if (r > 0 && too_slow(pc, io_now_ms() - t0, (size_t)r)) {
-				log_error("too-slow", "host=%s during=%s "
-				    "reason=\"under %d bytes in %d s of waiting\"",
-				    pc->host, what, PC_MIN_BYTES_PER_TIMEOUT,
-				    pc->tc.timeout_ms / 1000);
-				pc->why = "too-slow";
-				return ST_TEMPFAIL;
-			}
-
-			if (r == 0) {
-				log_error("connection-closed",
-				    "host=%s during=%s", pc->host, what);
-				pc->why = "connection-closed";
-				return ST_TEMPFAIL;
-			}
-			if (r < 0 && errno == ECANCELED) {
-				log_warn("interrupted", "host=%s during=%s "
-				    "action=\"session cut: nothing more sent, "
-				    "nothing of it deleted\"", pc->host, what);
-				pc->why = "signal";
-				return ST_TEMPFAIL;
-			}
-			if (r < 0) {
-				log_error("read-failed",
-				    "host=%s during=%s error=%s", pc->host,
-				    what, log_quote(qe, sizeof qe, pc->tc.err));
-				pc->why = errno != ETIMEDOUT ? "read-failed" :
-				    pc->tc.until_ms > 0 && io_now_ms() >=
-				    pc->tc.until_ms ? "deadline" : "timeout";
-				return ST_TEMPFAIL;
-			}
-			pc->start = 0;
-			pc->end = (size_t)r;
-		}
-		*ev = pop3_next(&pc->p, pc->in + pc->start,
-		    pc->end - pc->start, &used, e);
-		pc->start += used;
-		if (*ev == POP3_EV_MORE)
-			continue;
-		if (*ev == POP3_EV_STATUS || *ev == POP3_EV_END)
-			pc->waited_ms = 0, pc->window_bytes = 0; /* reply done */
-		if (*ev == POP3_EV_ERROR) {
-			log_error("protocol-error", "host=%s during=%s reason=%s",
-			    pc->host, what, log_quote(qe, sizeof qe, e->error));
-			pc->why = "protocol-error";
-			return ST_PROTOCOL;
-		}
-		return ST_OK;
-	}
-}
-
-enum status
-pc_status(struct pconn *pc, struct pop3_status *st, const char *cmd)
-{
-	struct pop3_event e;
-	enum pop3_ev ev;
-	enum status r;
-
-	pop3_expect(&pc->p, POP3_STATUS);
-	if ((r = pc_event(pc, &ev, &e, cmd)) != ST_OK)
-		return r;
-	*st = e.status;
-	memcpy(pc->text, st->text, st->textlen);
-	pc->textlen = st->textlen;
-	st->text = pc->text;
-	if (st->kind == POP3_ERR)
-		log_debug("server-err", "host=%s command=%s reply=%s", pc->host,
-		    cmd, q((char[LOG_QUOTE_MAX]){0}, pc->text, pc->textlen));
-	return ST_OK;
-}
-
-enum status
-pc_err_status(const struct pop3_status *st)
-{
-	switch (st->code) {
-	case POP3_CODE_IN_USE:
-	case POP3_CODE_LOGIN_DELAY:
-	case POP3_CODE_SYS_TEMP:
-		return ST_TEMPFAIL;
-	case POP3_CODE_SYS_PERM:
-		return ST_UNAVAILABLE;
-	default:
-		return ST_NOPERM;
-	}
-}
-
-/* Read a listing; cb gets each line. */
-static enum status
-pc_lines(struct pconn *pc, const char *cmd, size_t max,
-    enum status (*cb)(struct session *, const char *, size_t),
-    struct session *s)
-{
-	struct pop3_event e;
-	enum pop3_ev ev;
-	enum status r;
-	size_t n = 0;
-
-	pop3_expect(&pc->p, POP3_MULTI_LINES);
-	for (;;) {
-		if ((r = pc_event(pc, &ev, &e, cmd)) != ST_OK)
-			return r;
-		if (ev == POP3_EV_END)
-			return ST_OK;
-		if (++n > max) {
-			log_error("protocol-error", "host=%s during=%s "
-			    "reason=too-many-lines max=%zu", pc->host, cmd, max);
-			return ST_PROTOCOL;
-		}
-		if ((r = cb(s, e.data, e.len)) != ST_OK)
-			return r;
-	}
+	write_failed(lv, s->sp->path, s->notes.file, errno);
 }
 
 /* ---- greeting, TLS, capabilities ---- */
 
 static enum status
-capa_cb(struct session *s, const char *line, size_t len)
+capa_cb(void *arg, const char *line, size_t len)
 {
+	struct session *s = arg;
+
 	pop3_capa_line(line, len, &s->caps);
 	sasl_capa_line(line, len, &s->sasl);
 	return ST_OK;
@@ -263,12 +61,12 @@ capa(struct session *s)
 
 	s->caps = 0;
 	s->sasl = 0;
-	if ((r = pc_send(&s->pc, "CAPA", "CAPA")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "CAPA")) != ST_OK)
+	if ((r = conn_send(&s->conn, "CAPA", "CAPA")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "CAPA")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK)
 		return ST_OK;	/* no CAPA: no extensions */
-	return pc_lines(&s->pc, "CAPA", CAPA_LINES_MAX, capa_cb, s);
+	return conn_lines(&s->conn, "CAPA", CAPA_LINES_MAX, capa_cb, s);
 }
 
 static enum status
@@ -276,16 +74,8 @@ tls_up(struct session *s)
 {
 	struct tls_opts to = { s->o->host, s->o->cafile,
 	    s->o->have_pin ? s->o->pin : NULL };
-	char qe[LOG_QUOTE_MAX];
 
-	if (tls_start(&s->pc.tc, &to) < 0) {
-		log_error("tls-failed", "host=%s error=%s", s->o->host,
-		    log_quote(qe, sizeof qe, s->pc.tc.err));
-		return errno == EPERM ? ST_UNAVAILABLE : ST_TEMPFAIL;
-	}
-	log_debug("tls", "host=%s cipher=%s", s->o->host,
-	    tls_describe(&s->pc.tc));
-	return ST_OK;
+	return conn_tls(&s->conn, &to);
 }
 
 /*
@@ -304,12 +94,12 @@ utf8(struct session *s)
 
 	if ((s->caps & POP3_CAP_UTF8) == 0)
 		return ST_OK;
-	if ((r = pc_send(&s->pc, "UTF8", "UTF8")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "UTF8")) != ST_OK)
+	if ((r = conn_send(&s->conn, "UTF8", "UTF8")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "UTF8")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK)
 		log_warn("utf8-refused", "host=%s reply=%s result=\"messages "
-		    "with UTF-8 headers may come down-converted\"", s->o->host,
+		    "with UTF-8 headers may come down-converted\"", s->conn.host,
 		    q((char[LOG_QUOTE_MAX]){0}, st.text, st.textlen));
 	return ST_OK;
 }
@@ -323,21 +113,17 @@ greet_and_login(struct session *s)
 	enum status r;
 	int have_stamp;
 
-	if (tls_connect(&s->pc.tc, s->o->host, s->o->port) < 0) {
-		log_error("connect-failed", "host=%s port=%s error=%s",
-		    s->o->host, s->o->port,
-		    log_quote(qt, sizeof qt, s->pc.tc.err));
-		return ST_TEMPFAIL;
-	}
+	if ((r = conn_connect(&s->conn, s->o->host, s->o->port)) != ST_OK)
+		return r;
 	if (s->o->tls == TLSM_IMPLICIT && (r = tls_up(s)) != ST_OK)
 		return r;
-	if ((r = pc_status(&s->pc, &st, "greeting")) != ST_OK)
+	if ((r = conn_status(&s->conn, &st, "greeting")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK) {
-		log_error("greeting-refused", "host=%s reply=%s", s->o->host,
+		log_error("greeting-refused", "host=%s reply=%s", s->conn.host,
 		    q(qt, st.text, st.textlen));
 		return st.code == POP3_CODE_NONE ? ST_TEMPFAIL
-		    : pc_err_status(&st);
+		    : conn_err_status(&st);
 	}
 	have_stamp = pop3_apop_stamp(st.text, st.textlen, stamp) == 0;
 	if ((r = capa(s)) != ST_OK)
@@ -346,20 +132,20 @@ greet_and_login(struct session *s)
 		if ((s->caps & POP3_CAP_STLS) == 0) {
 			log_error("no-stls", "host=%s reason=\"server does not "
 			    "offer STLS; refusing to log in without TLS\"",
-			    s->o->host);
+			    s->conn.host);
 			return ST_UNAVAILABLE;
 		}
-		if ((r = pc_send(&s->pc, "STLS", "STLS")) != ST_OK ||
-		    (r = pc_status(&s->pc, &st, "STLS")) != ST_OK)
+		if ((r = conn_send(&s->conn, "STLS", "STLS")) != ST_OK ||
+		    (r = conn_status(&s->conn, &st, "STLS")) != ST_OK)
 			return r;
 		if (st.kind != POP3_OK) {
 			log_error("stls-refused", "host=%s reply=%s",
-			    s->o->host, q(qt, st.text, st.textlen));
+			    s->conn.host, q(qt, st.text, st.textlen));
 			return ST_UNAVAILABLE;
 		}
-		if (s->pc.start != s->pc.end) {
+		if (conn_pending(&s->conn)) {
 			log_error("protocol-error", "host=%s reason=\"plaintext "
-			    "bytes after STLS +OK\"", s->o->host);
+			    "bytes after STLS +OK\"", s->conn.host);
 			return ST_PROTOCOL;
 		}
 		if ((r = tls_up(s)) != ST_OK || (r = capa(s)) != ST_OK)
@@ -367,28 +153,29 @@ greet_and_login(struct session *s)
 		have_stamp = 0;	/* the greeting came over plaintext */
 	} else if (s->o->tls == TLSM_NONE)
 		log_warn("no-tls", "host=%s reason=\"--tls=none: password and "
-		    "mail cross the network in clear text\"", s->o->host);
+		    "mail cross the network in clear text\"", s->conn.host);
 	if ((r = utf8(s)) != ST_OK)
 		return r;
 	in.secret = s->secret != NULL ? s->secret : s->o->password;
 	in.caps = s->caps;
 	in.sasl = s->sasl;
 	in.apop_stamp = have_stamp ? stamp : NULL;
-	return auth_login(&s->pc, s->o, &in);
+	return auth_login(&s->conn, s->o, &in);
 }
 
 /* ---- listings ---- */
 
 static enum status
-uidl_cb(struct session *s, const char *line, size_t len)
+uidl_cb(void *arg, const char *line, size_t len)
 {
+	struct session *s = arg;
 	char uid[POP3_UID_MAX + 1], qt[LOG_QUOTE_MAX];
 	uint32_t n;
 	int r = pop3_parse_uidl(line, len, &n, uid);
 
 	if (r == -1 || n > s->count || s->msgs[n].has_uidl) {
 		log_error("protocol-error", "host=%s during=UIDL reason=%s "
-		    "line=%s", s->o->host, r == -1 ? "malformed" :
+		    "line=%s", s->conn.host, r == -1 ? "malformed" :
 		    n > s->count ? "out-of-range" : "listed-twice",
 		    q(qt, line, len));
 		return ST_PROTOCOL;
@@ -396,7 +183,7 @@ uidl_cb(struct session *s, const char *line, size_t len)
 	s->msgs[n].has_uidl = 1;
 	if (r == -2) {
 		log_warn("bad-uid", "host=%s msg=%u line=%s action=\"fetched, "
-		    "never deleted\"", s->o->host, n, q(qt, line, len));
+		    "never deleted\"", s->conn.host, n, q(qt, line, len));
 		return ST_OK;
 	}
 	memcpy(s->msgs[n].uid, uid, sizeof uid);
@@ -405,8 +192,9 @@ uidl_cb(struct session *s, const char *line, size_t len)
 }
 
 static enum status
-list_cb(struct session *s, const char *line, size_t len)
+list_cb(void *arg, const char *line, size_t len)
 {
+	struct session *s = arg;
 	char qt[LOG_QUOTE_MAX];
 	uint64_t size;
 	uint32_t n;
@@ -414,7 +202,7 @@ list_cb(struct session *s, const char *line, size_t len)
 	if (pop3_parse_list(line, len, &n, &size) < 0 || n > s->count ||
 	    s->msgs[n].has_list) {
 		log_error("protocol-error", "host=%s during=LIST reason=bad-line "
-		    "line=%s", s->o->host, q(qt, line, len));
+		    "line=%s", s->conn.host, q(qt, line, len));
 		return ST_PROTOCOL;
 	}
 	s->msgs[n].has_list = 1;
@@ -449,7 +237,7 @@ mark_duplicates(struct session *s)
 			continue;
 		if (v[i]->uid_ok || v[i + 1]->uid_ok)
 			log_warn("duplicate-uid", "host=%s msg=%ld action=\"fetched, "
-			    "never deleted\"", s->o->host,
+			    "never deleted\"", s->conn.host,
 			    (long)(v[i + 1] - s->msgs));
 		v[i]->uid_ok = 0;
 		v[i + 1]->uid_ok = 0;
@@ -466,13 +254,13 @@ listings(struct session *s)
 	enum status r;
 	uint32_t i;
 
-	if ((r = pc_send(&s->pc, "STAT", "STAT")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "STAT")) != ST_OK)
+	if ((r = conn_send(&s->conn, "STAT", "STAT")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "STAT")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK ||
 	    pop3_parse_stat(st.text, st.textlen, &count, &total) < 0) {
 		log_error("protocol-error", "host=%s during=STAT reason=%s",
-		    s->o->host, st.kind != POP3_OK ? "refused" : "bad-count");
+		    s->conn.host, st.kind != POP3_OK ? "refused" : "bad-count");
 		return st.kind != POP3_OK ? ST_TEMPFAIL : ST_PROTOCOL;
 	}
 	s->count = (uint32_t)count;
@@ -485,107 +273,43 @@ listings(struct session *s)
 		return ST_SOFTWARE;
 	if (s->count == 0)
 		return ST_OK;
-	if ((r = pc_send(&s->pc, "UIDL", "UIDL")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "UIDL")) != ST_OK)
+	if ((r = conn_send(&s->conn, "UIDL", "UIDL")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "UIDL")) != ST_OK)
 		return r;
 	if (st.kind == POP3_OK) {
-		if ((r = pc_lines(&s->pc, "UIDL", s->count, uidl_cb, s)) != ST_OK)
+		if ((r = conn_lines(&s->conn, "UIDL", s->count, uidl_cb, s)) != ST_OK)
 			return r;
 		s->have_uidl = 1;
 	} else if (s->o->keep) {
 		log_error("no-uidl", "host=%s reason=\"the server has no UIDL; "
-		    "--keep cannot work without it\"", s->o->host);
+		    "--keep cannot work without it\"", s->conn.host);
 		return ST_CONFIG;
 	} else
 		log_warn("no-uidl", "host=%s reason=\"the server has no UIDL: "
-		    "a crash may spool a message twice\"", s->o->host);
-	if ((r = pc_send(&s->pc, "LIST", "LIST")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "LIST")) != ST_OK)
+		    "a crash may spool a message twice\"", s->conn.host);
+	if ((r = conn_send(&s->conn, "LIST", "LIST")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "LIST")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK) {
 		log_error("protocol-error", "host=%s during=LIST reason=refused",
-		    s->o->host);
+		    s->conn.host);
 		return ST_PROTOCOL;
 	}
-	if ((r = pc_lines(&s->pc, "LIST", s->count, list_cb, s)) != ST_OK)
+	if ((r = conn_lines(&s->conn, "LIST", s->count, list_cb, s)) != ST_OK)
 		return r;
 	for (i = 1; i <= s->count; i++)
 		if (!s->msgs[i].has_list || (s->have_uidl &&
 		    !s->msgs[i].has_uidl)) {
 			log_error("protocol-error", "host=%s reason=\"UIDL/LIST "
-			    "do not match STAT\" msg=%u", s->o->host, i);
+			    "do not match STAT\" msg=%u", s->conn.host, i);
 			return ST_PROTOCOL;
 		}
 	return s->have_uidl ? mark_duplicates(s) : ST_OK;
 }
 
-/* ---- whole-reply bounds of RETR and TOP ---- */
-
-/* Queue RETR n, unless --max-messages is reached (then it waits). */
-static void
-queue_retr(struct session *s, uint32_t n)
-{
-	if (s->o->max_messages == 0 || s->nretr < s->o->max_messages)
-		s->retr[s->nretr++] = n;
-}
-
-/* At most this many bytes of the reply for message n (PC_SIZE_SLACK). */
-static uint64_t
-reply_bound(const struct session *s, uint32_t n)
-{
-	uint64_t size = s->msgs[n].size, slack = size / 10 + PC_SIZE_SLACK;
-
-	return size > UINT64_MAX - slack ? UINT64_MAX : size + slack;
-}
-
-/* The reply for message n starts to be read: set its deadline, from
- * PC_DEADLINE_TIMEOUTS x --timeout plus its LIST size at PC_MIN_RATE. */
-static void
-reply_start(struct session *s, uint32_t n)
-{
-	uint64_t secs = s->msgs[n].size / PC_MIN_RATE;
-
-	if (secs > 30 * 86400)
-		secs = 30 * 86400;
-	s->pc.tc.until_ms = io_now_ms() + (long long)PC_DEADLINE_TIMEOUTS *
-	    s->pc.tc.timeout_ms + (long long)secs * 1000;
-	s->pc.why = NULL;
-}
-
-/* The reply for message n is abandoned (pc.why says why): one line that
- * names the message, its size and the reason; the session ends. */
-static enum status
-reply_cut(struct session *s, uint32_t n, const char *cmd, uint64_t bytes)
-{
-	log_error(strcmp(cmd, "RETR") == 0 ? "retr-abandoned" : "top-abandoned",
-	    "host=%s msg=%u size=%llu bytes=%llu reason=%s action=\"%s\"",
-	    s->o->host, n, (unsigned long long)s->msgs[n].size,
-	    (unsigned long long)bytes, s->pc.why != NULL ? s->pc.why :
-	    "unknown", "partial file removed; nothing deleted; session ends");
-	s->pc.tc.until_ms = 0;
-	return s->pc.why != NULL && strcmp(s->pc.why, "protocol-error") == 0
-	    ? ST_PROTOCOL : ST_TEMPFAIL;
-}
-
-/* The next event of the body of a RETR or TOP reply for message n, of
- * which bytes came so far; a reply over its bound is cut here. */
-static enum status
-body_event(struct session *s, uint32_t n, const char *cmd, uint64_t bytes,
-    enum pop3_ev *ev, struct pop3_event *e)
-{
-	s->pc.why = NULL;
-	if (pc_event(&s->pc, ev, e, cmd) != ST_OK)
-		return reply_cut(s, n, cmd, bytes);
-	if (*ev == POP3_EV_DATA && e->len > reply_bound(s, n) - bytes) {
-		s->pc.why = "over-size";
-		return reply_cut(s, n, cmd, bytes + e->len);
-	}
-	return ST_OK;
-}
-
 /*
  * Decide per message: RETR, leave, or (a noted one) ask TOP n 0 first.
- * A noted message is DELEd only once its identity is confirmed (top_done):
+ * A noted message is DELEd only once its identity is confirmed (retr_top):
  * the server may have reused the UID after a lost QUIT reply. Under
  * --keep it is asked only when its size changed (an mbox server adds
  * Status: fields); with the same size it is taken as the noted message.
@@ -614,357 +338,21 @@ plan(struct session *s)
 		if (s->o->max_size > 0 && nt != NULL &&
 		    (nt->flags & NOTE_TOOBIG) && nt->size == m->size)
 			continue;
-		queue_retr(s, i);
+		retr_queue(s, i);
 	}
 	if (s->have_uidl && notes_rewrite(&s->notes) < 0) {
-		log_error("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
-		    s->notes.file, strerror(errno));
+		notes_failed(s, LOG_ERROR);
 		return ST_TEMPFAIL;
 	}
 	return ST_OK;
 }
 
-/* ---- identity of noted messages (TOP n 0) ---- */
-
-/*
- * The verdict on noted message n, whose header had identity ident ("" for
- * none, or TOP refused). Without --keep: the same message is DELEd; a
- * different one, or one that cannot be told (a doubt), is fetched again,
- * since a duplicate beats a loss. With --keep (its size changed): a size
- * change alone is never a new message: only a different identity is.
- */
-static enum status
-top_done(struct session *s, uint32_t n, const char *ident)
-{
-	struct msg *m = &s->msgs[n];
-	struct note *nt = notes_find(&s->notes, m->uid);
-	int known = ident[0] != '\0' && nt->ident[0] != '\0';
-	int same = known && strcmp(ident, nt->ident) == 0;
-	char qu[LOG_QUOTE_MAX];
-
-	log_quote(qu, sizeof qu, m->uid);
-	if (same || (s->o->keep && !known)) {
-		if (!s->o->keep) {
-			s->dele[s->ndele++] = n;
-			return ST_OK;
-		}
-		log_info("size-changed", "host=%s msg=%u uid=%s size=%llu "
-		    "noted=%llu action=kept reason=\"%s\"", s->o->host, n, qu,
-		    (unsigned long long)m->size, (unsigned long long)nt->size,
-		    same ? "same Message-ID, Date and Received" :
-		    "no identity to compare; a size change alone is not a "
-		    "new message");
-		return notes_add(&s->notes, NOTE_SPOOLED, m->uid, m->size, NULL,
-		    nt->ident[0] != '\0' ? nt->ident : ident) < 0 ?
-		    ST_IOERR : ST_OK;
-	}
-	log_warn(known ? "uid-reused" : "uid-unconfirmed", "host=%s msg=%u "
-	    "uid=%s action=fetch reason=\"%s\"", s->o->host, n, qu, known ?
-	    "another message than the spooled one (Message-ID, Date or "
-	    "Received differ)" : "cannot confirm it is the spooled message; "
-	    "a duplicate beats a loss");
-	nt->flags &= ~(unsigned)NOTE_SPOOLED;
-	queue_retr(s, n);
-	return ST_OK;
-}
-
-/* Read the reply to TOP n 0 and decide (top_done). */
-static enum status
-top_one(struct session *s, uint32_t n)
-{
-	char hex[IDENT_HEX_LEN + 1] = "";
-	struct pop3_status st;
-	struct pop3_event e;
-	enum pop3_ev ev;
-	struct ident id;
-	enum status r;
-	uint64_t bytes = 0;
-
-	reply_start(s, n);
-	if ((r = pc_status(&s->pc, &st, "TOP")) != ST_OK)
-		return reply_cut(s, n, "TOP", 0);
-	if (st.kind != POP3_OK) {
-		s->pc.tc.until_ms = 0;
-		return top_done(s, n, "");
-	}
-	if (ident_init(&id) < 0) {
-		s->pc.tc.until_ms = 0;
-		return ST_SOFTWARE;
-	}
-	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
-	while ((r = body_event(s, n, "TOP", bytes, &ev, &e)) == ST_OK &&
-	    ev != POP3_EV_END) {
-		bytes += e.len;
-		ident_push(&id, e.data, e.len);
-	}
-	ident_finish(&id, hex);
-	ident_free(&id);
-	s->pc.tc.until_ms = 0;
-	return r != ST_OK ? r : top_done(s, n, hex);
-}
-
-/* ---- retrieval ---- */
-
-static void
-progress(struct session *s, int final)
-{
-	long long now = io_now_ms(), secs, eta;
-	double rate;
-
-	if (!s->progress || (!final && now - s->last_progress < 500))
-		return;
-	s->last_progress = now;
-	secs = (now - s->t0) / 1000;
-	rate = (double)s->stats->bytes / ((double)(now - s->t0) / 1000 + 0.001);
-	/* ETA from the message rate so far: LIST sizes are only advisory */
-	eta = s->stats->fetched == 0 || s->stats->fetched >= s->nretr ? 0 :
-	    (long long)((double)(now - s->t0) / 1000 *
-	    (double)(s->nretr - s->stats->fetched) / (double)s->stats->fetched);
-	fprintf(stderr, "\rmdrop-fetch: %llu/%zu messages %llu bytes "
-	    "%.0f KB/s %llds ETA %llds%s", (unsigned long long)s->stats->fetched,
-	    s->nretr, (unsigned long long)s->stats->bytes, rate / 1024, secs,
-	    eta, final ? "\n" : "");
-}
-
-/*
- * Append to the spool file through s->wbuf, so a message goes to the
- * disk in WBUF-sized writes rather than one per network read. n == 0:
- * write out what is buffered (end of message).
- */
-static int
-spool_write(struct session *s, struct md_tmp *t, const char *p, size_t n)
-{
-	if (n > 0 && s->wlen + n <= sizeof s->wbuf) {
-		memcpy(s->wbuf + s->wlen, p, n);
-		s->wlen += n;
-		if (s->wlen < sizeof s->wbuf)
-			return 0;
-		n = 0;
-	}
-	if (s->wlen > 0 && md_tmp_write(t, s->wbuf, s->wlen) < 0)
-		return -1;
-	s->wlen = 0;
-	if (n >= sizeof s->wbuf)
-		return md_tmp_write(t, p, n);
-	if (n > 0)
-		memcpy(s->wbuf, p, n);
-	s->wlen = n;
-	return 0;
-}
-
-/* Note a message measured over --max-size (logged once per UID). */
-static enum status
-too_big(struct session *s, uint32_t n, uint64_t bytes)
-{
-	struct msg *m = &s->msgs[n];
-	struct note *nt = m->uid_ok ? notes_find(&s->notes, m->uid) : NULL;
-
-	if (nt != NULL && (nt->flags & NOTE_TOOBIG))
-		return ST_OK;
-	log_info("too-big", "host=%s msg=%u size=%llu max-size=%llu "
-	    "action=left-on-server", s->o->host, n, (unsigned long long)bytes,
-	    (unsigned long long)s->o->max_size);
-	if (m->uid_ok && notes_add(&s->notes, NOTE_TOOBIG, m->uid, m->size,
-	    NULL, NULL) < 0)
-		return ST_IOERR;
-	return ST_OK;
-}
-
-/* Stream the body of RETR n into t (open: 1) through s->wbuf, and its
- * header through id; over --max-size the file is dropped (open: 0). */
-static enum status
-retr_body(struct session *s, uint32_t n, struct md_tmp *t, int *open,
-    struct ident *id, uint64_t *bytes)
-{
-	struct pop3_event e;
-	enum pop3_ev ev;
-	enum status r;
-
-	s->wlen = 0;
-	pop3_expect(&s->pc.p, POP3_MULTI_DATA);
-	for (;;) {
-		if ((r = body_event(s, n, "RETR", *bytes, &ev, &e)) != ST_OK)
-			return r;
-		if (ev == POP3_EV_END)
-			break;
-		*bytes += e.len;
-		ident_push(id, e.data, e.len);
-		if (*open && s->o->max_size > 0 && *bytes > s->o->max_size) {
-			md_tmp_discard(t);
-			*open = 0;
-		}
-		if (*open && spool_write(s, t, e.data, e.len) < 0)
-			return ST_IOERR;
-		progress(s, 0);
-	}
-	if (*open && spool_write(s, t, NULL, 0) < 0)
-		return ST_IOERR;
-	return ST_OK;
-}
-
-/* Read one RETR reply into a new tmp file, left open for commit(). */
-static enum status
-retr_one(struct session *s, uint32_t n)
-{
-	struct pending *b = &s->batch[s->nbatch];
-	struct pop3_status st;
-	struct ident id;
-	enum status r;
-	uint64_t bytes = 0;
-	size_t len;
-	int open = 1;
-
-	reply_start(s, n);
-	if ((r = pc_status(&s->pc, &st, "RETR")) != ST_OK)
-		return reply_cut(s, n, "RETR", 0);
-	if (st.kind != POP3_OK) {
-		s->pc.tc.until_ms = 0;
-		log_warn("retr-failed", "host=%s msg=%u reply=%s action=skipped",
-		    s->o->host, n, q((char[LOG_QUOTE_MAX]){0}, st.text,
-		    st.textlen));
-		s->soft = status_worse(s->soft, ST_TEMPFAIL);
-		return ST_OK;
-	}
-	if (md_uniq_name(b->name, sizeof b->name - 2) < 0 || ident_init(&id) < 0) {
-		s->pc.tc.until_ms = 0;
-		return ST_SOFTWARE;
-	}
-	len = strlen(b->name);
-	memcpy(b->name + len, ",F", 3);	/* marks fetch's own tmp files */
-	if (md_tmp_open_named(&b->t, s->sp->tmpfd, b->name) < 0) {
-		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, b->name, strerror(errno));
-		ident_free(&id);
-		s->pc.tc.until_ms = 0;
-		return ST_TEMPFAIL;
-	}
-	r = retr_body(s, n, &b->t, &open, &id, &bytes);
-	s->pc.tc.until_ms = 0;
-	ident_finish(&id, b->ident);
-	ident_free(&id);
-	if (r == ST_IOERR)
-		log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-		    s->sp->path, b->name, strerror(errno));
-	if (r != ST_OK) {
-		if (open)
-			md_tmp_discard(&b->t);
-		return r == ST_IOERR ? ST_TEMPFAIL : r;
-	}
-	if (!open)
-		return too_big(s, n, bytes);
-	/* Start the write-back now, while the next message arrives; the
-	 * fsync at commit() then mostly waits for nothing. Advisory: the
-	 * fsync is what counts, and it reports any error. */
-	(void)sync_file_range(b->t.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (s->nbatch == 0)
-		s->batch_t0 = io_now_ms();
-	b->n = n;
-	b->bytes = bytes;
-	s->nbatch++;
-	s->batch_bytes += bytes;
-	return ST_OK;
-}
-
-/* Close the batch's files that are still open, without fsync: after a
- * failure they stay in tmp/ and the notes decide at the next start. */
-static void
-batch_close(struct session *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nbatch; i++)
-		if (s->batch[i].t.fd >= 0) {
-			close(s->batch[i].t.fd);
-			s->batch[i].t.fd = -1;
-		}
-}
-
-/*
- * Group commit: fsync the batch's files in tmp/ (their write-back was
- * started as each one was complete, so the first fsync's journal commit
- * covers most of the others). Note their UIDs (one fsync), rename them
- * into new/ (one directory fsync), print them, queue their DELEs. On
- * failure the files stay in tmp/: the notes decide at the next start
- * whether they are published or removed.
- */
-static enum status
-commit(struct session *s)
-{
-	size_t i;
-	int e;
-
-	for (i = 0; i < s->nbatch; i++)
-		if (md_tmp_sync(&s->batch[i].t) < 0) {
-			e = errno;
-			log_error("write-failed", "file=%s/tmp/%s error=\"%s\"",
-			    s->sp->path, s->batch[i].name, strerror(e));
-			errno = e;
-			goto fail;
-		}
-	for (i = 0; i < s->nbatch; i++) {
-		struct msg *m = &s->msgs[s->batch[i].n];
-
-		char final[MD_NAME_MAX];
-		size_t len = strlen(s->batch[i].name);
-
-		memcpy(final, s->batch[i].name, len + 1);
-		if (len > 2 && strcmp(final + len - 2, ",F") == 0)
-			final[len - 2] = '\0';
-		if (m->uid_ok && notes_add(&s->notes, NOTE_SPOOLED, m->uid,
-		    m->size, final, s->batch[i].ident) < 0)
-			goto fail;
-	}
-	if (notes_sync(&s->notes) < 0)
-		goto fail;
-	for (i = 0; i < s->nbatch; i++) {
-		char *name = s->batch[i].name;
-		size_t len = strlen(name);
-		char tmpname[MD_NAME_MAX];
-
-		/* tmp/NAME,F becomes new/NAME */
-		memcpy(tmpname, name, len + 1);
-		if (len > 2 && strcmp(name + len - 2, ",F") == 0)
-			name[len - 2] = '\0';
-		if (renameat(s->sp->tmpfd, tmpname, s->sp->newfd, name) < 0) {
-			memcpy(name, tmpname, len + 1);
-			goto fail;
-		}
-	}
-	if (md_fsync_dir(s->sp->newfd) < 0)
-		goto fail;
-	for (i = 0; i < s->nbatch; i++) {
-		struct msg *m = &s->msgs[s->batch[i].n];
-
-		log_debug("spooled", "msg=%u file=new/%s bytes=%llu",
-		    s->batch[i].n, s->batch[i].name,
-		    (unsigned long long)s->batch[i].bytes);
-		if (out_push(s->sp->path, s->batch[i].name) < 0)
-			return ST_SOFTWARE;
-		s->stats->fetched++;
-		s->stats->bytes += s->batch[i].bytes;
-		if (!s->o->keep && (m->uid_ok || !s->have_uidl))
-			s->dele[s->ndele++] = s->batch[i].n;
-	}
-	s->nbatch = 0;
-	s->batch_bytes = 0;
-	if (!out_broken() && out_flush(0) < 0)
-		log_error("stdout-closed", "action=\"stop fetching; spooled "
-		    "messages stay for the next run\"");
-	return ST_OK;
-fail:
-	e = errno;
-	batch_close(s);
-	errno = e;
-	s->commit_failed = 1;
-	log_error("commit-failed", "spool=%s error=\"%s\"", s->sp->path,
-	    strerror(errno));
-	return ST_TEMPFAIL;
-}
+/* ---- the pipeline ---- */
 
 static int
 stopping(void)
 {
-	return fetch_stop || out_broken();
+	return tool_stopping() || out_broken();
 }
 
 static enum status
@@ -1000,13 +388,9 @@ pipeline(struct session *s)
 			s->fly[i].n = n;
 			s->fly_count++;
 		}
-		if (len > 0 && tls_write_all(&s->pc.tc, buf, len) < 0) {
-			char qe[LOG_QUOTE_MAX];
-
-			log_error("send-failed", "host=%s error=%s", s->o->host,
-			    log_quote(qe, sizeof qe, s->pc.tc.err));
-			return ST_TEMPFAIL;
-		}
+		if (len > 0 && (r = conn_write(&s->conn, buf, len, NULL)) !=
+		    ST_OK)
+			return r;
 		if (s->fly_count == 0)
 			break;
 		i = s->fly_head;
@@ -1016,18 +400,18 @@ pipeline(struct session *s)
 			if ((r = retr_one(s, s->fly[i].n)) != ST_OK)
 				return r;
 		} else if (s->fly[i].kind == 'T') {
-			if ((r = top_one(s, s->fly[i].n)) != ST_OK)
+			if ((r = retr_top(s, s->fly[i].n)) != ST_OK)
 				return r;
 		} else {
 			struct pop3_status st;
 
-			if ((r = pc_status(&s->pc, &st, "DELE")) != ST_OK)
+			if ((r = conn_status(&s->conn, &st, "DELE")) != ST_OK)
 				return r;
 			if (st.kind == POP3_OK)
 				s->msgs[s->fly[i].n].deleted = 1;
 			else
 				log_warn("dele-failed", "host=%s msg=%u",
-				    s->o->host, s->fly[i].n);
+				    s->conn.host, s->fly[i].n);
 		}
 		for (i = 0; i < s->fly_count; i++)
 			if (s->fly[(s->fly_head + i) % WINDOW].kind == 'R')
@@ -1035,7 +419,7 @@ pipeline(struct session *s)
 		if (s->nbatch > 0 && (s->nbatch >= BATCH_MAX ||
 		    s->batch_bytes >= BATCH_BYTES || retr_in_flight == 0 ||
 		    io_now_ms() - s->batch_t0 >= BATCH_MS) &&
-		    (r = commit(s)) != ST_OK)
+		    (r = retr_commit(s)) != ST_OK)
 			return r;
 	}
 	return ST_OK;
@@ -1049,13 +433,13 @@ quit(struct session *s)
 	uint32_t i;
 	uint64_t deleted = 0;
 
-	if ((r = pc_send(&s->pc, "QUIT", "QUIT")) != ST_OK ||
-	    (r = pc_status(&s->pc, &st, "QUIT")) != ST_OK)
+	if ((r = conn_send(&s->conn, "QUIT", "QUIT")) != ST_OK ||
+	    (r = conn_status(&s->conn, &st, "QUIT")) != ST_OK)
 		return r;
 	if (st.kind != POP3_OK) {
 		log_error("quit-failed", "host=%s reply=%s result=\"nothing was "
 		    "deleted; the next session deletes without re-fetching\"",
-		    s->o->host, q((char[LOG_QUOTE_MAX]){0}, st.text,
+		    s->conn.host, q((char[LOG_QUOTE_MAX]){0}, st.text,
 		    st.textlen));
 		return ST_TEMPFAIL;
 	}
@@ -1071,9 +455,41 @@ quit(struct session *s)
 	}
 	s->stats->deleted += deleted;
 	if (deleted > 0 && s->have_uidl && notes_rewrite(&s->notes) < 0)
-		log_warn("write-failed", "file=%s/%s error=\"%s\"", s->sp->path,
-		    s->notes.file, strerror(errno));
+		notes_failed(s, LOG_WARN);
 	return ST_OK;
+}
+
+/* The end of a session whatever happened (r): complete messages of a
+ * cut one spooled, files closed, the session line logged, the notes
+ * written. The session's status. */
+static enum status
+finish(struct session *s, enum status r)
+{
+	struct fetch_stats *st = s->stats;
+
+	if (r != ST_OK && s->nbatch > 0 && !s->commit_failed) {
+		/* Complete messages of an aborted session: spool them (their
+		 * DELE waits for the next session). */
+		s->ndele = s->next_dele;
+		if (retr_commit(s) != ST_OK)
+			log_warn("batch-abandoned", "files=%zu", s->nbatch);
+	}
+	retr_close(s);
+	retr_progress(s, 1);
+	conn_close(&s->conn);
+	st->kept = s->count >= st->deleted ? s->count - st->deleted : 0;
+	log_info("session", "host=%s fetched=%llu bytes=%llu deleted=%llu "
+	    "kept=%llu seconds=%lld", s->conn.host,
+	    (unsigned long long)st->fetched, (unsigned long long)st->bytes,
+	    (unsigned long long)st->deleted, (unsigned long long)st->kept,
+	    (io_now_ms() - s->t0) / 1000);
+	/* A too-big note is queued without a commit to carry it: write it
+	 * now, or the message would be downloaded and logged every time
+	 * (not after a failed commit: a failed write is never retried). */
+	if (!s->commit_failed && notes_sync(&s->notes) < 0)
+		notes_failed(s, LOG_WARN);
+	notes_close(&s->notes);
+	return status_worse(r, s->soft);
 }
 
 enum status
@@ -1081,8 +497,8 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
     struct fetch_stats *stats)
 {
 	struct session *s = calloc(1, sizeof *s);
+	char qf[LOG_QUOTE_MAX];
 	enum status r;
-	uint64_t left;
 
 	if (s == NULL)
 		return ST_SOFTWARE;
@@ -1091,13 +507,11 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 	s->stats = stats;
 	s->t0 = io_now_ms();
 	s->progress = isatty(2) && log_get_level() < LOG_DEBUG;
-	s->pc.host = o->host;
-	tls_init(&s->pc.tc, o->timeout);
-	s->pc.tc.cancel = &fetch_stop;
-	pop3_parser_init(&s->pc.p);
+	conn_init(&s->conn, o->host, o->timeout, tool_stopping);
 	memset(stats, 0, sizeof *stats);
 	if (notes_open(&s->notes, sp, o->user, o->host, o->port) < 0) {
-		log_error("cannot-open", "file=%s/uidl error=\"%s\"", sp->path,
+		log_error("cannot-open", "file=%s error=\"%s\"",
+		    log_quote_path(qf, sizeof qf, sp->path, "uidl"),
 		    strerror(errno));
 		free(s);
 		return ST_IOERR;
@@ -1116,37 +530,12 @@ fetch_session(const struct fetch_opts *o, struct spool *sp,
 		r = pipeline(s);
 	if (r == ST_OK)
 		r = quit(s);
-	if (r != ST_OK && s->nbatch > 0 && !s->commit_failed) {
-		/* Complete messages of an aborted session: spool them (their
-		 * DELE waits for the next session). */
-		s->ndele = s->next_dele;
-		if (commit(s) != ST_OK)
-			log_warn("batch-abandoned", "files=%zu", s->nbatch);
-	}
-	batch_close(s);
-	progress(s, 1);
-	tls_close(&s->pc.tc);
-	left = s->count >= stats->deleted ? s->count - stats->deleted : 0;
-	stats->kept = left;
-	log_info("session", "host=%s fetched=%llu bytes=%llu deleted=%llu "
-	    "kept=%llu seconds=%lld", o->host,
-	    (unsigned long long)stats->fetched,
-	    (unsigned long long)stats->bytes,
-	    (unsigned long long)stats->deleted, (unsigned long long)left,
-	    (io_now_ms() - s->t0) / 1000);
-	/* A too-big note is queued without a commit to carry it: write it
-	 * now, or the message would be downloaded and logged every time
-	 * (not after a failed commit: a failed write is never retried). */
-	if (!s->commit_failed && notes_sync(&s->notes) < 0)
-		log_warn("write-failed", "file=%s/%s error=\"%s\"", sp->path,
-		    s->notes.file, strerror(errno));
-	notes_close(&s->notes);
+	r = finish(s, r);
 	secret_free(s->secret);
 	free(s->msgs);
 	free(s->retr);
 	free(s->dele);
 	free(s->top);
-	r = status_worse(r, s->soft);
 	free(s);
 	return r;
 }

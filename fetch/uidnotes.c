@@ -100,7 +100,7 @@ lookup_add(struct notes *n, const char *uid)
 static int
 recover(struct notes *n, const char *name)
 {
-	char tmpname[MD_NAME_MAX + 4];
+	char tmpname[MD_NAME_MAX + 4], q[LOG_QUOTE_MAX];
 	struct stat st;
 
 	if (!md_name_valid(name) || snprintf(tmpname, sizeof tmpname, "%s,F",
@@ -110,7 +110,8 @@ recover(struct notes *n, const char *name)
 		return 0;
 	if (renameat(n->tmpfd, tmpname, n->newfd, name) < 0)
 		return -1;
-	log_info("recovered", "file=new/%s", name);
+	log_info("recovered", "file=%s", log_quote_path(q, sizeof q, "new",
+	    name));
 	/* The waiting paths were printed before the notes were read: print
 	 * this one too, or it would wait for the next run (it is durable once
 	 * load() has fsynced new/, before anything is flushed to stdout). */
@@ -125,10 +126,12 @@ load_line(struct notes *n, const char *line, size_t len, int *renamed)
 {
 	struct uidnote u;
 	enum uidnote_err err = uidnote_parse(line, len, &u);
+	char q[LOG_QUOTE_MAX];
 	struct note *e;
 
 	if (err != UIDNOTE_OK) {
-		log_warn("uidl-note-skipped", "file=%s reason=%s", n->file,
+		log_warn("uidl-note-skipped", "file=%s reason=%s",
+		    log_quote(q, sizeof q, n->file),
 		    uidnote_error_name(err));
 		return 0;
 	}
@@ -193,6 +196,7 @@ static void
 clean_tmp(int tmpfd)
 {
 	int fd = dup(tmpfd);
+	char q[LOG_QUOTE_MAX];
 	DIR *d;
 	struct dirent *de;
 
@@ -208,7 +212,8 @@ clean_tmp(int tmpfd)
 		if (len > 2 && strcmp(de->d_name + len - 2, ",F") == 0 &&
 		    md_name_valid(de->d_name) &&
 		    unlinkat(tmpfd, de->d_name, 0) == 0)
-			log_info("removed-partial", "file=tmp/%s", de->d_name);
+			log_info("removed-partial", "file=%s",
+			    log_quote_path(q, sizeof q, "tmp", de->d_name));
 	}
 	closedir(d);
 }

@@ -3,7 +3,9 @@
 # reliability tests (tests/integration/7*-*.t) after tap.sh and dovecot.sh:
 #
 #   . "$TOP/tests/fault/driver.sh"
-#   rel_setup N            start Dovecot (once), write an N-message corpus
+#   rel_setup N [ID:COUNT,...]
+#                          start Dovecot (once), write an N-message corpus
+#                          (message ID with COUNT recipients: rel.py corpus)
 #   rel_reset              empty spool, mail root and drop box; refill the box
 #   rel_run TAG [VAR=VALUE...]
 #                          mdrop-fetch | mdrop-split | mdrop-deliver -m, each
@@ -17,6 +19,11 @@
 #                          points of their progress, each one going on from
 #                          where the last stood (HOSTILE.md 63); see below
 #   rel_kill_checks SEED   its TAP checks: every kill landed on work
+#   rel_clean_run          the clean run after the kills (TAP), retried on
+#                          a transient exit 75
+#   rel_stage_loop N SEED  N runs, each with exactly one stage SIGKILLed
+#                          (tests/fault/stagekill.py); rel_stage_checks:
+#                          its TAP checks
 #   rel_left               deliveries of the corpus not made yet
 #   rel_invariant          0 when: every (message, recipient) of the corpus is
 #                          exactly once, byte-exact, in its Maildir; the box,
@@ -49,29 +56,37 @@ REL_PYTHON=${REL_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
 REL_KILLER=$TOP/tests/fault/killer.py
 REL_TIMEOUT=${REL_TIMEOUT:-60}
 REL_LMTP=${REL_LMTP:-0}
-export REL_SPOOL REL_MAIL REL_RUN REL_TIMEOUT REL_LMTP
+export REL_SPOOL REL_MAIL REL_CORPUS REL_RUN REL_TIMEOUT REL_LMTP
 
 rel_setup() {
 	[ -f "$REL_SHIM" ] || { echo "Bail out! $REL_SHIM not built (make testbins)"; exit 1; }
 	if [ -z "${DOVECOT_PID:-}" ]; then
-		dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
+		# LMTP files alice+shop@ into alice's folder shop, as deliver
+		# -m --delimiter + --detail-folder does (pipeline.sh)
+		DOVECOT_DELIMITER=+ DOVECOT_DETAIL_MAILBOX=yes \
+		    dovecot_start "$TESTDIR/dovecot" >/dev/null 2>&1 ||
 			{ echo "Bail out! $DOVECOT_ERROR"; exit 1; }
 	fi
 	export POP3_PORT DROP_USER DOVECOT_DIR LMTP_SOCKET
 	mkdir -p "$REL_RUN"
 	rm -rf "$REL_CORPUS"
-	"$REL_PYTHON" -S "$REL_PY" corpus "$REL_CORPUS" "$1" ||
+	"$REL_PYTHON" -S "$REL_PY" corpus "$REL_CORPUS" "$@" ||
 		{ echo "Bail out! cannot write the corpus"; exit 1; }
 }
 
 rel_reset() {
 	rm -rf "$REL_SPOOL" "$REL_MAIL"
-	mkdir -p "$REL_MAIL"
+	# alice made a folder for her subaddress alice+shop@ (rel.py)
+	_shop=example.org/alice/Maildir/.shop
+	mkdir -p "$REL_MAIL/$_shop/new" "$REL_MAIL/$_shop/cur" "$REL_MAIL/$_shop/tmp"
 	if [ "$REL_LMTP" = 1 ]; then
 		for u in $DOVECOT_USERS; do
 			find "$MAIL_ROOT/example.org/$u/Maildir" -type f \
 			    \( -path '*/new/*' -o -path '*/cur/*' \) -delete 2>/dev/null
 		done
+		mkdir -p "$MAIL_ROOT/$_shop/new" "$MAIL_ROOT/$_shop/cur" \
+		    "$MAIL_ROOT/$_shop/tmp"
+		chown -R "$MAIL_UID:$MAIL_GID" "$MAIL_ROOT/example.org/alice"
 	fi
 	"$REL_PYTHON" -S "$REL_PY" fill "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID"
 }
@@ -193,6 +208,61 @@ rel_kill_checks() {
 	ok "$REL_LANDED of $_n kills landed on a live run and left deliveries to make (all)" \
 	    test "$REL_LANDED" = "$_n"
 	[ -z "$REL_MISSED" ] || diag "missed:$REL_MISSED"
+}
+
+# rel_clean_run: the clean run after a kill loop (TAP: every stage exits
+# 0). A mailbox still locked by a killed session's server side is a
+# transient [IN-USE] (fetch exit 75; over LMTP deliver's too), so up to
+# three tries.
+rel_clean_run() {
+	_try=1
+	rel_run clean1
+	while [ $_try -lt 3 ] && { [ "$RC_FETCH" = 75 ] ||
+	    { [ "$REL_LMTP" = 1 ] && [ "$RC_DELIVER" = 75 ]; }; }; do
+		sleep 1
+		_try=$((_try + 1))
+		rel_run "clean$_try"
+	done
+	is "$RC_FETCH $RC_SPLIT $RC_DELIVER" "0 0 0" "clean run after the kills: every stage exits 0 (try $_try)"
+}
+
+# rel_stage_loop N SEED: after rel_reset, N runs of the pipeline with
+# exactly one stage (fetch, split or deliver) SIGKILLed in each, at seeded
+# points of that stage's progress (tests/fault/stagekill.py, which fills
+# the box itself, holding back the wide messages and some spare ones,
+# and puts them all in at the end). Sets REL_STAGE (its summary:
+# kills=... landed=... fetch=... split=... deliver=... mid=... cut300=...
+# lines75=... pipe65=... ended=... runs=... released=...) and REL_STAGE_BAD
+# (its problems, one a line); one line per run in $REL_DIR/stagekills.
+rel_stage_loop() {
+	: >"$REL_DIR/stagekills"
+	_o=$("$REL_PYTHON" -S "$TOP/tests/fault/stagekill.py" "$1" "$2" \
+	    "$REL_CORPUS" "$DROP_MAILDIR" "$MAIL_UID" "$MAIL_GID" \
+	    "$REL_DIR/stagekills" </dev/null) ||
+		{ echo "Bail out! stagekill.py failed"; exit 1; }
+	REL_STAGE=$(printf '%s\n' "$_o" | sed -n 's/^summary: //p')
+	REL_STAGE_BAD=$(printf '%s\n' "$_o" | sed -n 's/^bad: //p')
+}
+
+# _rel_stage N: the number N= in REL_STAGE
+_rel_stage() {
+	printf '%s\n' "$REL_STAGE" | sed -n "s/.*\\<$1=\\([0-9]*\\).*/\\1/p"
+}
+
+# rel_stage_checks SEED: rel_stage_loop's own checks (TAP).
+rel_stage_checks() {
+	diag "seed $1: $(cat "$REL_DIR/stagekills")"
+	diag "$REL_STAGE"
+	_n=$(_rel_stage kills)
+	is "$REL_STAGE_BAD" "" "$_n runs with one stage killed: every survivor's exit code as DESIGN.md says, no copy twice, nothing lost mid-way"
+	is "$(_rel_stage landed)" "$_n" "each of the $_n kills hit its stage alive (it died of the SIGKILL)"
+	for _s in fetch split deliver; do
+		ok "$_s was killed alone $(_rel_stage $_s) times" test "$(_rel_stage $_s)" -ge 1
+	done
+	ok "split was killed inside the 300-recipient group: deliver kept the file, logged group-incomplete, did not exit 0" \
+	    test "$(_rel_stage cut300)" -ge 1
+	ok "a cut after a whole record (a line filter after split): deliver exit 75, $(_rel_stage lines75) times" \
+	    test "$(_rel_stage lines75)" -ge 1
 }
 
 # rel_strace DIR SYSCALLS: one pipeline run "traced" under

@@ -2,14 +2,22 @@
 """rel.py: corpus, drop-box filler and the "nothing lost" invariant checker
 for the reliability drivers (tests/fault/driver.sh, tests/integration/7*).
 
-  rel.py corpus DIR N            write N messages DIR/mNNNN and DIR/expect
-                                 ("ID<TAB>RECIPIENT" per delivery due)
+  rel.py corpus DIR N [ID:COUNT,...]
+                                 write N messages DIR/mNNNN, DIR/expect
+                                 ("ID<TAB>WHERE<TAB>RECIPIENT" per delivery
+                                 due: WHERE is local@domain, or
+                                 local@domain/.FOLDER for a Maildir++
+                                 folder) and DIR/users (for mdrop-split
+                                 --users); message ID gets COUNT
+                                 recipients (wide)
   rel.py fill DIR MAILDIR UID GID  empty MAILDIR, put every DIR/m* into its new/ under
-                                 Dovecot-friendly names (S= and W= sizes)
+                                 Dovecot-friendly names (S= and W= sizes);
+                                 fill() can hold some back for put() later
   rel.py check DIR MAILROOT [--lmtp] [--box MAILDIR] [--spool SPOOL]
                                [--partial]
                                  compare every file under
                                  MAILROOT/DOMAIN/LOCAL/Maildir/{new,cur}
+                                 (and its folders' .FOLDER/{new,cur})
                                  with DIR/expect: each (ID, RECIPIENT)
                                  exactly once (--lmtp: at least once, the
                                  duplicates counted), nothing else, and
@@ -39,7 +47,15 @@ The corpus: every message has a unique X-Rel-Id and a Return-Path on top
 multidrop ISP writes them: deliver adds nothing and may hard-link), every 7th lists two local recipients, every
 11th has no envelope header at all (fallback postmaster@example.org), and
 every 13th carries a forged Delivered-To below the Received: line, which
-must be ignored (fallback as well). Bodies vary in size, with a line
+must be ignored (fallback as well). Issue 19's options are on in every
+run (tests/fault/pipeline.sh): every 17th other message is for the
+subaddress alice+shop@ (split and deliver --delimiter +, deliver
+--detail-folder; Dovecot with recipient_delimiter and
+lmtp_save_to_detail_mailbox), so it lands in alice's folder .shop, and
+every 19th other one for zed@, a local part split --users does not know,
+so it goes to the fallback. A wide message (corpus ID:COUNT) has
+COUNT recipients in one Delivered-To folded over many lines: the five
+users, then w006@, w007@, ... Bodies vary in size, with a line
 holding a lone "." and one starting with "..", which POP3 must stuff and
 unstuff.
 """
@@ -61,11 +77,24 @@ def maildir_copy(orig, rcpt):
     return line + orig
 
 
-def message(i):
-    """(bytes, [recipients]) of message i (1-based)."""
+def wide_rcpts(count):
+    """The recipients of a wide message: the users, then w006, w007..."""
+    names = USERS + ["w%03d" % k for k in range(len(USERS) + 1, count + 1)]
+    return [n + "@" + DOM for n in names[:count]]
+
+
+def message(i, wide=0):
+    """(bytes, [recipients]) of message i (1-based); wide: that many
+    recipients, in one folded Delivered-To. A recipient is its address,
+    or (WHERE, address) when it lands elsewhere than that address's
+    Maildir (a folder)."""
     rcpts = []
     head = [b"Return-Path: <sender%d@remote.test>\n" % i]
-    if i % 11 == 0:
+    if wide:
+        rcpts = wide_rcpts(wide)
+        lines = [", ".join(rcpts[k:k + 4]) for k in range(0, wide, 4)]
+        head.append(("Delivered-To: %s\n" % ",\n ".join(lines)).encode())
+    elif i % 11 == 0:
         rcpts = ["postmaster@" + DOM]
     elif i % 7 == 0:
         a, b = USERS[i % 5], USERS[(i + 2) % 5]
@@ -73,6 +102,12 @@ def message(i):
         head.append(("Delivered-To: %s, %s\n" % tuple(rcpts)).encode())
     elif i % 13 == 0:
         rcpts = ["postmaster@" + DOM]
+    elif i % 17 == 0:
+        rcpts = [("alice@%s/.shop" % DOM, "alice+shop@" + DOM)]
+        head.append(("Delivered-To: alice+shop@%s\n" % DOM).encode())
+    elif i % 19 == 0:
+        rcpts = ["postmaster@" + DOM]
+        head.append(("Delivered-To: zed@%s\n" % DOM).encode())
     else:
         rcpts = [USERS[i % 5] + "@" + DOM]
         head.append(("Delivered-To: %s\n" % rcpts[0]).encode())
@@ -88,32 +123,54 @@ def message(i):
     return b"".join(head) + b"".join(body), rcpts
 
 
-def corpus(d, n):
+def corpus(d, n, wide=None):
+    """wide: {ID: COUNT} of the wide messages."""
+    wide = wide or {}
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "expect"), "w") as ex:
         for i in range(1, n + 1):
-            data, rcpts = message(i)
+            data, rcpts = message(i, wide.get(i, 0))
             with open(os.path.join(d, "m%04d" % i), "wb") as f:
                 f.write(data)
             for r in rcpts:
-                ex.write("%d\t%s\n" % (i, r))
+                where, addr = r if isinstance(r, tuple) else (r, r)
+                ex.write("%d\t%s\t%s\n" % (i, where, addr))
+    with open(os.path.join(d, "users"), "w") as us:
+        us.write("# every local part the corpus addresses but zed\n")
+        for r in wide_rcpts(max(list(wide.values()) + [len(USERS)])):
+            us.write(r.split("@")[0] + "\n")
+        us.write("postmaster\n")
 
 
-def fill(d, maildir, uid, gid):
-    """Empty the drop box (and Dovecot's index of it), then fill it."""
+def corpus_ids(d):
+    """The IDs of the corpus's messages, in order."""
+    return sorted(int(n[1:]) for n in os.listdir(d) if n.startswith("m"))
+
+
+def original(d, i):
+    with open(os.path.join(d, "m%04d" % i), "rb") as f:
+        return f.read()
+
+
+def fill(d, maildir, uid, gid, hold=()):
+    """Empty the drop box (and Dovecot's index of it), then fill it with
+    the corpus but for the IDs in hold."""
     for sub in ("new", "cur", "tmp"):
         for f in os.listdir(os.path.join(maildir, sub)):
             os.unlink(os.path.join(maildir, sub, f))
     for f in os.listdir(maildir):
         if f == "dovecot-uidlist" or f.startswith("dovecot.index"):
             os.unlink(os.path.join(maildir, f))
+    put(d, maildir, uid, gid, [i for i in corpus_ids(d) if i not in hold])
+
+
+def put(d, maildir, uid, gid, ids):
+    """Messages ids of the corpus into the drop box, as new mail."""
     pid = os.getpid()
-    for name in sorted(os.listdir(d)):
-        if not name.startswith("m"):
-            continue
-        with open(os.path.join(d, name), "rb") as f:
-            data = f.read()
-        base = "%d.P%dN%s.rel,S=%d,W=%d" % (1700000000, pid, name, len(data),
+    for i in ids:
+        data = original(d, i)
+        base = "%d.P%dN%s.rel,S=%d,W=%d" % (1700000000, pid, "m%04d" % i,
+                                            len(data),
                                             len(data) + data.count(b"\n"))
         tmp = os.path.join(maildir, "tmp", base)
         with open(tmp, "wb") as f:
@@ -154,61 +211,78 @@ def ids_in(*dirs):
     return out
 
 
-def expected(d):
-    """{(ID, RECIPIENT): 0} for every delivery DIR/expect lists."""
+def expected(d, addrs=None):
+    """{(ID, WHERE): 0} for every delivery DIR/expect lists; addrs, when
+    given, gets {(ID, WHERE): the address deliver was given}."""
     want = {}
     with open(os.path.join(d, "expect")) as ex:
         for line in ex:
-            i, r = line.rstrip("\n").split("\t")
-            want[(int(i), r)] = 0
+            i, where, addr = line.rstrip("\n").split("\t")
+            want[(int(i), where)] = 0
+            if addrs is not None:
+                addrs[(int(i), where)] = addr
     return want
 
 
-def left(d, root):
-    """The deliveries of DIR/expect not made yet under root."""
-    want = expected(d)
-    done = set()
-    for dom in os.listdir(root) if os.path.isdir(root) else []:
-        for loc in os.listdir(os.path.join(root, dom)):
-            md = os.path.join(root, dom, loc, "Maildir")
-            rcpt = loc + "@" + dom
-            for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
-                done.add((i, rcpt))
-    return sum(1 for k in want if k not in done)
-
-
-def check(d, root, lmtp, box, spool, partial=False):
-    want = expected(d)
-    originals = {}
-    problems = []
-    tmpfiles = 0
+def mailboxes(root):
+    """(WHERE, Maildir or folder directory) of everything under root:
+    DOMAIN/LOCAL/Maildir as local@domain, its Maildir++ folders .F as
+    local@domain/.F."""
     for dom in sorted(os.listdir(root)) if os.path.isdir(root) else []:
         for loc in sorted(os.listdir(os.path.join(root, dom))):
             md = os.path.join(root, dom, loc, "Maildir")
             rcpt = loc + "@" + dom
-            if os.path.isdir(os.path.join(md, "tmp")):
-                tmpfiles += len(os.listdir(os.path.join(md, "tmp")))
-            for sub in ("new", "cur"):
-                p = os.path.join(md, sub)
-                if not os.path.isdir(p):
+            yield rcpt, md
+            for f in sorted(os.listdir(md)) if os.path.isdir(md) else []:
+                if f.startswith(".") and os.path.isdir(os.path.join(md, f)):
+                    yield rcpt + "/" + f, os.path.join(md, f)
+
+
+def delivered(root):
+    """{(ID, WHERE)} of the copies in the Maildirs under root."""
+    done = set()
+    for where, md in mailboxes(root):
+        for i in ids_in(os.path.join(md, "new"), os.path.join(md, "cur")):
+            done.add((i, where))
+    return done
+
+
+def left(d, root):
+    """The deliveries of DIR/expect not made yet under root."""
+    done = delivered(root)
+    return sum(1 for k in expected(d) if k not in done)
+
+
+def check(d, root, lmtp, box, spool, partial=False):
+    addrs = {}
+    want = expected(d, addrs)
+    originals = {}
+    problems = []
+    tmpfiles = 0
+    for rcpt, md in mailboxes(root):
+        if os.path.isdir(os.path.join(md, "tmp")):
+            tmpfiles += len(os.listdir(os.path.join(md, "tmp")))
+        for sub in ("new", "cur"):
+            p = os.path.join(md, sub)
+            if not os.path.isdir(p):
+                continue
+            for f in sorted(os.listdir(p)):
+                with open(os.path.join(p, f), "rb") as fh:
+                    data = fh.read()
+                i = rel_id(data)
+                if i is None or (i, rcpt) not in want:
+                    problems.append("unexpected %s/%s/%s (id %s)" % (rcpt, sub, f, i))
                     continue
-                for f in sorted(os.listdir(p)):
-                    with open(os.path.join(p, f), "rb") as fh:
-                        data = fh.read()
-                    i = rel_id(data)
-                    if i is None or (i, rcpt) not in want:
-                        problems.append("unexpected %s/%s/%s (id %s)" % (rcpt, sub, f, i))
-                        continue
-                    want[(i, rcpt)] += 1
-                    if i not in originals:
-                        originals[i] = message(i)[0]
-                    orig = originals[i]
-                    if lmtp:
-                        good = data.endswith(orig.split(b"\n\n", 1)[1])
-                    else:
-                        good = data == maildir_copy(orig, rcpt)
-                    if not good:
-                        problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
+                want[(i, rcpt)] += 1
+                if i not in originals:
+                    originals[i] = original(d, i)
+                orig = originals[i]
+                if lmtp:
+                    good = data.endswith(orig.split(b"\n\n", 1)[1])
+                else:
+                    good = data == maildir_copy(orig, addrs[(i, rcpt)])
+                if not good:
+                    problems.append("corrupt %s/%s/%s (id %d)" % (rcpt, sub, f, i))
     lost = sorted(k for k, v in want.items() if v == 0)
     waiting = set()
     if partial:
@@ -249,8 +323,10 @@ def check(d, root, lmtp, box, spool, partial=False):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "corpus":
-        corpus(argv[2], int(argv[3]))
+    if len(argv) in (4, 5) and argv[1] == "corpus":
+        wide = dict(tuple(int(x) for x in w.split(":"))
+                    for w in argv[4].split(",")) if len(argv) == 5 else {}
+        corpus(argv[2], int(argv[3]), wide)
         return 0
     if len(argv) == 6 and argv[1] == "fill":
         fill(argv[2], argv[3], int(argv[4]), int(argv[5]))

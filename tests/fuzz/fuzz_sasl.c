@@ -1,19 +1,21 @@
 /*
- * libFuzzer harness for common/sasl: what a hostile server can send. The
- * input, on an exactly-sized copy (so ASan sees any overread), goes to
- * the server-first and server-final parsers, the OAuth error challenge
- * parser (as given, and base64-encoded so the JSON reader sees arbitrary
- * bytes), strict base64 (what it accepts must re-encode to the same
- * text), the CAPA SASL reader and the mechanism choice. Then the whole
- * SCRAM client runs with the input cut at the first LF: server-first
- * before it, server-final after (iteration counts over 64 are skipped to
- * keep the fuzzer fast; the parser already saw them).
+ * libFuzzer harness for common/sasl, scram and oauth: what a hostile
+ * server can send. The input, on an exactly-sized copy (so ASan sees any
+ * overread), goes to the server-first and server-final parsers, the OAuth
+ * error challenge parser (as given, and base64-encoded so the JSON reader
+ * sees arbitrary bytes), strict base64 (what it accepts must re-encode to
+ * the same text), the CAPA SASL reader and the mechanism choice. Then the
+ * whole SCRAM client runs with the input cut at the first LF:
+ * server-first before it, server-final after (iteration counts over 64
+ * are skipped to keep the fuzzer fast; the parser already saw them).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/oauth.h"
 #include "common/sasl.h"
+#include "common/scram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

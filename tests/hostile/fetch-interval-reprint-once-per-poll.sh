@@ -1,6 +1,6 @@
 #!/bin/sh
 # attack: --interval with a path already waiting in new/, one whose commit a crash interrupted (tmp/NAME,F with its note), and two new messages fetched in the first poll
-# expect: each poll prints every waiting path exactly once: no path twice in one poll (issue 14), every path again at each later poll; SIGTERM in the pause: exit 0
+# expect: each poll prints every waiting path exactly once: no path twice in one poll (issue 14), every path again at each later poll; SIGTERM in the pause: exit 0 (75 when it cut a fourth session instead)
 . "$(dirname "$0")/lib.sh"
 crlf 'Subject: 1\n\n1\n' >"$H/msgs/1.msg"
 crlf 'Subject: 2\n\n2\n' >"$H/msgs/2.msg"
@@ -20,8 +20,16 @@ while [ "$(grep -c '^mdrop-fetch: info: session ' "$H/err")" -lt 3 ] && [ $i -lt
 	sleep 0.05; i=$((i + 1))
 done
 kill -TERM $pid; wait $pid; RC=$?
-want_rc 0
 polls=$(grep -c 'waiting spool=' "$H/err")
+# Three polls logged: the signal came in the pause after the third, so
+# exit 0. On a slow machine a fourth poll may have begun before fetch
+# saw it: a session cut by SIGTERM exits 75 (mdrop-fetch(1)), and its
+# "session" line is then missing.
+if [ "$polls" -le 3 ] || [ "$(grep -c '^mdrop-fetch: info: session ' "$H/err")" -gt 3 ]; then
+	want_rc 0
+else
+	want_rc 75
+fi
 want "three polls or more ($polls)" test "$polls" -ge 3
 want "no poll printed a path twice: $(sort "$H/out" | uniq -c | tr '\n' ' ')" \
     sh -c "! sort '$H/out' | uniq -c | awk -v p=$polls '\$1 > p' | grep -q ."

@@ -113,6 +113,22 @@ is "$(stat -c '%U %a' "$H/$U1/Maildir/new/$f3")" "$U1 600" "spool file of $S: co
 [ "$(stat -c %i "$H/$U1/Maildir/new/$f3")" != "$i3" ] && pass "... a new inode" || fail "... a new inode"
 is_file_bytes "$H/$U1/Maildir/new/$f3" "$D/orig3" "... the same bytes"
 
+# --- an end line that names another spool: no sweep there as root --------
+# deliver removes the done notes a killed run left in a spool it opens;
+# a spool opened only to compare an end line's file with the group in
+# hand must not be swept by root (rootguard aborts an unlink as root).
+mkspool "$G/sp2" $S
+printf 'ok\tx@ex.org\tgone\n' >"$G/sp2/7.M1P1.h.done"
+chown $S:$S "$G/sp2/7.M1P1.h.done"
+msg "$SP" 4.M1P1.h $S "Subject: four\n\nbody 4\n"
+{ rec "$SP/new/4.M1P1.h" $U1@ex.org s@x.org; printf '%s\n' "$G/sp2/new/4.M1P1.h"; } |
+	LD_PRELOAD=$GUARD ROOTGUARD_DIRS=$G ROOTGUARD_LOG=$D/guard4.log \
+	mdrop-deliver -m "$H/%l/Maildir" >"$D/out" 2>"$D/err"
+is "$?" 0 "an end line for another spool's file of the same name: exit 0"
+is "$(cat "$D/guard4.log" 2>/dev/null)" "" "... no write as root (no sweep of that spool as root)"
+is "$(res | cut -f1,2)" "mdropt1_PID@ex.org	ok" "... the group in hand delivered"
+ok "... its spool file removed" test ! -e "$SP/new/4.M1P1.h"
+
 # --- a hard link to another user's file in new/ under the copy's name -----
 printf 'secret of u2\n' >"$H/$U2/secret"; chown "$U2:$U2" "$H/$U2/secret"; chmod 600 "$H/$U2/secret"
 snap() { stat -c '%i %h %U %G %a %s %Y' "$H/$U2/secret"; cat "$H/$U2/secret"; }

@@ -255,18 +255,54 @@ MDROP_PASSWORD=secret exit_is 0 "PLAIN only, --tls=none: accepted" ffetch $C
 ok "--tls=none: AUTH PLAIN sent" grep -q '^C: AUTH PLAIN ' $C/log
 stop_fake
 
-# 12. --interval: the password command runs once per session.
+# 12. --interval: the password command runs once per session. Its second
+#     run stops fetch (SIGTERM to its parent) and waits to be killed: the
+#     test waits on what fetch does, never on the clock.
 new_case interval
 start_fake $C
-mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 3 \
-    --interval 1 --password-command "echo x >> $C/runs; echo secret" \
-    $C/spool >$C/out 2>$C/err &
-fpid=$!
-sleep 2.5
-kill -TERM $fpid; wait $fpid
-s=$(grep -c 'session host=' $C/err)
-ok "--interval: several sessions ($s)" test "$s" -ge 2
-is "$(wc -l < $C/runs | tr -d ' ')" "$s" "--interval: one command run per session"
+timeout 60 mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
+    --timeout 30 --interval 1 --password-command "echo x >> $C/runs; \
+    [ \$(wc -l < $C/runs) -lt 2 ] || { kill -TERM \$PPID; exec sleep 60; }; \
+    echo secret" $C/spool >$C/out 2>$C/err
+is "$?" 75 "--interval: stopped during the second session's command: 75"
+is "$(grep -c 'session host=' $C/err)" 2 "--interval: two sessions"
+is "$(wc -l < $C/runs | tr -d ' ')" 2 "--interval: one command run per session"
+ok "--interval: the first session fetched" fetched $C
+ok "--interval: the second cut while its command ran" \
+    grep -q 'password-command-failed .*reason="interrupted"' $C/err
+stop_fake
+
+# 13. --password-file: its first line, refused (exit 78, the file named)
+#     when it cannot be the password, never cut: a cut password would be
+#     refused by the server as a wrong one, far from the cause. One of
+#     8192 bytes goes whole into PASS (not refused as a long user name).
+new_case pwfile
+P8192=$(python3 -c 'print("p" * 8192)')
+printf '%s\r\nsecond line\n' "$P8192" > $C/pw.8192
+printf '%sp\n' "$P8192" > $C/pw.8193
+printf 'sec\000ret\n' > $C/pw.nul
+start_fake $C --password "$P8192"
+exit_is 0 "a password file of 8192 bytes and CRLF" ffetch $C --keep --password-file $C/pw.8192
+ok "8192 bytes: the whole password sent" sent $C "PASS $P8192"
+: > $C/log
+exit_is 78 "a password file of 8193 bytes: refused" ffetch $C --password-file $C/pw.8193
+ok "8193 bytes: file and reason named" grep -q "cannot-read file=$C/pw.8193 error=\"first line over 8192 bytes\"" $C/err
+exit_is 78 "a NUL in the password file: refused" ffetch $C --password-file $C/pw.nul
+ok "NUL: file and reason named" grep -q "cannot-read file=$C/pw.nul error=\"NUL byte in the first line\"" $C/err
+ok "refused files: no connection made" sh -c "! grep -q '^C: ' $C/log"
+stop_fake
+
+# 14. A --password-command that closes its output but never exits is
+#     killed, its whole group, at --timeout: 78, never a hung fetch.
+new_case linger
+start_fake $C
+exit_is 78 "a command that never exits" timeout 60 mdrop-fetch --tls none \
+    -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 1 --password-command \
+    "echo \$\$ > $C/pid; echo secret; exec >&-; exec sleep 3600" \
+    $C/spool 2>$C/err
+ok "never exits: said so" grep -q 'password-command-failed .*reason="did not exit within 1 s"' $C/err
+ok "never exits: it is gone" sh -c "! kill -0 \$(cat $C/pid) 2>/dev/null"
+ok "never exits: no connection made" sh -c "! grep -q '^C: ' $C/log"
 stop_fake
 
 done_testing

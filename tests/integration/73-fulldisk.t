@@ -52,7 +52,7 @@ fresh() {
 	    mount -o loop "$TESTDIR/fs.img" "$FS" && chown nobody "$FS"
 }
 # rel_reset, the mail root then nobody's
-reset() { rel_reset; chown nobody "$REL_MAIL"; }
+reset() { rel_reset; chown -R nobody "$REL_MAIL"; }
 at_exit 'mountpoint -q "$FS" && umount "$FS"'
 
 # full_run WHAT STAGE: a run on a nearly full file system; STAGE must be

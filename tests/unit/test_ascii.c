@@ -23,6 +23,9 @@ test_lower(void **state)
 	for (c = 0; c < 256; c++)
 		assert_int_equal(ascii_lower(c), c >= 'A' && c <= 'Z' ?
 		    c + 32 : c);
+	for (c = 0; c < 256; c++)
+		assert_int_equal(ascii_isalpha(c), (c >= 'A' && c <= 'Z') ||
+		    (c >= 'a' && c <= 'z'));
 }
 
 static void

@@ -170,6 +170,10 @@ test_quote_cases(void **state)
 	assert_string_equal(log_quote_mem(buf, sizeof buf, "a\0b", 3),
 	    "\"a\\x00b\"");
 	assert_string_equal(log_quote_mem(buf, sizeof buf, "abc", 2), "ab");
+	assert_string_equal(log_quote_path(buf, sizeof buf, "/sp", "tmp/1,F"),
+	    "/sp/tmp/1,F");
+	assert_string_equal(log_quote_path(buf, sizeof buf, "/my spool",
+	    "uidl.x"), "\"/my spool/uidl.x\"");
 }
 
 static void

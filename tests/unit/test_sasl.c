@@ -1,4 +1,5 @@
-/* Unit tests for common/sasl: base64 edges, the RFC 7677 (SCRAM-SHA-256)
+/* Unit tests for the SASL family, common/sasl, common/scram and
+ * common/oauth: base64 edges, the RFC 7677 (SCRAM-SHA-256)
  * and RFC 5802 (SCRAM-SHA-1) examples byte for byte, channel binding
  * against an independent computation, every malformed server message and
  * every prefix of the good ones, the PLAIN/OAUTHBEARER/XOAUTH2 bytes, the
@@ -15,7 +16,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/oauth.h"
 #include "common/sasl.h"
+#include "common/scram.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -979,9 +982,6 @@ mechanism_choice(void **state)
 	assert_int_equal(sasl_scram_cb(all, 1, 0), SASL_CB_NONE);
 	assert_int_equal(sasl_scram_cb(all, 0, 1), SASL_CB_NONE);
 
-	assert_string_equal(sasl_mech_name(SASL_MECH_SCRAM_SHA_256_PLUS),
-	    "SCRAM-SHA-256-PLUS");
-	assert_string_equal(sasl_mech_name(SASL_MECH_NONE), "none");
 	assert_string_equal(sasl_error_name(SASL_E_NONCE), "nonce");
 	assert_string_equal(sasl_error_name((enum sasl_err)99), "unknown");
 }

@@ -81,8 +81,10 @@ check: deps
 # Every test under one TAP harness, so that one summary line counts them
 # all: the cmocka unit binaries (TAP output) and the shell integration
 # tests. Tests use private servers on kernel-chosen ports, so they run
-# side by side. A failure is shown again, verbose, before make fails.
-TEST_JOBS ?= 2
+# side by side: four at a time on two cores, since most of them wait on
+# servers and pipes more than they compute (no verdict depends on speed).
+# A failure is shown again, verbose, before make fails.
+TEST_JOBS ?= 4
 PROVE = CMOCKA_MESSAGE_OUTPUT=TAP MDROP_BIN=$(abspath $(O)) \
 	MDROP_SHIMS=$(abspath $(OBJ))/tests prove
 define run_tests

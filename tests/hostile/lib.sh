@@ -1,5 +1,5 @@
 # lib.sh: helpers for the hostile-input catalogue (tests/hostile/*.sh,
-# run one by one by tests/integration/74-hostile.t).
+# run one by one by tests/integration/74-hostile*.t and tests/lib/hostile.sh).
 #
 # Each case is a small sh script named by what it attacks, with a header
 #   # attack: what the hostile input or fault is

@@ -238,6 +238,25 @@ sess_connect(struct lmtp_sess *s, size_t ep)
 	return 0;
 }
 
+/* Read the reply to the greeting or LHLO: 0 when it is code, else -1
+ * with s->err set ("greets with", "refuses LHLO") and the session closed. */
+static int
+expect_reply(struct lmtp_sess *s, int code, const char *what,
+    struct lmtp_reply *rep)
+{
+	if (read_reply(s, s->cl->opts.timeout, rep) != SX_OK) {
+		sess_close(s);
+		return -1;
+	}
+	if (rep->code != code) {
+		seterr(s, "%s %s %d %s", ep_name(s, s->ep), what, rep->code,
+		    rep->text);
+		sess_close(s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Connect, read the greeting, LHLO. 0, or -1 with s->err set. */
 int
 sess_open(struct lmtp_sess *s, size_t ep)
@@ -248,27 +267,16 @@ sess_open(struct lmtp_sess *s, size_t ep)
 
 	sess_close(s);
 	s->ep = ep;
-	if (sess_connect(s, ep) < 0)
+	if (sess_connect(s, ep) < 0 ||
+	    expect_reply(s, 220, "greets with", &rep) < 0)
 		return -1;
-	if (read_reply(s, s->cl->opts.timeout, &rep) != SX_OK)
-		return -1;
-	if (rep.code != 220) {
-		seterr(s, "%s greets with %d %s", ep_name(s, ep), rep.code,
-		    rep.text);
+	if ((n = lmtp_cmd_lhlo(cmd, sizeof(cmd), s->cl->lhlo)) < 0) {
+		seterr(s, "bad LHLO name");
 		sess_close(s);
 		return -1;
 	}
-	n = lmtp_cmd_lhlo(cmd, sizeof(cmd), s->cl->lhlo);
-	if (n < 0 || sock_write(s, cmd, (size_t)n) != SX_OK ||
-	    read_reply(s, s->cl->opts.timeout, &rep) != SX_OK) {
-		if (n < 0)
-			seterr(s, "bad LHLO name");
-		sess_close(s);
-		return -1;
-	}
-	if (rep.code != 250) {
-		seterr(s, "%s refuses LHLO: %d %s", ep_name(s, ep), rep.code,
-		    rep.text);
+	if (sock_write(s, cmd, (size_t)n) != SX_OK ||
+	    expect_reply(s, 250, "refuses LHLO:", &rep) < 0) {
 		sess_close(s);
 		return -1;
 	}

@@ -227,6 +227,17 @@ prepare_ceil_lmtp_small_k$_k() { :; }
 run_ceil_lmtp_k$_k() { ceil_lmtp $_k; }
 run_ceil_lmtp_small_k$_k() { ceil_lmtp $_k; }"
 done
+# ceil-tls-lmtp: the two transport ceilings at once -- the POP3S read
+# (discarding) and LMTP over 4 sessions -- as the pipeline runs them: on
+# two cores Dovecot's pop3 encrypts while its lmtp delivers and the client
+# reads. This, not the LMTP ceiling alone, bounds mdrop-lmtp-tls.
+prepare_ceil_tls_lmtp() { :; }
+run_ceil_tls_lmtp() {
+	run_ceil_pop3_tls &
+	_pop3=$!
+	ceil_lmtp 4
+	wait "$_pop3"
+}
 prepare_ceil_pop3_plain() { :; }
 prepare_ceil_pop3_tls() { :; }
 prepare_ceil_disk_msg() { :; }

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for common/lmtp: the reply parser fed in chunks whose
  * sizes come from the first byte (results must not depend on chunking),
- * and the DATA encoder, whose output must end the data only at its end;
+ * and the DATA encoder, whose output must end the data only at its end
+ * and equal, byte for byte, the plain one-byte-at-a-time encoding below;
  * and the address check: what it accepts makes one command line.
  */
 #include <stdint.h>
@@ -78,6 +79,58 @@ check_addr(const char *s, size_t n)
 		abort();
 }
 
+/* The DATA encoding spelled one byte at a time: the oracle for
+ * lmtp_dot_encode's line-at-a-time copy (out: 2 * n + 5 bytes). */
+static size_t
+dot_oracle(const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+	int bol = 1, cr = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (cr) {
+			cr = 0;
+			if (c == '\n')
+				continue;
+		}
+		if (c == '\r' || c == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			bol = 1;
+			cr = c == '\r';
+			continue;
+		}
+		if (bol && c == '.')
+			out[o++] = '.';
+		out[o++] = c;
+		bol = 0;
+	}
+	if (!bol) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	memcpy(out + o, ".\r\n", 3);
+	return o + 3;
+}
+
+/* lmtp_has_8bit against the plain scan, at every start offset mod 8. */
+static void
+check_8bit(const char *s, size_t n)
+{
+	size_t k, i;
+
+	for (k = 0; k < 8 && k <= n; k++) {
+		int want = 0;
+
+		for (i = k; i < n; i++)
+			want |= (unsigned char)s[i] >= 0x80;
+		if (lmtp_has_8bit(s + k, n - k) != want)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,6 +163,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (o > LMTP_DOT_OUT(n))
 		abort();
 	o += lmtp_dot_finish(&d, out + o);
+	{
+		char *want = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
+
+		if (want != NULL && (dot_oracle(s, n, want) != o ||
+		    memcmp(want, out, o) != 0))
+			abort();
+		free(want);
+	}
+	check_8bit(s, n);
 	/* only CRLF line ends; a line "." only at the very end */
 	for (i = 0; i < o; i++) {
 		if (out[i] == '\r' && (i + 1 >= o || out[i + 1] != '\n'))

@@ -274,6 +274,10 @@ test_dot(void **state)
 	DOT("b\r.\rc", "b\r\n..\r\nc\r\n.\r\n");
 	DOT("\0.\n", "\0.\r\n.\r\n");
 	DOT("\xff\n.", "\xff\r\n..\r\n.\r\n");
+	/* longer runs inside lines, cut anywhere */
+	DOT("line one\n.dot\r\nCR\rend", "line one\r\n..dot\r\nCR\r\nend\r\n"
+	    ".\r\n");
+	DOT("abc\r\n\r\n..\r\n.", "abc\r\n\r\n...\r\n..\r\n.\r\n");
 }
 
 static void
@@ -283,6 +287,20 @@ test_8bit(void **state)
 	assert_int_equal(lmtp_has_8bit("abc\n\r\t\x7f", 7), 0);
 	assert_int_equal(lmtp_has_8bit("ab\x80", 3), 1);
 	assert_int_equal(lmtp_has_8bit("", 0), 0);
+	/* the eight-byte steps: a high byte at every place, and none */
+	{
+		char b[21];
+		size_t i, k;
+
+		for (k = 0; k <= 20; k++) {
+			memset(b, 'a', sizeof(b));
+			if (k < 20)
+				b[k] = '\xc3';
+			for (i = 0; i <= 20; i++)
+				assert_int_equal(lmtp_has_8bit(b, i),
+				    k < i);
+		}
+	}
 }
 
 static void

@@ -35,11 +35,19 @@ tls_active(const struct tls_conn *c)
 }
 
 
-/* -1 with ECANCELED once c->cancel says stop, else 0. */
+/* -1 with ECANCELED once c->cancel says stop, else 0 (asked at most
+ * every TLS_CANCEL_ASK_MS). */
 static int
 cancelled(struct tls_conn *c)
 {
-	if (c->cancel == NULL || !c->cancel())
+	long long now;
+
+	if (c->cancel == NULL)
+		return 0;
+	if ((now = io_now_ms()) < c->cancel_next)
+		return 0;
+	c->cancel_next = now + TLS_CANCEL_ASK_MS;
+	if (!c->cancel())
 		return 0;
 	snprintf(c->err, sizeof c->err, "interrupted by a signal");
 	errno = ECANCELED;

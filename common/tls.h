@@ -12,8 +12,9 @@
  * Besides the idle timeout, a connection may carry an absolute deadline
  * (until_ms, CLOCK_MONOTONIC milliseconds) that bounds every wait, and a
  * cancel test (common/tool's tool_stopping: a stop signal came): every
- * wait asks it at least every TLS_CANCEL_MS, and every read and write
- * before it starts.
+ * wait asks it at least every TLS_CANCEL_MS, and reads and writes before
+ * they start, at most every TLS_CANCEL_ASK_MS (asking costs a system call,
+ * and a message arrives in dozens of reads).
  *
  * Functions return 0 (or a byte count) on success and -1 on failure
  * with errno set and a human-readable cause in c->err (for a log line).
@@ -30,12 +31,14 @@
 
 #define TLS_PIN_LEN 32		/* SHA-256 */
 #define TLS_CANCEL_MS 200	/* how long a wait may miss a stop */
+#define TLS_CANCEL_ASK_MS 10	/* how long data flowing may miss it */
 
 struct tls_conn {
 	int fd;			/* -1 when closed */
 	int timeout_ms;		/* idle timeout of each operation */
 	long long until_ms;	/* absolute deadline of every wait; 0: none */
 	int (*cancel)(void);	/* non-zero: stop; or NULL */
+	long long cancel_next;	/* when cancel is asked next (monotonic ms) */
 	void *ssl;		/* SSL * once TLS is up, else NULL */
 	void *ctx;		/* SSL_CTX * */
 	char err[256];		/* cause of the last failure */

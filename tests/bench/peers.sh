@@ -53,6 +53,15 @@ run_mdrop_md_tls() {
 	timed split mdrop-split -d example.org |
 	timed deliver mdrop-deliver -m "$1/%d/%l/Maildir"
 }
+# STARTTLS (RFC 2595) on the plain port: the same session once STLS is done.
+prepare_mdrop_md_stls() { :; }
+run_mdrop_md_stls() {
+	timed fetch mdrop-fetch -h localhost --tls starttls -p "$POP3_PORT" \
+	    --cafile "$CA_FILE" -u "$DROP_USER" --password-file "$PASS" \
+	    "$W/spool" |
+	timed split mdrop-split -d example.org |
+	timed deliver mdrop-deliver -m "$1/%d/%l/Maildir"
+}
 run_mdrop_lmtp_tls() { mdrop_lmtp; }
 
 # The small-message corpus over LMTP: the same pipeline with deliver's
@@ -87,14 +96,14 @@ run_mdrop_lmtp_small_s1() { mdrop_lmtp 1; }
 run_mdrop_lmtp_small_s2() { mdrop_lmtp 2; }
 
 # --- mpop: the raw-transport reference (no routing: one Maildir) ---------
-mpop_rc() {	# mpop_rc OUT PORT TLS(on|off)
+mpop_rc() {	# mpop_rc OUT PORT TLS(on|off) [STARTTLS(on|off)]
 	cat > "$W/cfg/mpoprc" <<EOF
 defaults
 account bench
 host localhost
 port $2
 tls $3
-tls_starttls off
+tls_starttls ${4:-off}
 tls_trust_file $CA_FILE
 auth user
 user $DROP_USER
@@ -108,8 +117,10 @@ EOF
 }
 prepare_mpop_plain() { mpop_rc "$1" "$POP3_PORT" off; }
 prepare_mpop_tls() { mpop_rc "$1" "$POP3S_PORT" on; }
+prepare_mpop_stls() { mpop_rc "$1" "$POP3_PORT" on on; }
 run_mpop_plain() { timed mpop mpop -C "$W/cfg/mpoprc" bench; }
 run_mpop_tls() { run_mpop_plain; }
+run_mpop_stls() { run_mpop_plain; }
 
 # --- fdm: one rule routes on the first Delivered-To ------------------------
 fdm_rc() {	# fdm_rc OUT TYPE(pop3|pop3s) PORT
@@ -245,6 +256,11 @@ prepare_ceil_disk_batch() { :; }
 run_ceil_pop3_plain() {
 	timed pop3ceil "$W/bin/pop3ceil" -d -h localhost -p "$POP3_PORT" \
 	    -u "$DROP_USER" -P "$PASS"
+}
+prepare_ceil_pop3_stls() { :; }
+run_ceil_pop3_stls() {
+	timed pop3ceil "$W/bin/pop3ceil" -s -d -c "$CA_FILE" -h localhost \
+	    -p "$POP3_PORT" -u "$DROP_USER" -P "$PASS"
 }
 run_ceil_pop3_tls() {
 	timed pop3ceil "$W/bin/pop3ceil" -t -d -c "$CA_FILE" -h localhost \

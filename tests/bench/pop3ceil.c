@@ -12,9 +12,10 @@
  * that is busy writing replies; the reply scanner looks only for the
  * terminating CRLF "." CRLF with memchr over a 256 KiB buffer. With -t the
  * TLS session verifies the chain against -c CAFILE and the host name, as
- * the tools under test must.
+ * the tools under test must; with -s the same after STLS (RFC 2595) on
+ * the plain port.
  *
- *   pop3ceil [-t] [-d] -c CAFILE -h HOST -p PORT -u USER -P PASSFILE
+ *   pop3ceil [-t|-s] [-d] -c CAFILE -h HOST -p PORT -u USER -P PASSFILE
  *
  * Prints "msgs=N bytes=B" (B: bytes of message data received, CRLF and
  * dot-stuffing included) on stdout. Exit 0, or 1 with a message on stderr.
@@ -212,7 +213,7 @@ static int dial(const char *host, const char *port)
 
 static void usage(void)
 {
-	fputs("usage: pop3ceil [-t] [-d] [-c CAFILE] -h HOST -p PORT -u USER "
+	fputs("usage: pop3ceil [-t|-s] [-d] [-c CAFILE] -h HOST -p PORT -u USER "
 	    "-P PASSFILE\n", stderr);
 	exit(1);
 }
@@ -221,13 +222,14 @@ int main(int argc, char **argv)
 {
 	const char *host = NULL, *port = NULL, *user = NULL, *pwfile = NULL;
 	const char *cafile = NULL;
-	int tls = 0, dele = 0, opt;
+	int tls = 0, stls = 0, dele = 0, opt;
 	static struct conn c;
 	char pass[256];
 
-	while ((opt = getopt(argc, argv, "tdc:h:p:u:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "tsdc:h:p:u:P:")) != -1) {
 		switch (opt) {
 		case 't': tls = 1; break;
+		case 's': tls = stls = 1; break;
 		case 'd': dele = 1; break;
 		case 'c': cafile = optarg; break;
 		case 'h': host = optarg; break;
@@ -246,6 +248,13 @@ int main(int argc, char **argv)
 	pass[strcspn(pass, "\r\n")] = '\0';
 
 	c.fd = dial(host, port);
+	if (stls) {	/* the greeting and STLS in the clear, then TLS */
+		status_line(&c, "greeting");
+		command(&c, "STLS\r\n");
+		status_line(&c, "STLS");
+		if (c.start != c.end)
+			die("data after the STLS reply, before TLS");
+	}
 	if (tls) {
 		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -263,7 +272,8 @@ int main(int argc, char **argv)
 		if (SSL_connect(c.ssl) != 1)
 			die("TLS handshake with %s failed", host);
 	}
-	status_line(&c, "greeting");
+	if (!stls)
+		status_line(&c, "greeting");
 	command(&c, "USER %s\r\n", user);
 	status_line(&c, "USER");
 	command(&c, "PASS %s\r\n", pass);

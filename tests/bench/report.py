@@ -24,11 +24,13 @@ import sys
 LABEL = {
     "mdrop-md-plain": ("mdrop (deliver -m)", "POP3", "Maildir"),
     "mdrop-md-tls": ("mdrop (deliver -m)", "POP3S", "Maildir"),
+    "mdrop-md-stls": ("mdrop (deliver -m)", "STARTTLS", "Maildir"),
     "mdrop-lmtp-tls": ("mdrop (deliver -l)", "POP3S", "LMTP"),
     "mdrop-lmtp-deliver": ("mdrop-deliver -l alone (spool ready)", "-",
                            "LMTP"),
     "mpop-plain": ("mpop (no routing)", "POP3", "one Maildir"),
     "mpop-tls": ("mpop (no routing)", "POP3S", "one Maildir"),
+    "mpop-stls": ("mpop (no routing)", "STARTTLS", "one Maildir"),
     "fdm-plain": ("fdm", "POP3", "Maildir"),
     "fdm-tls": ("fdm", "POP3S", "Maildir"),
     "fetchmail-plain": ("fetchmail + safecat", "POP3", "Maildir"),
@@ -38,6 +40,7 @@ LABEL = {
     "getmail-tls": ("getmail6 MultiSorter", "POP3S", "Maildir"),
     "ceil-pop3-plain": ("pipelined RETR+DELE, discard", "POP3", "-"),
     "ceil-pop3-tls": ("pipelined RETR+DELE, discard", "POP3S", "-"),
+    "ceil-pop3-stls": ("pipelined RETR+DELE, discard", "STARTTLS", "-"),
     "ceil-disk-msg": ("Maildir write, fsync dir per message", "-", "Maildir"),
     "ceil-disk-batch": ("Maildir write, fsync dir per 100", "-", "Maildir"),
     "ceil-lmtp-k1": ("LMTP, 1 pipelined session", "-", "LMTP"),
@@ -69,6 +72,8 @@ def mdrop_peer(case):
         return "mdrop-lmtp-small"
     if "lmtp" in case:
         return "mdrop-lmtp-tls"
+    if case.endswith("-stls"):
+        return "mdrop-md-stls"
     return "mdrop-md-tls" if case.endswith("-tls") else "mdrop-md-plain"
 
 
@@ -250,6 +255,7 @@ def main(argv):
     w("|---|---:|---:|---|")
     pairs = {"ceil-pop3-plain": ["mdrop-md-plain"],
              "ceil-pop3-tls": ["mdrop-md-tls", "mdrop-lmtp-tls"],
+             "ceil-pop3-stls": ["mdrop-md-stls"],
              "ceil-disk-msg": ["mdrop-md-plain", "mdrop-md-tls"],
              "ceil-disk-batch": ["mdrop-md-plain", "mdrop-md-tls"],
              "ceil-lmtp-k1": ["mdrop-lmtp-tls", "mdrop-lmtp-deliver"],
@@ -414,6 +420,11 @@ def main(argv):
                 "ceil-pop3-tls")
     ratio_target("mdrop over TLS ≥ 1.2× mpop over TLS", "mdrop-md-tls",
                  "mpop-tls", 1.2)
+    frac_target("mdrop over STARTTLS ≥ 80 % of the STARTTLS ceiling",
+                "mdrop-md-stls", rate("mdrop-md-stls"),
+                rate("ceil-pop3-stls"), 0.8, "ceil-pop3-stls")
+    ratio_target("mdrop over STARTTLS ≥ 1.2× mpop with STARTTLS",
+                 "mdrop-md-stls", "mpop-stls", 1.2)
     low = [c for c in ("ceil-pop3-plain", "ceil-disk-batch") if rate(c)]
     lowc = min(low, key=rate) if low else None
     frac_target("plain POP3 into Maildirs ≥ 80 % of the lower of the POP3 "

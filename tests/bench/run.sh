@@ -239,9 +239,11 @@ selected() {
 	return 1
 }
 
-ALL="mdrop-md-plain mdrop-md-tls mdrop-lmtp-tls mpop-plain mpop-tls
+ALL="mdrop-md-plain mdrop-md-tls mdrop-md-stls mdrop-lmtp-tls mpop-plain
+mpop-tls mpop-stls
 fdm-plain fdm-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
-getmail-plain getmail-tls ceil-pop3-plain ceil-pop3-tls ceil-disk-msg
+getmail-plain getmail-tls ceil-pop3-plain ceil-pop3-tls ceil-pop3-stls
+ceil-disk-msg
 ceil-disk-batch ceil-lmtp-k2 ceil-lmtp-k4 ceil-tls-lmtp mdrop-lmtp-deliver"
 SMALL="mdrop-lmtp-small mdrop-lmtp-small-s1 mdrop-lmtp-small-s2
 mdrop-lmtp-small-deliver

@@ -156,10 +156,12 @@ grep -q 'fail	spool file gone' "$D/out" && pass "gone: says so" || fail "gone: s
 
 # --- a second deliver on a locked message defers --------------------------
 printf 'S: l\n\nx\n' >"$SP/new/109.M1P1.h"
-flock "$SP/new/109.M1P1.h" sleep 3 &
+# held until killed, by one process (the lock's fd is its own); progress,
+# not time: the holder says when it has the lock
+(exec 9<"$SP/new/109.M1P1.h"; flock 9; : >"$D/locked"; exec sleep 600) &
 lockpid=$!
 at_exit "kill $lockpid"
-sleep 0.3
+i=0; while [ ! -e "$D/locked" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
 exit_is 75 "locked message deferred (exit 75)" sh -c "printf '%s\t%s\t\n%s\n' '$SP/new/109.M1P1.h' l@ex.org '$SP/new/109.M1P1.h' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
 is "$(cut -f3,4 "$D/out")" "defer	locked" "result: defer locked"
 ok "locked: nothing delivered, file kept" test ! -e "$M/ex.org/l" -a -f "$SP/new/109.M1P1.h"

@@ -368,7 +368,8 @@ mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --interval 1 \
     $C/spool >$C/out 2>$C/err & fpid=$!
 # progress, not time: two sessions ended (each logs its summary line)
 i=0
-while [ "$(grep -c 'session host=' $C/err)" -lt 2 ] && [ $i -lt 400 ]; do
+# (cat: the shell may not have made $C/err yet; grep -c then prints nothing)
+while [ "$(cat $C/err 2>/dev/null | grep -c 'session host=')" -lt 2 ] && [ $i -lt 400 ]; do
 	sleep 0.05; i=$((i + 1))
 done
 kill -TERM $fpid; wait $fpid; rc=$?

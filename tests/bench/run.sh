@@ -257,24 +257,27 @@ BIG="mdrop-md-tls mdrop-lmtp-tls mpop-tls fdm-tls fetchmail-tls getmail-tls"
 SLOW="getmail-plain getmail-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
 fdm-plain fdm-tls fetchmail-lmtp-small"
 
+# slow CASE: CASE is one of the slow peers' (BENCH_SLOW_REPS runs only)
+slow() {
+	case " $(echo $SLOW) " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 rep=1
 while [ $rep -le "$REPS" ]; do
 	for c in $ALL; do
-		case " $(echo $SLOW) " in
-		*" $c "*)
+		if slow "$c"; then
 			[ $rep -le "$SLOW_REPS" ] || continue
 			if [ "$SLOW_N" -gt 0 ]; then
 				selected "$c" && run_case "$c" "$rep" "$W/prefix" prefix
 				continue
-			fi ;;
-		esac
+			fi
+		fi
 		selected "$c" && run_case "$c" "$rep" "$W/corpus" corpus
 	done
 	if [ "$SMALL_N" -gt 0 ]; then
 		for c in $SMALL; do
-			case " $(echo $SLOW) " in
-			*" $c "*) [ $rep -le "$SLOW_REPS" ] || continue ;;
-			esac
+			slow "$c" && [ $rep -gt "$SLOW_REPS" ] && continue
 			selected "$c" && run_case "$c" "$rep" "$W/small" small
 		done
 	fi

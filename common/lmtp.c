@@ -197,6 +197,14 @@ lmtp_dot_init(struct lmtp_dot *d)
 {
 	d->bol = 1;
 	d->cr = 0;
+	d->stuff = 1;
+}
+
+void
+lmtp_crlf_init(struct lmtp_dot *d)
+{
+	lmtp_dot_init(d);
+	d->stuff = 0;
 }
 
 /* The length of the run at in[0..n) before its first CR or LF. */
@@ -214,7 +222,7 @@ line_run(const char *in, size_t n)
 /*
  * Line by line, not byte by byte: each line's bytes are one memcpy (the
  * body is most of what deliver's CPU does over LMTP, and Dovecot's lmtp
- * needs the same two cores).
+ * needs the same two cores). out NULL: the same walk, counting.
  */
 size_t
 lmtp_dot_encode(struct lmtp_dot *d, const char *in, size_t n, char *out)
@@ -232,10 +240,14 @@ lmtp_dot_encode(struct lmtp_dot *d, const char *in, size_t n, char *out)
 				continue;
 			}
 		}
-		if (d->bol && in[i] == '.')
-			out[o++] = '.';
+		if (d->stuff && d->bol && in[i] == '.') {
+			if (out != NULL)
+				out[o] = '.';
+			o++;
+		}
 		run = line_run(in + i, n - i);
-		memcpy(out + o, in + i, run);
+		if (out != NULL)
+			memcpy(out + o, in + i, run);
 		o += run;
 		i += run;
 		if (run > 0)
@@ -243,8 +255,11 @@ lmtp_dot_encode(struct lmtp_dot *d, const char *in, size_t n, char *out)
 		if (i == n)
 			break;
 		c = in[i++];	/* a CR or an LF: the line's end */
-		out[o++] = '\r';
-		out[o++] = '\n';
+		if (out != NULL) {
+			out[o] = '\r';
+			out[o + 1] = '\n';
+		}
+		o += 2;
 		d->bol = 1;
 		d->cr = c == '\r';
 	}
@@ -255,14 +270,21 @@ size_t
 lmtp_dot_finish(struct lmtp_dot *d, char *out)
 {
 	size_t o = 0;
+	int stuff = d->stuff;
 
 	if (!d->bol) {
-		out[o++] = '\r';
-		out[o++] = '\n';
+		if (out != NULL)
+			memcpy(out, "\r\n", 2);
+		o += 2;
 	}
-	memcpy(out + o, ".\r\n", 3);
+	if (stuff) {
+		if (out != NULL)
+			memcpy(out + o, ".\r\n", 3);
+		o += 3;
+	}
 	lmtp_dot_init(d);
-	return o + 3;
+	d->stuff = stuff;
+	return o;
 }
 
 int

@@ -82,20 +82,28 @@ enum lmtp_ev lmtp_parser_push(struct lmtp_parser *p, const char *buf,
     size_t n, size_t *used);
 
 /*
- * DATA encoder. lmtp_dot_encode() writes the encoding of in[0..n) to out,
- * which must hold LMTP_DOT_OUT(n) bytes, and returns the bytes written.
- * lmtp_dot_finish() writes the end of the data (a CRLF when the last line
- * had none, then ".\r\n") to out (LMTP_DOT_FINISH_MAX bytes) and returns
- * its length.
+ * Message encoder, for DATA and for BDAT (RFC 3030 CHUNKING). Every line
+ * end of the input (LF, CR LF or a lone CR) goes out as CR LF; for DATA
+ * (lmtp_dot_init) a line starting with "." gets another one, and
+ * lmtp_dot_finish() ends the data with ".\r\n"; for BDAT
+ * (lmtp_crlf_init) nothing else changes, since BDAT counts its octets.
+ * lmtp_dot_encode() writes the encoding of in[0..n) to out, which must
+ * hold LMTP_DOT_OUT(n) bytes, and returns the bytes written.
+ * lmtp_dot_finish() writes the end (a CRLF when the last line had none,
+ * then ".\r\n" for DATA) to out (LMTP_DOT_FINISH_MAX bytes) and returns
+ * its length. With out NULL both only count: BDAT's size is known before
+ * the first octet goes out.
  */
 struct lmtp_dot {
 	int bol;		/* at the beginning of a line */
 	int cr;			/* the last input byte was a CR (CRLF sent) */
+	int stuff;		/* DATA: dot-stuffing and the final "." */
 };
 #define LMTP_DOT_OUT(n)		(2 * (n))
 #define LMTP_DOT_FINISH_MAX	5
 
 void lmtp_dot_init(struct lmtp_dot *d);
+void lmtp_crlf_init(struct lmtp_dot *d);
 size_t lmtp_dot_encode(struct lmtp_dot *d, const char *in, size_t n, char *out);
 size_t lmtp_dot_finish(struct lmtp_dot *d, char *out);
 

@@ -23,6 +23,13 @@
  *  - Bounded memory: the message streams from msg->fd with pread(2)
  *    through one fixed buffer, encoded by lmtp_dot_encode(); one buffer
  *    for all sessions, since only one writes at a time.
+ *  - CHUNKING (RFC 3030) with PIPELINING: "BDAT n LAST" and the message
+ *    go right behind the RCPTs, saving the round trip to DATA's 354. n
+ *    comes from a first read of the file (lmtp_scan); the send never goes
+ *    past it and holds back its last piece until the file has ended where
+ *    that read saw it end, so a changed file is cut short (the server
+ *    waits for the rest, the session is closed: nothing delivered), never
+ *    delivered truncated or followed by octets read as commands.
  *  - Addresses go out as RFC 5321 allows (lmtp_addr_check): a quoted
  *    local part as it came, UTF-8 only to a server that announces
  *    SMTPUTF8. A recipient no command can carry here fails; a sender
@@ -58,10 +65,14 @@ reply_result(struct dl_rcpt *r, const struct lmtp_reply *rep)
 }
 
 int
-lmtp_scan_8bit(struct lmtp_sess *s, const struct dl_msg *msg)
+lmtp_scan(struct lmtp_sess *s, const struct dl_msg *msg)
 {
+	struct lmtp_dot d;
+	unsigned long long len = 0;
 	off_t off = 0;
+	int has8bit = 0;
 
+	lmtp_crlf_init(&d);
 	for (;;) {
 		ssize_t r = pread(msg->fd, s->cl->in, FILE_CHUNK, off);
 
@@ -70,11 +81,16 @@ lmtp_scan_8bit(struct lmtp_sess *s, const struct dl_msg *msg)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return 0;
-		if (lmtp_has_8bit(s->cl->in, (size_t)r))
-			return 1;
+			break;
+		if (!has8bit)
+			has8bit = lmtp_has_8bit(s->cl->in, (size_t)r);
+		len += lmtp_dot_encode(&d, s->cl->in, (size_t)r, NULL);
 		off += r;
 	}
+	s->has8bit = has8bit;
+	s->body_len = len + lmtp_dot_finish(&d, NULL);
+	s->file_len = off;
+	return 0;
 }
 
 static int
@@ -83,26 +99,56 @@ has_8bit_str(const char *s)
 	return lmtp_has_8bit(s, strlen(s));
 }
 
-/* Stream the message, encoded, then ".". An enum sx, or -1 on a local
- * read error (session closed without the ".": nothing delivered). */
+/* The header line of --unknown-to in s->cl->in: its length. */
+static size_t
+redirect_line(struct lmtp_sess *s, const struct dl_msg *msg)
+{
+	int n = snprintf(s->cl->in, FILE_CHUNK, "%s: <%s>\n",
+	    DL_REDIRECT_HEADER, msg->rcpt[s->redir].addr);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The encoding begun: DATA's or BDAT's. */
+static void
+body_init(const struct lmtp_sess *s, struct lmtp_dot *d)
+{
+	if (s->bdat)
+		lmtp_crlf_init(d);
+	else
+		lmtp_dot_init(d);
+}
+
+/* The file is not what lmtp_scan read: BDAT would be cut or overrun. */
+static int
+body_changed(struct lmtp_sess *s, const struct dl_msg *msg)
+{
+	seterr(s, "%s changed while it was sent", msg->path);
+	sess_close(s);	/* short of its BDAT size: nothing delivered */
+	return -1;
+}
+
+/*
+ * Stream the message, encoded, then its end ("." for DATA). An enum sx,
+ * or -1 on a local read error (session closed short of the end: nothing
+ * delivered). Each chunk goes out once the next read has shown it is not
+ * the last, so that for BDAT the last octet is sent only when the file
+ * ended where lmtp_scan saw it end, after exactly s->bdat_len octets.
+ */
 static int
 send_body(struct lmtp_sess *s, const struct dl_msg *msg)
 {
+	unsigned long long sent = 0;
 	struct lmtp_dot d;
 	off_t off = 0;
-	size_t o;
+	size_t o = 0;
 	enum sx sx;
-	int n;
 
-	lmtp_dot_init(&d);
+	body_init(s, &d);
 	s->body_started = 1;
-	if (s->redirected) {	/* the header line of --unknown-to */
-		n = snprintf(s->cl->in, FILE_CHUNK, "%s: <%s>\n",
-		    DL_REDIRECT_HEADER, msg->rcpt[s->redir].addr);
-		o = lmtp_dot_encode(&d, s->cl->in, (size_t)n, s->cl->out);
-		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
-			return (int)sx;
-	}
+	if (s->redirected)	/* the header line of --unknown-to */
+		o = lmtp_dot_encode(&d, s->cl->in, redirect_line(s, msg),
+		    s->cl->out);
 	for (;;) {
 		ssize_t r = pread(msg->fd, s->cl->in, FILE_CHUNK, off);
 
@@ -111,17 +157,23 @@ send_body(struct lmtp_sess *s, const struct dl_msg *msg)
 		if (r < 0) {
 			seterr(s, "cannot read %s: %s", msg->path,
 			    strerror(errno));
-			sess_close(s);	/* no "." sent: nothing delivered */
+			sess_close(s);	/* no end sent: nothing delivered */
 			return -1;
 		}
 		if (r == 0)
 			break;
+		if (s->bdat && (off + r > s->file_len ||
+		    sent + o >= s->bdat_len))
+			return body_changed(s, msg);
+		if (o > 0 && (sx = sock_write(s, s->cl->out, o)) != SX_OK)
+			return (int)sx;
+		sent += o;
 		off += r;
 		o = lmtp_dot_encode(&d, s->cl->in, (size_t)r, s->cl->out);
-		if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
-			return (int)sx;
 	}
-	o = lmtp_dot_finish(&d, s->cl->out);
+	o += lmtp_dot_finish(&d, s->cl->out + o);
+	if (s->bdat && (off != s->file_len || sent + o != s->bdat_len))
+		return body_changed(s, msg);
 	return (int)sock_write(s, s->cl->out, o);
 }
 
@@ -147,6 +199,8 @@ txn_cmd(const struct lmtp_sess *s, size_t cmd, char *buf)
 	if (cmd <= s->tk)
 		return lmtp_cmd_rcpt(buf, CMD_MAX,
 		    rcpt_addr(&msg->rcpt[s->tidx[cmd - 1]]));
+	if (s->bdat)
+		return snprintf(buf, CMD_MAX, "BDAT %llu LAST\r\n", s->bdat_len);
 	return snprintf(buf, CMD_MAX, "DATA\r\n");
 }
 
@@ -155,6 +209,27 @@ static void
 due(struct lmtp_sess *s, int timeout)
 {
 	s->deadline = io_now_ms() + (long long)timeout * 1000;
+}
+
+/* BDAT's octets, right after the command: SX_OK, SX_DROP, or
+ * SX_GARBLED when the file could not be sent whole (every recipient of
+ * the transaction deferred: their replies are not read yet). */
+static enum sx
+bdat_body(struct lmtp_sess *s)
+{
+	size_t i;
+
+	switch (send_body(s, s->msg)) {
+	case SX_OK:
+		return SX_OK;
+	case SX_DROP:
+		return SX_DROP;
+	default:
+		for (i = 0; i < s->tk; i++)
+			dl_set(&s->msg->rcpt[s->tidx[i]], DL_DEFER, "%s",
+			    s->err);
+		return SX_GARBLED;
+	}
 }
 
 /*
@@ -185,6 +260,8 @@ env_write(struct lmtp_sess *s)
 	s->dirty = 1;
 	if ((sx = sock_write(s, s->cl->out, o)) != SX_OK)
 		return sx;
+	if (s->bdat && s->sent == s->ncmd && (sx = bdat_body(s)) != SX_OK)
+		return sx;
 	s->phase = PH_ENV;
 	due(s, s->cl->opts.timeout);
 	return SX_WAIT;
@@ -209,12 +286,26 @@ env_reply(struct lmtp_sess *s, const struct lmtp_reply *rep)
 			s->acc[e->na++] = s->tidx[got - 1];
 		else
 			reply_result(&msg->rcpt[s->tidx[got - 1]], rep);
+	} else if (s->bdat) {
+		/* no recipient: BDAT's one reply, which must refuse */
+		e->go_data = rep->code < 300;
 	} else if (rep->code == 354) {
 		e->go_data = 1;
 	} else if (e->na > 0 && !e->mail_failed) {
 		for (i = 0; i < e->na; i++)
 			reply_result(&msg->rcpt[s->acc[i]], rep);
 	}
+}
+
+/* The message is out: one reply per accepted RCPT comes next. */
+static void
+finals_begin(struct lmtp_sess *s)
+{
+	s->dirty = 0;
+	s->na = s->env.na;
+	s->got = 0;
+	s->phase = PH_FINALS;
+	due(s, s->cl->opts.data_timeout);
 }
 
 /*
@@ -231,7 +322,8 @@ env_done(struct lmtp_sess *s)
 	size_t i;
 
 	if (e->go_data && (e->na == 0 || e->mail_failed)) {
-		/* 354 though nothing was accepted: out of step. */
+		/* 354 (or BDAT's 2xx) though nothing was accepted: out of
+		 * step. */
 		seterr(s, "out of step: %s accepts DATA without recipients",
 		    ep_name(s, s->ep));
 		sess_close(s);
@@ -245,7 +337,7 @@ env_done(struct lmtp_sess *s)
 		for (i = 0; i < s->tk; i++)	/* every RCPT shares its answer */
 			reply_result(&msg->rcpt[s->tidx[i]], &e->mail_rep);
 	}
-	if (!e->go_data)
+	if (!e->go_data || s->bdat)
 		return SX_OK;	/* dirty: RSET before the next one */
 	switch (send_body(s, msg)) {
 	case SX_OK:
@@ -257,11 +349,7 @@ env_done(struct lmtp_sess *s)
 			dl_set(&msg->rcpt[s->acc[i]], DL_DEFER, "%s", s->err);
 		return SX_GARBLED;
 	}
-	s->dirty = 0;
-	s->na = e->na;
-	s->got = 0;
-	s->phase = PH_FINALS;
-	due(s, s->cl->opts.data_timeout);
+	finals_begin(s);
 	return SX_WAIT;
 }
 
@@ -299,6 +387,18 @@ txn_start(struct lmtp_sess *s)
 	s->ncmd = s->tk + 2;
 	s->sent = s->answered = 0;
 	s->utf8 = has_8bit_str(s->sender);
+	/* CHUNKING saves the round trip DATA's 354 costs; it needs the
+	 * octet count (lmtp_scan) and PIPELINING to send it all at once. */
+	s->bdat = (s->caps & LMTP_CAP_CHUNKING) &&
+	    (s->caps & LMTP_CAP_PIPELINING) && s->has8bit >= 0;
+	if (s->bdat) {
+		struct lmtp_dot d;
+
+		lmtp_crlf_init(&d);
+		s->bdat_len = s->body_len + (s->redirected ?
+		    lmtp_dot_encode(&d, s->cl->in, redirect_line(s, s->msg),
+		    NULL) : 0);
+	}
 	for (i = 0; i < s->tk; i++)
 		s->utf8 |= has_8bit_str(rcpt_addr(&s->msg->rcpt[s->tidx[i]]));
 	if (s->dirty) {
@@ -380,6 +480,14 @@ lmtp_step(struct lmtp_sess *s, int timed_out)
 			break;
 		case PH_ENV:
 			env_reply(s, &rep);
+			if (s->bdat && s->sent == s->ncmd &&
+			    s->answered == s->tk + 1 && s->env.na > 0 &&
+			    !s->env.mail_failed) {
+				/* BDAT went with the RCPTs: its replies are
+				 * the recipients' */
+				finals_begin(s);
+				continue;
+			}
 			if (s->answered < s->sent) {
 				due(s, s->cl->opts.timeout);
 				continue;

@@ -99,8 +99,8 @@ pass_begin(struct lmtp_sess *s, size_t ep)
 		return -1;
 	}
 	c->ep_rest[ep] = 0;
-	if (s->has8bit < 0 && (s->caps & LMTP_CAP_8BITMIME) &&
-	    (s->has8bit = lmtp_scan_8bit(s, s->msg)) < 0) {
+	if (s->has8bit < 0 && (s->caps & (LMTP_CAP_8BITMIME |
+	    LMTP_CAP_CHUNKING)) && lmtp_scan(s, s->msg) < 0) {
 		seterr(s, "cannot read %s: %s", s->msg->path, strerror(errno));
 		return -2;
 	}

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -173,6 +175,15 @@ connect_addr(int family, const struct sockaddr *sa, socklen_t len,
 
 	if (fd < 0)
 		return -1;
+	if (family != AF_UNIX) {
+		/* Each write is a whole unit (commands, a piece of the
+		 * message): Nagle would hold BDAT's message behind its
+		 * commands until the server acknowledged them. */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	if (connect(fd, sa, len) == 0)
 		return fd;
 	if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)

@@ -9,6 +9,7 @@
 #define MDROP_DELIVER_LMTPSESS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/lmtp.h"
 #include "deliver/lmtp.h"
@@ -86,6 +87,9 @@ struct lmtp_sess {
 	size_t pos;		/* next recipient the transactions look at */
 	const char *sender;	/* MAIL FROM for the rest of the message */
 	int has8bit;		/* -1 not scanned yet */
+	unsigned long long body_len;	/* scanned: the message in CR LF,
+				 * its BDAT size without a header line */
+	off_t file_len;		/* scanned: the bytes of the spool file */
 	int broken;		/* out of step: the rest is deferred */
 	size_t start, tried;	/* first endpoint, endpoints tried */
 	int again;		/* a stale idle session may be reopened */
@@ -95,6 +99,9 @@ struct lmtp_sess {
 	const size_t *tidx;	/* its recipients: tidx[0..tk) */
 	size_t tk;
 	int utf8;		/* an address of it holds UTF-8 */
+	int bdat;		/* the message goes as "BDAT n LAST" (RFC 3030)
+				 * right after the RCPTs, not after DATA's 354 */
+	unsigned long long bdat_len;	/* that n */
 	size_t ncmd, sent, answered, first;	/* commands: all of them,
 				 * written, answered; the window's first */
 	struct envelope env;
@@ -160,9 +167,9 @@ enum sx lmtp_txns(struct lmtp_sess *s);
  * transaction ended, as lmtp_txns says. */
 enum sx lmtp_step(struct lmtp_sess *s, int timed_out);
 
-/* lmtp.c: 1 when the file holds a byte >= 0x80, 0 if not, -1 on a read
- * error. */
-int lmtp_scan_8bit(struct lmtp_sess *s, const struct dl_msg *msg);
+/* lmtp.c: read the message once: s->has8bit (1 when it holds a byte >=
+ * 0x80), s->body_len and s->file_len. 0, or -1 on a read error. */
+int lmtp_scan(struct lmtp_sess *s, const struct dl_msg *msg);
 
 /* lmtp.c: the sender for MAIL FROM on this session (logged when it must
  * be <>). */

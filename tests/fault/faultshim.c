@@ -3,11 +3,12 @@
  * system call fail, or kills the process at that call, so the tests can
  * prove that no fault at any point loses a message.
  *
- *   FAULT_CALL   write|fsync|fdatasync|close|rename|link|open|mkdir
+ *   FAULT_CALL   write|fsync|fdatasync|close|rename|link|open|mkdir|pread
  *                (renameat, linkat, openat, mkdirat count as their base)
  *   FAULT_NTH    which call (1 = the first) fails; unset: only count
  *   FAULT_ERRNO  ENOSPC (default) | EIO | EDQUOT | EACCES | EROFS | KILL
  *                (KILL: SIGKILL the process at that call, before it runs)
+ *                | EOF (pread only: returns 0, a file that ended early)
  *   FAULT_PROG   only act in processes whose name (comm) is this
  *   FAULT_PATH   only count calls whose path (open/rename/link/mkdir,
  *                or for fd calls the fd's path) contains this string
@@ -32,6 +33,7 @@
 static const char *want_call;
 static long want_nth = -1;
 static int want_errno = ENOSPC;
+static int want_eof;
 static const char *want_path;
 static int active;
 static long count;
@@ -90,6 +92,7 @@ setup(void)
 		else if (strcmp(s, "EACCES") == 0)	want_errno = EACCES;
 		else if (strcmp(s, "EROFS") == 0)	want_errno = EROFS;
 		else if (strcmp(s, "KILL") == 0)	want_errno = -1;
+		else if (strcmp(s, "EOF") == 0)		want_eof = 1;
 		else					want_errno = ENOSPC;
 	}
 	active = 1;
@@ -140,6 +143,14 @@ write(int fd, const void *buf, size_t n)
 	if (hit("write", fd_matches(fd)))
 		return -1;
 	return REAL(write)(fd, buf, n);
+}
+
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	if (hit("pread", fd_matches(fd)))
+		return want_eof ? 0 : -1;
+	return REAL(pread)(fd, buf, n, off);
 }
 
 int

@@ -79,10 +79,11 @@ check_addr(const char *s, size_t n)
 		abort();
 }
 
-/* The DATA encoding spelled one byte at a time: the oracle for
- * lmtp_dot_encode's line-at-a-time copy (out: 2 * n + 5 bytes). */
+/* The DATA (stuff) or BDAT encoding spelled one byte at a time: the
+ * oracle for lmtp_dot_encode's line-at-a-time copy (out: 2 * n + 5
+ * bytes). */
 static size_t
-dot_oracle(const char *in, size_t n, char *out)
+dot_oracle(int stuff, const char *in, size_t n, char *out)
 {
 	size_t i, o = 0;
 	int bol = 1, cr = 0;
@@ -102,7 +103,7 @@ dot_oracle(const char *in, size_t n, char *out)
 			cr = c == '\r';
 			continue;
 		}
-		if (bol && c == '.')
+		if (stuff && bol && c == '.')
 			out[o++] = '.';
 		out[o++] = c;
 		bol = 0;
@@ -111,8 +112,35 @@ dot_oracle(const char *in, size_t n, char *out)
 		out[o++] = '\r';
 		out[o++] = '\n';
 	}
+	if (!stuff)
+		return o;
 	memcpy(out + o, ".\r\n", 3);
 	return o + 3;
+}
+
+/* Both encodings cut at n / 2 against the oracle, and the counting walk
+ * (out NULL) against both: BDAT's size must be exactly what is sent. */
+static void
+check_encode(int stuff, const char *s, size_t n, char *out, char *want)
+{
+	void (*init)(struct lmtp_dot *) = stuff ? lmtp_dot_init : lmtp_crlf_init;
+	struct lmtp_dot d, c;
+	size_t o, counted;
+
+	init(&d);
+	init(&c);
+	o = lmtp_dot_encode(&d, s, n / 2, out);
+	o += lmtp_dot_encode(&d, s + n / 2, n - n / 2, out + o);
+	if (o > LMTP_DOT_OUT(n))
+		abort();
+	o += lmtp_dot_finish(&d, out + o);
+	if (dot_oracle(stuff, s, n, want) != o || memcmp(want, out, o) != 0)
+		abort();
+	counted = lmtp_dot_encode(&c, s, n - n / 3, NULL);
+	counted += lmtp_dot_encode(&c, s + n - n / 3, n / 3, NULL);
+	counted += lmtp_dot_finish(&c, NULL);
+	if (counted != o)
+		abort();
 }
 
 /* lmtp_has_8bit against the plain scan, at every start offset mod 8. */
@@ -135,9 +163,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lmtp_reply a, b;
-	struct lmtp_dot d;
 	const char *s;
-	char *out;
+	char *out, *want;
 	size_t n, step, o, i;
 	int ra, rb;
 
@@ -155,22 +182,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_addr(s, n);
 
 	out = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
-	if (out == NULL)
-		return 0;
-	lmtp_dot_init(&d);
-	o = lmtp_dot_encode(&d, s, n / 2, out);
-	o += lmtp_dot_encode(&d, s + n / 2, n - n / 2, out + o);
-	if (o > LMTP_DOT_OUT(n))
-		abort();
-	o += lmtp_dot_finish(&d, out + o);
-	{
-		char *want = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
-
-		if (want != NULL && (dot_oracle(s, n, want) != o ||
-		    memcmp(want, out, o) != 0))
-			abort();
+	want = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
+	if (out == NULL || want == NULL) {
+		free(out);
 		free(want);
+		return 0;
 	}
+	check_encode(0, s, n, out, want);
+	check_encode(1, s, n, out, want);
+	o = dot_oracle(1, s, n, out);
+	free(want);
 	check_8bit(s, n);
 	/* only CRLF line ends; a line "." only at the very end */
 	for (i = 0; i < o; i++) {

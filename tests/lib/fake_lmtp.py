@@ -16,6 +16,17 @@ What the client sent is recorded byte for byte in DIR/conn-N.in (N counts
 connections from 1); each message received after DATA is stored, with
 dot-stuffing removed and CRLF kept, as DIR/msg-N (N counts messages).
 
+BDAT (RFC 3030; announced only when --caps holds CHUNKING, but always
+served): "BDAT n" / "BDAT n LAST" is followed by exactly n octets, taken
+raw (never parsed as commands, no dot processing). A chunk gets "250
+2.0.0 n octets received", or "503 5.5.1 No valid recipients" (and is
+dropped) when MAIL failed or no RCPT was accepted. After LAST, the chunks
+of the transaction joined are the message: stored as-is as DIR/msg-N and
+answered like a DATA message (one reply per accepted RCPT; the options
+about what follows the final "." apply to BDAT LAST alike); without an
+accepted RCPT, LAST gets the one 503 and the transaction is reset. RSET
+drops the chunks too.
+
 Replies (defaults in brackets):
   --caps "WORD ..."        LHLO capabilities [PIPELINING 8BITMIME
                            ENHANCEDSTATUSCODES]
@@ -24,10 +35,10 @@ Replies (defaults in brackets):
   --mail-from ADDR=TEXT    reply to MAIL FROM:<ADDR> (before --mail)
   --rcpt ADDR=TEXT         reply to RCPT TO:<ADDR> [250 2.1.5 OK]
   --data TEXT              reply to DATA when a RCPT was accepted [354 go]
-  --final ADDR=TEXT        reply after the final "." for ADDR
+  --final ADDR=TEXT        reply after the final "." (or BDAT LAST) for ADDR
                            [250 2.0.0 <ADDR> Saved]
   --multiline              every reply after "." comes in two lines
-  --after MODE             what follows the final ".":
+  --after MODE             what follows the final "." (or BDAT LAST):
         normal   one reply per accepted RCPT
         fewer    one reply fewer, then the connection is closed
         more     one reply more than recipients
@@ -43,13 +54,14 @@ Replies (defaults in brackets):
                            Nth MAIL of a connection arrives
   --close-mid-data ADDR    when a transaction for ADDR sends its message,
                            close the connection after its first line, with
-                           no reply (the client was cut off mid-DATA)
-  --gather K               hold the replies after each "." until K messages
-                           have been received in all (over every
-                           connection): only a client with K messages in
-                           flight at once gets them without waiting; after
-                           20 s each held message gets "451 4.4.7 not
-                           gathered" instead
+                           no reply (the client was cut off mid-DATA); for
+                           BDAT: after at most the first line of any chunk
+  --gather K               hold the replies after each "." (or BDAT LAST)
+                           until K messages have been received in all
+                           (over every connection): only a client with K
+                           messages in flight at once gets them without
+                           waiting; after 20 s each held message gets
+                           "451 4.4.7 not gathered" instead
   --two-ports              listen on a second port too (see above)
   --only-first             the options above (except --caps) apply to the
                            first connection only; later ones get defaults
@@ -116,13 +128,17 @@ class Conn:
         ln, self.buf = self.buf[:i], self.buf[i:]
         return ln
 
-    def read_data(self, accepted):
+    def cut(self, accepted):
         cut = [a.lower() for a in self.a.close_mid_data or []] \
             if self.scripted else []
+        return any(a.lower() in cut for a in accepted)
+
+    def read_data(self, accepted):
+        cut = self.cut(accepted)
         lines = []
         while True:
             ln = self.line()
-            if any(a.lower() in cut for a in accepted):
+            if cut:
                 raise EOFError
             if ln == b".\r\n":
                 break
@@ -130,6 +146,18 @@ class Conn:
                 ln = ln[1:]
             lines.append(ln)
         return b"".join(lines)
+
+    def read_chunk(self, n, cut):
+        """Exactly n octets from the stream; with cut, close (EOFError)
+        once the chunk's first line (or all of it) has arrived."""
+        while len(self.buf) < n:
+            if cut and b"\n" in self.buf[:n]:
+                break
+            self.recv()
+        if cut:
+            raise EOFError
+        chunk, self.buf = self.buf[:n], self.buf[n:]
+        return chunk
 
     def finals(self, accepted):
         fmap = parse_map(self.a.final) if self.scripted else {}
@@ -171,6 +199,20 @@ class Conn:
         if mode == "fewer":
             raise EOFError
 
+    def message(self, body, accepted, counter):
+        """Store a received message, then answer it."""
+        with LOCK:
+            counter[0] += 1
+            n = counter[0]
+            LOCK.notify_all()
+        with open(os.path.join(self.a.record, "msg-%d" % n), "wb") as f:
+            f.write(body)
+        if self.a.gather and not self.gather(counter):
+            for _ in accepted:
+                self.reply("451 4.4.7 not gathered")
+        else:
+            self.after_data(accepted)
+
     def gather(self, counter):
         with LOCK:
             return LOCK.wait_for(lambda: counter[0] >= self.a.gather, 20)
@@ -181,6 +223,7 @@ class Conn:
         fmap = parse_map(self.a.mail_from) if self.scripted else {}
         mail_ok = False
         accepted = []
+        chunks = []
         nmail = 0
         while True:
             ln = self.line().decode("latin-1").rstrip("\r\n")
@@ -197,7 +240,7 @@ class Conn:
                 sender = ln[ln.find("<") + 1:ln.rfind(">")]
                 t = fmap.get(sender.lower(), self.opt("mail", DEF_MAIL))
                 mail_ok = t.startswith("2")
-                accepted = []
+                accepted, chunks = [], []
                 self.reply(t)
             elif verb == "RCPT":
                 if not mail_ok:
@@ -217,23 +260,35 @@ class Conn:
                 if not t.startswith("354"):
                     continue
                 body = self.read_data(accepted)
-                with LOCK:
-                    counter[0] += 1
-                    n = counter[0]
-                    LOCK.notify_all()
-                with open(os.path.join(self.a.record, "msg-%d" % n),
-                          "wb") as f:
-                    f.write(body)
-                if self.a.gather and not self.gather(counter):
-                    for _ in accepted:
-                        self.reply("451 4.4.7 not gathered")
-                else:
-                    self.after_data(accepted)
-                mail_ok, accepted = False, []
+                self.message(body, accepted, counter)
+                mail_ok, accepted, chunks = False, [], []
+                if self.opt("close_after_msg", False):
+                    return
+            elif verb == "BDAT":
+                w = ln.split()
+                if len(w) not in (2, 3) or w[0].upper() != "BDAT" or \
+                        not w[1].isdigit() or \
+                        (len(w) == 3 and w[2].upper() != "LAST"):
+                    self.reply("501 5.5.4 Syntax: BDAT size [LAST]")
+                    continue
+                n, last = int(w[1]), len(w) == 3
+                ok = mail_ok and accepted
+                chunk = self.read_chunk(n, ok and self.cut(accepted))
+                if not ok:
+                    self.reply("503 5.5.1 No valid recipients")
+                    if last:
+                        mail_ok, accepted, chunks = False, [], []
+                    continue
+                chunks.append(chunk)
+                if not last:
+                    self.reply("250 2.0.0 %d octets received" % n)
+                    continue
+                self.message(b"".join(chunks), accepted, counter)
+                mail_ok, accepted, chunks = False, [], []
                 if self.opt("close_after_msg", False):
                     return
             elif verb == "RSET":
-                mail_ok, accepted = False, []
+                mail_ok, accepted, chunks = False, [], []
                 self.reply("250 2.0.0 OK")
             elif verb == "NOOP":
                 self.reply("250 2.0.0 OK")

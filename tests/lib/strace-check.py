@@ -43,13 +43,15 @@ LMTP mode (strace-check.py --lmtp TRACE_PREFIX RESULTS; also trace
 sendto,recvfrom,pread64): mdrop-deliver talks LMTP, so instead of D1-D3:
 mdrop-deliver, for every unlink of SPOOL/new/NAME:
   L1  for every "ok" result of NAME (recipient R): an LMTP transaction tied
-      to NAME (L2) has R's RCPT TO answered 2xx and, after the final ".",
-      R's own reply (in RCPT order) 2xx, read from the socket before the
-      unlink; and no reply for R after "." was anything else.
+      to NAME (L2) has R's RCPT TO answered 2xx and, after the final "."
+      or after BDAT LAST, R's own reply (in RCPT order) 2xx, read from the
+      socket before the unlink; and no reply for R after "." (BDAT LAST)
+      was anything else.
   L2  the tie: the transaction follows the last open of SPOOL/new/NAME
       (or, once its message is sent, the last read of it before the
-      final "."), and its DATA payload (dot-stuffing and CRLF undone)
-      ends with the bytes read from that file (read/pread64). Checked for
+      final "." or BDAT LAST), and its DATA or BDAT payload (CRLF undone,
+      and dot-stuffing for DATA) ends with the bytes read from that file
+      (read/pread64). Checked for
       every transaction whose reply made deliver let go of a message.
       Each LMTP socket is followed on its own: deliver may run several
       sessions at once (--lmtp-sessions).
@@ -433,9 +435,14 @@ def lmtp_transactions(p):
     payload)] from one deliver process's LMTP socket traffic, in order.
     Each socket (one per LMTP session: --lmtp-sessions) is a stream of its
     own; a transaction is tied to the spool file opened last before its
-    MAIL, or, once its final "." is written, to the spool file read last
-    before that (deliver streams a message with pread(2) right before it
-    sends it; with several sessions, opens and transactions interleave)."""
+    MAIL, or, once its final "." (or its BDAT LAST chunk) is written, to
+    the spool file read last before that (deliver streams a message with
+    pread(2) right before it sends it; with several sessions, opens and
+    transactions interleave). With BDAT (RFC 3030) the RCPT replies come
+    only after the whole message was written: the reply due after BDAT
+    LAST is a marker ('bdat') that becomes, when read, one final reply
+    per accepted RCPT, or the BDAT's one reply when none was accepted.
+    Each reply due carries its transaction: (kind, rcpt, transaction)."""
     txs = []
     opened = None		# last spool file in new/ opened
     last_read = None	# last spool file in new/ read
@@ -444,9 +451,10 @@ def lmtp_transactions(p):
 
     def stream(sock):
         if sock not in streams:
-            streams[sock] = {'expect': [],	# replies due: (kind, rcpt)
+            streams[sock] = {'expect': [],	# replies due: (kind, rcpt, tx)
                              'cur': None,	# the transaction being built
                              'wbuf': b'', 'rbuf': b'', 'data': False,
+                             'bdat': None,	# (octets left, LAST) of a chunk
                              'payload': b''}
         return streams[sock]
     for i, name, a, _ in p.events:
@@ -487,6 +495,28 @@ def lmtp_transactions(p):
             while True:
                 wbuf = st['wbuf']
                 cur = st['cur']
+                if st['bdat'] is not None:
+                    left, last = st['bdat']
+                    if left and not wbuf:
+                        break
+                    st['payload'] += wbuf[:left]
+                    st['wbuf'] = wbuf[left:]
+                    left -= min(left, len(wbuf))
+                    if left:
+                        st['bdat'] = (left, last)
+                        break
+                    st['bdat'] = None
+                    if not last:
+                        expect.append(('other', None, cur))
+                        continue
+                    if cur is not None:
+                        cur['payload'] = st['payload']
+                        cur['bdat'] = True	# raw: no dot-stuffing
+                        if last_read is not None:
+                            cur['file'] = last_read
+                    expect.append(('bdat', None, cur))
+                    st['payload'] = b''
+                    continue
                 if st['data']:
                     k = (b'\r\n' + wbuf).find(b'\r\n.\r\n')
                     if k < 0:
@@ -500,7 +530,7 @@ def lmtp_transactions(p):
                             cur['file'] = last_read
                         for r in cur['order']:
                             if cur['rcpt'][r][0] == '2':
-                                expect.append(('final', r))
+                                expect.append(('final', r, cur))
                     st['payload'] = b''
                     continue
                 k = wbuf.find(b'\r\n')
@@ -508,27 +538,33 @@ def lmtp_transactions(p):
                     break
                 ln, st['wbuf'] = wbuf[:k], wbuf[k + 2:]
                 verb = ln.split(b' ')[0].split(b':')[0].upper()
+                w = ln.split()
                 if verb == b'MAIL':
                     st['cur'] = {'file': opened, 'rcpt': {}, 'order': [],
                                  'final': {}, 'payload': None,
+                                 'bdat': False, 'mail': '?',
                                  'content': content}
                     txs.append(st['cur'])
-                    expect.append(('mail', None))
+                    expect.append(('mail', None, st['cur']))
                 elif verb == b'RCPT':
                     m = re.search(rb'<([^>]*)>', ln)
                     r = m.group(1).decode('utf-8', 'surrogateescape') if m else ''
                     if cur is not None:
                         cur['order'].append(r)
                         cur['rcpt'][r] = '?'
-                    expect.append(('rcpt', r))
+                    expect.append(('rcpt', r, cur))
                 elif verb == b'DATA':
-                    expect.append(('data', None))
+                    expect.append(('data', None, cur))
                     st['data'] = True	# undone if the reply is not 354
+                elif verb == b'BDAT' and len(w) in (2, 3) and \
+                        w[1].isdigit() and \
+                        [x.upper() for x in w[2:]] in ([], [b'LAST']):
+                    # the octets that follow are the chunk, raw
+                    st['bdat'] = (int(w[1]), len(w) == 3)
                 else:
-                    expect.append(('other', None))
+                    expect.append(('other', None, cur))
         elif name in ('read', 'recvfrom', 'recvmsg'):
             st['rbuf'] += data
-            cur = st['cur']
             while b'\r\n' in st['rbuf']:
                 ln, st['rbuf'] = st['rbuf'].split(b'\r\n', 1)
                 m = LMTP_REPLY.match(ln)
@@ -537,11 +573,19 @@ def lmtp_transactions(p):
                 code = m.group(1).decode() if m else 'bad'
                 if not expect:
                     continue	# the greeting
-                kind, r = expect.pop(0)
-                if kind == 'rcpt' and cur is not None:
+                kind, r, cur = expect.pop(0)
+                if kind == 'mail' and cur is not None:
+                    cur['mail'] = code
+                elif kind == 'rcpt' and cur is not None:
                     cur['rcpt'][r] = code
                 elif kind == 'data' and code != '354':
                     st['data'] = False
+                elif kind == 'bdat' and cur is not None:
+                    acc = [x for x in cur['order'] if cur['mail'][:1] == '2'
+                           and cur['rcpt'][x][:1] == '2']
+                    if acc:	# else: the BDAT's own reply (503)
+                        expect[0:0] = [('final', x, cur) for x in acc[1:]]
+                        cur['final'].setdefault(acc[0], []).append((code, i))
                 elif kind == 'final' and cur is not None:
                     cur['final'].setdefault(r, []).append((code, i))
     return txs
@@ -571,8 +615,11 @@ def check_lmtp(p, rep, results):
             pl = t['payload']
             if pl is None:
                 continue
-            pl = b'\n'.join(x[1:] if x.startswith(b'.') else x
-                            for x in pl.split(b'\r\n'))
+            if t['bdat']:	# BDAT: raw, only CRLF to undo
+                pl = pl.replace(b'\r\n', b'\n')
+            else:		# DATA: dot-stuffing too
+                pl = b'\n'.join(x[1:] if x.startswith(b'.') else x
+                                for x in pl.split(b'\r\n'))
             if got and pl.rstrip(b'\n').endswith(got.rstrip(b'\n')):
                 rep.ok('L2')
             elif any(c[1] < i for fs in t['final'].values() for c in fs):
@@ -584,8 +631,8 @@ def check_lmtp(p, rep, results):
             if good:
                 rep.ok('L1')
             else:
-                rep.violation('L1', 'unlink of %s: no 2xx after DATA for %s '
-                              'read before it' % (path, r))
+                rep.violation('L1', 'unlink of %s: no 2xx after DATA/BDAT '
+                              'for %s read before it' % (path, r))
     return n
 
 

@@ -223,20 +223,24 @@ test_errors(void **state)
 	free(big);
 }
 
+/* in encoded (stuff: DATA, else BDAT) in three chunks cut at every pair
+ * of split points must be want; counting (out NULL) must agree. */
 static void
-dot_all(const char *in, size_t n, const char *want, size_t wl)
+enc_all(int stuff, const char *in, size_t n, const char *want, size_t wl)
 {
 	size_t k, k2;
 	char *out = malloc(LMTP_DOT_OUT(n) + LMTP_DOT_FINISH_MAX);
 
 	assert_non_null(out);
-	/* every pair of split points (three chunks) */
 	for (k = 0; k <= n; k++) {
 		for (k2 = k; k2 <= n; k2++) {
-			struct lmtp_dot d;
-			size_t o = 0;
+			void (*init)(struct lmtp_dot *) = stuff ?
+			    lmtp_dot_init : lmtp_crlf_init;
+			struct lmtp_dot d, c;
+			size_t o = 0, counted = 0;
 
-			lmtp_dot_init(&d);
+			init(&d);
+			init(&c);
 			o += lmtp_dot_encode(&d, in, k, out + o);
 			o += lmtp_dot_encode(&d, in + k, k2 - k, out + o);
 			o += lmtp_dot_encode(&d, in + k2, n - k2, out + o);
@@ -244,9 +248,20 @@ dot_all(const char *in, size_t n, const char *want, size_t wl)
 			o += lmtp_dot_finish(&d, out + o);
 			assert_int_equal(o, wl);
 			assert_memory_equal(out, want, wl);
+			counted += lmtp_dot_encode(&c, in, k, NULL);
+			counted += lmtp_dot_encode(&c, in + k, k2 - k, NULL);
+			counted += lmtp_dot_encode(&c, in + k2, n - k2, NULL);
+			counted += lmtp_dot_finish(&c, NULL);
+			assert_int_equal(counted, wl);
 		}
 	}
 	free(out);
+}
+
+static void
+dot_all(const char *in, size_t n, const char *want, size_t wl)
+{
+	enc_all(1, in, n, want, wl);
 }
 
 #define DOT(in, want) dot_all(in, sizeof(in) - 1, want, sizeof(want) - 1)
@@ -278,6 +293,45 @@ test_dot(void **state)
 	DOT("line one\n.dot\r\nCR\rend", "line one\r\n..dot\r\nCR\r\nend\r\n"
 	    ".\r\n");
 	DOT("abc\r\n\r\n..\r\n.", "abc\r\n\r\n...\r\n..\r\n.\r\n");
+}
+
+#define CRLF(in, want) \
+	enc_all(0, in, sizeof(in) - 1, want, sizeof(want) - 1)
+
+/* BDAT: the same line ends, no dot-stuffing, no final "." */
+static void
+test_crlf(void **state)
+{
+	(void)state;
+	CRLF("", "");
+	CRLF("a", "a\r\n");
+	CRLF("a\n", "a\r\n");
+	CRLF("a\r\n", "a\r\n");
+	CRLF("a\r", "a\r\n");
+	CRLF(".", ".\r\n");
+	CRLF("\n", "\r\n");
+	CRLF("..x\n.\n", "..x\r\n.\r\n");
+	CRLF("a\r\r\n", "a\r\n\r\n");
+	CRLF("a\n\r", "a\r\n\r\n");
+	CRLF("b\n.\nMAIL FROM:<x>\nBDAT 9 LAST\n.\n",
+	    "b\r\n.\r\nMAIL FROM:<x>\r\nBDAT 9 LAST\r\n.\r\n");
+	CRLF("b\r.\rc", "b\r\n.\r\nc\r\n");
+	CRLF("\0.\n", "\0.\r\n");
+	CRLF("line one\n.dot\r\nCR\rend", "line one\r\n.dot\r\nCR\r\nend\r\n");
+	/* the end keeps the mode: a second message is BDAT's too */
+	{
+		struct lmtp_dot d;
+		char out[16];
+		size_t o;
+
+		lmtp_crlf_init(&d);
+		o = lmtp_dot_encode(&d, "x", 1, out);
+		o += lmtp_dot_finish(&d, out + o);
+		o += lmtp_dot_encode(&d, ".y", 2, out + o);
+		o += lmtp_dot_finish(&d, out + o);
+		assert_int_equal(o, 7);
+		assert_memory_equal(out, "x\r\n.y\r\n", 7);
+	}
 }
 
 static void
@@ -513,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_8bit),
 		cmocka_unit_test(test_cmds),
 		cmocka_unit_test(test_addr_plain),

@@ -4,7 +4,8 @@
 # delivery and names every kind of wrong one, and both ceiling helpers do
 # what they claim (pop3ceil against a scripted POP3 server that sends its
 # replies in tiny pieces; lmtpceil against the fake LMTP server, with two
-# sessions that must both have a message in flight at once).
+# sessions that must both have a message in flight at once). Last,
+# link.sh (outside make bench) once, small, with its own private Dovecot.
 . "$(dirname "$0")/../lib/tap.sh"
 B=$TOP/tests/bench
 C=$TESTDIR/c
@@ -238,4 +239,11 @@ rm -rf "$TESTDIR/lrec"/*
 out=$(timeout 60 "$TESTDIR/lmtpceil" -a -k 2 -e "127.0.0.1:$(cat "$TESTDIR/lmtp.ready")" "$C")
 is "$?:$out:$(ls "$TESTDIR/lrec" | grep -c '^msg-')" \
     "0:msgs=40 bytes=$(cat "$C"/lmtp/* | wc -c | tr -d ' '):40" "lmtpceil -a: every message sent once"
+# link.sh: deliver through its latency proxy, DATA and BDAT, 1 and 4
+# sessions; every message delivered (it stops otherwise), one row each.
+LINK_N=8 LINK_REPS=1 LINK_RTT_MS=1 timeout 300 sh "$B/link.sh" \
+    >"$TESTDIR/link.out" 2>"$TESTDIR/link.err"
+is "$?" 0 "link.sh: runs to the end"
+is "$(grep -cE '^\| (DATA|BDAT) \| (1|4) \| [0-9.]+ \| [0-9]+ \|' "$TESTDIR/link.out")" 4 \
+    "link.sh: a row for DATA and BDAT with 1 and 4 sessions"
 done_testing

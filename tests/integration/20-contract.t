@@ -283,6 +283,8 @@ FS=$T/fspool
 FOPT="-h localhost -p $POP3S_PORT --cafile $CA_FILE -u $DROP_USER --timeout 10"
 run f1 mdrop-fetch $FOPT --password-file "$DOVECOT_DIR/drop.pass" "$FS"
 is "$RC" 0 "fetch: exit 0"
+[ "$RC" = 0 ] || diag "fetch's stderr:" "$(cat "$T/f1.err")" \
+    "Dovecot's log:" "$(tail -n 20 "$DOVECOT_LOG")" >&2
 is "$(wc -l < $T/f1.out)" 2 "fetch: one line per message on stdout"
 is "$(grep -vc "^$FS/new/[A-Za-z0-9._,=-]*\$" $T/f1.out)" 0 \
     "fetch: each line is SPOOL/new/NAME, NAME only [A-Za-z0-9._,=-]"

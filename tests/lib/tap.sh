@@ -58,11 +58,15 @@ plan() { echo "1..$1"; }
 done_testing() { echo "1..$_tap_n"; [ $_tap_fail = 0 ]; }
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
 pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
+# A failure goes to stderr too: prove shows a test's stderr when it is not
+# verbose, so a failure that does not come back in make check's verbose
+# rerun still leaves its details in the log.
 fail() {
 	_tap_n=$((_tap_n + 1)); _tap_fail=$((_tap_fail + 1))
 	echo "not ok $_tap_n - $1"
+	echo "${0##*/}: not ok $_tap_n - $1" >&2
 	shift
-	[ $# -gt 0 ] && diag "$@"
+	[ $# -gt 0 ] && { diag "$@"; diag "$@" >&2; }
 	return 0
 }
 # ok NAME COMMAND...: passes when the command exits 0.

@@ -30,7 +30,11 @@ for mode in data bdat; do
 	at_exit "kill $!"
 done
 for mode in data bdat; do
-	while [ ! -s "$TESTDIR/$mode.port" ]; do sleep 0.1; done
+	i=0
+	while [ ! -s "$TESTDIR/$mode.port" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -s "$TESTDIR/$mode.port" ] || { echo "link: no proxy ($mode)" >&2; exit 1; }
 done
 
 spool() {	# a fresh spool of N messages and their records

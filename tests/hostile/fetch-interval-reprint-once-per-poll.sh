@@ -16,7 +16,10 @@ mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop --timeout 5 \
 pid=$!
 H_PIDS="$H_PIDS $pid"
 i=0
-while [ "$(grep -c '^mdrop-fetch: info: session ' "$H/err")" -lt 3 ] && [ $i -lt 400 ]; do
+# (through cat: the background shell may not have made $H/err yet, and
+# grep -c prints nothing for a missing file)
+while [ "$(cat "$H/err" 2>/dev/null | grep -c '^mdrop-fetch: info: session ')" -lt 3 ] &&
+    [ $i -lt 400 ]; do
 	sleep 0.05; i=$((i + 1))
 done
 kill -TERM $pid; wait $pid; RC=$?

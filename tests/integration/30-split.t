@@ -248,7 +248,9 @@ mdrop-split -d example.org <paths.fifo >out 2>err &
 pid=$!
 exec 7>paths.fifo
 printf '%s\n' "$N/postfix" >&7
-_i=0; while [ "$(grep -c . out 2>/dev/null)" -lt 2 ] && [ $_i -lt 400 ]; do sleep 0.05; _i=$((_i + 1)); done
+# (through cat: split's shell makes "out" only once the FIFO is open,
+# and grep -c prints nothing for a missing file)
+_i=0; while [ "$(cat out 2>/dev/null | grep -c .)" -lt 2 ] && [ $_i -lt 400 ]; do sleep 0.05; _i=$((_i + 1)); done
 kill -TERM $pid
 wait $pid; rc=$?
 exec 7>&-

@@ -367,7 +367,8 @@ while [ $j -lt "${RACE_KEPT:-30}" ] && kill -0 $dpid 2>/dev/null; do
 	{ rec "$SP/new/s$j.M1P1.h" $U1@ex.org ""; rec "$SP/new/s$j.M1P1.h" $U2@ex.org ""
 	  printf '%s\n' "$SP/new/s$j.M1P1.h"; } >&7
 	k=0	# until both results are out (the batch committed), 10 s at most
-	while [ "$(grep -c "/s$j.M1P1.h	" "$D/race2.out")" -lt 2 ] && [ $k -lt 1000 ] &&
+	while [ "$(cat "$D/race2.out" 2>/dev/null | grep -c "/s$j.M1P1.h	")" -lt 2 ] &&
+	    [ $k -lt 1000 ] &&
 	    kill -0 $dpid 2>/dev/null; do
 		sleep 0.01; k=$((k + 1))
 	done

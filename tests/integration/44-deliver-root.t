@@ -261,6 +261,32 @@ is "$(calls "$D/lmtp2.trace" -e "setresuid($vu, $vu, $vu) *= 0" -e "connect(.*$D
     "setresuid " "... switched to $V at the start, never connected"
 kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
 
+# --- LMTP as root over TCP to a server with CHUNKING: BDAT as the owner -----
+# (the pread of the spool file for BDAT's count, the connect and the
+# send all come after the switch to the spool's owner)
+mkdir -p "$D/lmtpb"
+python3 "$TOP/tests/lib/fake_lmtp.py" --ready "$D/lmtpb/ready" --record "$D/lmtpb/rec" \
+    --caps "PIPELINING 8BITMIME ENHANCEDSTATUSCODES CHUNKING" 2>"$D/lmtpb/err" &
+bpid=$!
+at_exit "kill $bpid"
+n=0; while [ ! -s "$D/lmtpb/ready" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+bport=$(cat "$D/lmtpb/ready")
+msg "$SP" 14.M1P1.h $S 'Subject: fourteen\n\n.dot\nx\n'
+rec "$SP/new/14.M1P1.h" l@ex.org "" | ends >"$D/in14"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+LD_PRELOAD=$GUARD ROOTGUARD_DIRS=$G ROOTGUARD_LOG=$D/guard.log strace -f -o "$D/lmtpb.trace" \
+    -e trace=setresuid,connect,openat mdrop-deliver -l "127.0.0.1:$bport" <"$D/in14" >"$D/out" 2>"$D/err"
+is "$?" 0 "LMTP over TCP with CHUNKING, as root: delivered"
+is "$(tr -d '\r' <"$D/lmtpb/rec/conn-1.in" | grep -E '^(MAIL|RCPT|BDAT|DATA)')" \
+    "$(printf 'MAIL FROM:<>\nRCPT TO:<l@ex.org>\nBDAT 30 LAST')" "... sent as BDAT, the count right"
+printf 'Subject: fourteen\r\n\r\n.dot\r\nx\r\n' >"$D/want14"
+is_file_bytes "$D/lmtpb/rec/msg-1" "$D/want14" "... the server got the message byte for byte"
+is "$(calls "$D/lmtpb.trace" -e "setresuid($su, $su, $su) *= 0" -e "openat(.*14.M1P1.h\"" \
+    -e "connect(.*htons($bport)" | tr -s ' ' | sed 's/openat \(openat \)*/openat /')" \
+    "setresuid openat connect " "... switched to $S for good before opening the spool file and connecting"
+ok "... the spool file is gone" test ! -e "$SP/new/14.M1P1.h"
+kill $bpid 2>/dev/null; wait $bpid 2>/dev/null
+
 # --- doc/examples/mdrop-pipeline as root with MDROP_RUN_AS -----------------
 # fetch and split (stubs that note who they run as) as $S, deliver as root
 PB=$D/pbin

@@ -165,7 +165,7 @@ group_new(struct batch *b, const char *path, const char *sender)
 	b->ngroups++;
 	if ((g->sr = spool_locate(b, g->path, &g->msg.name, g)) != NULL) {
 		g->sr->refs++;
-		group_open(g);
+		group_open(g, b->lmtp == NULL);
 	}
 	priv_back();
 	return g;
@@ -225,7 +225,7 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 		if (!g->have_note && priv_enter(g->sr->sp.dirfd) == 0 &&
 		    fstatat(g->sr->sp.dirfd, note, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    note_open(&g->note, g->sr->sp.dirfd, g->msg.name) == 0)
+		    note_open(&g->note, g->sr->sp.dirfd, g->msg.name, 0) == 0)
 			g->have_note = 1;
 		priv_back();
 		if (g->have_note && note_get(&g->note, r->addr, detail,
@@ -262,6 +262,8 @@ note_results(struct group *g, int fails)
 {
 	size_t i;
 
+	if (g->early)	/* its file is gone: nothing left to retry */
+		return 0;
 	for (i = 0; i < g->msg.nrcpt; i++) {
 		struct dl_rcpt *r = &g->msg.rcpt[i];
 
@@ -324,13 +326,47 @@ advance(struct group *g)
 }
 
 /*
+ * LMTP: a complete group whose every recipient is now ok (in this run or,
+ * by its note, an earlier one) leaves the spool at once, its spool file
+ * unlinked here rather than at the commit: that records its 2xx replies
+ * as surely as a note line would (a killed process keeps either), without
+ * making a note file for it, which is what most messages (one recipient,
+ * one transaction) would otherwise cost. SPOOL/new is fsynced at the
+ * commit, as before. 1 when g is (now or already) gone so.
+ */
+static int
+finish_now(const struct batch *b, struct group *g)
+{
+	size_t i;
+	int r;
+
+	if (g->early)
+		return 1;
+	if (!g->closed || g->tainted || b->taint_all || g->state != G_READY ||
+	    note_any_fail(&g->note))
+		return 0;
+	for (i = 0; i < g->msg.nrcpt; i++)
+		if (g->msg.rcpt[i].result != DL_OK)
+			return 0;
+	r = priv_enter(g->sr->sp.dirfd) < 0 ? -1 :
+	    unlinkat(g->sr->sp.newfd, g->msg.name, 0);
+	priv_back();
+	if (r < 0)
+		return 0;	/* noted instead; the commit tries and says */
+	g->early = 1;
+	g->sr->dirty = 1;
+	return 1;
+}
+
+/*
  * LMTP's done callback. After each transaction the 2xx results are noted
  * at once, before anything else is read from any session: a kill later
  * must not make a rerun send them again (the note survives a killed
  * process; the commit fsyncs it), so the window for a duplicate stays
- * one transaction per session. Failures are noted only when g is back
- * (done), after --unknown-to has had its say. A failure to note is tried
- * again, and reported, at the commit.
+ * one transaction per session. When they were the last the message
+ * waited for, its spool file goes instead (finish_now). Failures are
+ * noted only when g is back (done), after --unknown-to has had its say.
+ * A failure to note is tried again, and reported, at the commit.
  */
 static void
 landed(void *arg, void *tag, struct dl_msg *msg, int done, enum status st)
@@ -341,14 +377,16 @@ landed(void *arg, void *tag, struct dl_msg *msg, int done, enum status st)
 	(void)msg;
 	(void)st;	/* counted per result at the commit */
 	if (!done) {
-		(void)note_results(g, 0);
+		if (!finish_now(b, g))
+			(void)note_results(g, 0);
 		return;
 	}
 	g->inflight = 0;
 	if (redirect_unknown(b, g, g->msg.from))
 		g->again = 1;
 	advance(g);
-	(void)group_note(g);
+	if (!finish_now(b, g))
+		(void)group_note(g);
 }
 
 /* Groups back from LMTP that must go again, handed over again. */
@@ -517,6 +555,8 @@ batch_record(struct batch *b, const char *path, const char *rcpt,
 	r = &g->msg.rcpt[i];
 	if ((size_t)i < before)	/* a repeat: it shares the first's result */
 		goto deliver;
+	if (g->early)	/* a new recipient, its spool file already gone */
+		return status_worse(st, gone(b, g, r));
 	switch (g->state) {
 	case G_GONE:
 		return status_worse(st, gone(b, g, r));

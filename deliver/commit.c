@@ -4,10 +4,13 @@
  * makes delivery exactly-once (mdrop-deliver(1), EXACTLY ONCE):
  *
  *   1. open the spool file (O_NOFOLLOW), flock it, check it is still in
- *      new/; open or create its done note SPOOL/NAME.done;
+ *      new/; open or create its done note SPOOL/NAME.done (over LMTP
+ *      the note is made by its first line, if one is ever needed);
  *   2. deliver (Maildir: the copy written and fsynced in tmp/; LMTP: 250
  *      received, on whichever session carried the message: the commit
- *      waits for every message in flight);
+ *      waits for every message in flight; a complete group whose replies
+ *      are all 2xx has its spool file unlinked as they come, batch.c's
+ *      finish_now, and step 4 only fsyncs SPOOL/new for it);
  *   3. commit (once per batch): Maildir: fsync SPOOL once if a note was
  *      created (so a later run knows to look for earlier copies, in cur/
  *      too, before it delivers), only then link the copies into new/ and
@@ -135,6 +138,11 @@ finish(struct batch *b, struct group *g)
 	}
 	if (g->state != G_READY)
 		return ST_OK;
+	if (g->early) {		/* unlinked as its last 2xx came (batch.c) */
+		g->finished = 1;
+		log_debug("removed", "path=%s", q);
+		return ST_OK;
+	}
 	for (i = 0; i < g->msg.nrcpt; i++) {
 		if (g->msg.rcpt[i].result != DL_OK &&
 		    g->msg.rcpt[i].result != DL_FAIL) {
@@ -316,7 +324,8 @@ release(struct batch *b)
 		if (g->finished && g->state == G_READY)
 			(void)seen_add(b->seen, g->sr->dev, g->sr->ino,
 			    g->msg.name, &g->msg);
-		if (g->finished && (priv_enter(g->sr->sp.dirfd) < 0 ||
+		if (g->finished && (!g->have_note ||
+		    note_exists(&g->note)) && (priv_enter(g->sr->sp.dirfd) < 0 ||
 		    note_remove(g->sr->sp.dirfd, g->msg.name) < 0))
 			log_warn("done-note", "path=%s error=\"%s\"",
 			    log_quote(q, sizeof q, g->path), strerror(errno));

@@ -66,6 +66,8 @@ struct group {
 	int inflight;		/* LMTP: handed to a session, not back yet */
 	int again;		/* LMTP: deliver once more when it is back
 				 * (recipients came, or were redirected) */
+	int early;		/* LMTP: its spool file removed as its last
+				 * 2xx came (batch.c, landed) */
 };
 
 struct maildir;
@@ -108,8 +110,9 @@ void spool_trim(struct batch *b);
 struct sref *spool_locate(struct batch *b, const char *path,
     const char **name, struct group *g);
 
-/* Step 1 for the new group g (g->sr set): open, lock, check, note. */
-void group_open(struct group *g);
+/* Step 1 for the new group g (g->sr set): open, lock, check, note (made
+ * now when make_note, else only when a line is first added to it). */
+void group_open(struct group *g, int make_note);
 
 /* rcpts.c */
 

@@ -21,8 +21,18 @@ note_name(char *buf, size_t n, const char *name)
 	return 0;
 }
 
+/* Create the note file (O_EXCL: the spool file's lock is held, so a
+ * note that appeared meanwhile is not ours to append to). */
+static int
+note_create(struct note *p)
+{
+	p->fd = openat(p->dirfd, p->name, O_RDWR | O_APPEND | O_CREAT |
+	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return p->fd < 0 ? -1 : 0;
+}
+
 int
-note_open(struct note *p, int spooldirfd, const char *name)
+note_open(struct note *p, int spooldirfd, const char *name, int create)
 {
 	struct stat st;
 	int e;
@@ -36,10 +46,13 @@ note_open(struct note *p, int spooldirfd, const char *name)
 	    O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (p->fd >= 0) {
 		p->existed = 1;
+	} else if (errno == ENOENT && !create) {
+		if ((p->buf = calloc(1, 1)) == NULL)
+			return -1;
+		p->cap = 1;
+		return 0;	/* made by the first note_add */
 	} else if (errno == ENOENT) {
-		p->fd = openat(spooldirfd, p->name, O_RDWR | O_APPEND |
-		    O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (p->fd < 0)
+		if (note_create(p) < 0)
 			return -1;
 	} else {
 		return -1;
@@ -126,6 +139,8 @@ note_add(struct note *p, int ok, const char *rcpt, const char *detail)
 	}
 	if (note_room(p, (size_t)len + 1) < 0)
 		return -1;
+	if (p->fd < 0 && note_create(p) < 0)
+		return -1;
 	/* A torn last line from a crash must not swallow ours. */
 	if (p->len > 0 && p->buf[p->len - 1] != '\n') {
 		if (io_write_all(p->fd, "\n", 1) < 0)
@@ -148,6 +163,12 @@ note_sync(struct note *p)
 		return 0;
 	p->dirty = 0;
 	return fsync(p->fd);
+}
+
+int
+note_exists(const struct note *p)
+{
+	return p->fd >= 0;
 }
 
 void

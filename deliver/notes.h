@@ -30,10 +30,15 @@ struct note {
 };
 
 /*
- * Open or create SPOOL/NAME.done under spooldirfd (O_NOFOLLOW) and load
- * it. A note over NOTE_MAX fails with EFBIG.
+ * Open SPOOL/NAME.done under spooldirfd (O_NOFOLLOW) and load it. When
+ * there is none: create != 0 creates it now; create == 0 leaves it to the
+ * first note_add (p->fd stays -1 until then: see note_exists). A note
+ * over NOTE_MAX fails with EFBIG.
  */
-int note_open(struct note *p, int spooldirfd, const char *name);
+int note_open(struct note *p, int spooldirfd, const char *name, int create);
+
+/* 1 when the note's file exists (opened, or made by note_add). */
+int note_exists(const struct note *p);
 
 /* What the note as it was loaded says of rcpt (through its index: a
  * rerun of a group of thousands must not scan the note once per

@@ -145,7 +145,7 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 
 /* Open the spool file of a new group: step 1 above. */
 void
-group_open(struct group *g)
+group_open(struct group *g, int make_note)
 {
 	const char *name = g->msg.name;
 	struct stat st, st2;
@@ -194,13 +194,13 @@ group_open(struct group *g)
 	g->msg.size = (uint64_t)st.st_size;
 	g->msg.uid = st.st_uid;
 	g->msg.dev = st.st_dev;
-	if (note_open(&g->note, g->sr->sp.dirfd, name) < 0) {
+	if (note_open(&g->note, g->sr->sp.dirfd, name, make_note) < 0) {
 		group_error(g, G_ERROR, DL_DEFER, ST_TEMPFAIL, "done note: %s",
 		    strerror(errno));
 		return;
 	}
 	g->have_note = 1;
-	if (!g->note.existed)	/* made durable before any link: spool_marks */
+	if (make_note && !g->note.existed)	/* durable before any link */
 		g->sr->marks = 1;
 	g->state = G_READY;
 }

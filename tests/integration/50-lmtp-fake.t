@@ -542,4 +542,58 @@ ok "TCP: the end of the data never in a write of its own" \
 ok "TCP: the end went with the message's last piece" \
     grep -qF 'body\r\n.\r\n", 23,' "$TESTDIR/st23"
 
+# 24. A message whose last recipient's 2xx has come leaves the spool at
+#     once, before anything else is read, and without a done note: the
+#     unlink records the 2xx as surely as a note line would (a killed
+#     deliver keeps either), and most messages (one recipient, one
+#     transaction) need no note file at all. With two transactions the
+#     first one's 2xx is noted (the note made then), the second's unlinks.
+new_spool 'Subject: e\n\nbody\n'
+start_fake
+printf "$M\ta@example.org\t\n" | ends |
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -e trace=openat,unlinkat,read,recvfrom -s 128 -o "$TESTDIR/st24" \
+    mdrop-deliver --lhlo t.test --timeout 5 -l "$EP" >"$TESTDIR/out24" 2>&1
+is "$?" 0 "one recipient: delivered"
+ok "one recipient: no done note made" sh -c "! grep -E 'openat\\(.*m1\\.done\".*O_CREAT' '$TESTDIR/st24'"
+ok "one recipient: spool file and note gone" test ! -e "$M" -a ! -e "$SPOOL/m1.done"
+# line numbers in the trace: the final 2xx read, the unlink of the file
+l250=$(grep -nE '^[0-9]+ +(read|recvfrom)\(.*250 2\.0\.0 <a@example.org>' "$TESTDIR/st24" | head -n 1 | cut -d: -f1)
+lunl=$(grep -nE 'unlinkat\(.*"m1", 0\) *= 0' "$TESTDIR/st24" | head -n 1 | cut -d: -f1)
+ok "one recipient: unlinked after its 2xx was read ($l250 < $lunl)" test "${l250:-0}" -gt 0 -a "${lunl:-0}" -gt "${l250:-0}"
+new_spool 'Subject: e2\n\nbody\n'
+start_fake
+printf "$M\ta@example.org\t\n$M\tb@example.org\t\n" | ends |
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -e trace=openat,unlinkat,read,recvfrom,write,sendto -s 128 -o "$TESTDIR/st24b" \
+    mdrop-deliver --lhlo t.test --timeout 5 -l "$EP" >"$TESTDIR/out24" 2>"$TESTDIR/err24"
+is "$?" 0 "two transactions: delivered"
+is "$(cut -f2,3 "$TESTDIR/out24" | tr '\t\n' ' ;')" "a@example.org ok;b@example.org ok;" "two transactions: both ok"
+# the order: a's 2xx read, the note made and a's line in it, b's 2xx
+# read, the spool file unlinked, the note removed
+ord=$(awk '/^[0-9]+ +(read|recvfrom)\(.*"250 2\.0\.0 <a@/ { print "a-2xx" }
+    /^[0-9]+ +(read|recvfrom)\(.*"250 2\.0\.0 <b@/ { print "b-2xx" }
+    /^[0-9]+ +openat\(.*"m1\.done".*O_CREAT/ { print "note-made" }
+    /^[0-9]+ +write\(.*"ok\\ta@example\.org/ { print "note-a" }
+    /^[0-9]+ +unlinkat\(.*"m1", 0\) *= 0/ { print "unlinked" }
+    /^[0-9]+ +unlinkat\(.*"m1\.done", 0\) *= 0/ { print "note-removed" }' "$TESTDIR/st24b" |
+    tr '\n' ' ')
+is "$ord" "a-2xx note-made note-a b-2xx unlinked note-removed " "two transactions: a noted, then b's 2xx unlinks"
+ok "two transactions: nothing left" test ! -e "$M" -a ! -e "$SPOOL/m1.done"
+#     ... a new recipient for the message after its file went: never
+#     delivered from the open file, never deferred (no file to retry):
+#     fail, exit 65 (DESIGN.md, "Record format"); a repeat of a is ok.
+new_spool 'Subject: e3\n\nbody\n'
+start_fake
+{ printf '%s\ta@example.org\t\n%s\n' "$M" "$M"
+  i=0; while [ -e "$M" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+  printf '%s\tb@example.org\t\n%s\ta@example.org\t\n%s\n' "$M" "$M" "$M"; } |
+    mdrop-deliver --lhlo t.test --timeout 5 -l "$EP" >"$TESTDIR/out24" 2>"$TESTDIR/err24"
+is "$?" 65 "late recipient: exit 65"
+is "$(cut -f2,3 "$TESTDIR/out24" | tr '\t\n' ' ;')" "a@example.org ok;b@example.org fail;a@example.org ok;" \
+    "late recipient: a ok, b fail, a again ok"
+ok "late recipient: says the file is gone" grep -q 'b@example.org.*spool file gone' "$TESTDIR/out24"
+ok "late recipient: b never sent" sh -c "! grep -q 'b@example.org' '$REC/conn-1.in'"
+is "$(ls "$REC" | grep -c '^msg-')" 1 "late recipient: the server got one message"
+
 done_testing

@@ -68,9 +68,42 @@ copy_detail(char *detail, size_t n, const char *d, size_t dl)
 	detail[dl] = '\0';
 }
 
-enum donenote_state
-donenote_find(const char *buf, size_t len, const char *rcpt, char *detail,
-    size_t n)
+/* A .why recipient line "RCPT<TAB>ok|fail<TAB>DETAIL", parsed. */
+static enum donenote_state
+why_line_parse(const char *line, size_t len, const char **rcpt,
+    size_t *rlen, const char **detail, size_t *dlen)
+{
+	const char *t1, *w;
+	size_t left;
+
+	if ((t1 = memchr(line, '\t', len)) == NULL || t1 == line)
+		return DONENOTE_NONE;
+	w = t1 + 1;
+	left = len - (size_t)(w - line);
+	*rcpt = line;
+	*rlen = (size_t)(t1 - line);
+	if (left >= 3 && memcmp(w, "ok\t", 3) == 0) {
+		*detail = w + 3;
+		*dlen = left - 3;
+		return DONENOTE_OK;
+	}
+	if (left >= 5 && memcmp(w, "fail\t", 5) == 0) {
+		*detail = w + 5;
+		*dlen = left - 5;
+		return DONENOTE_FAIL;
+	}
+	return DONENOTE_NONE;
+}
+
+/*
+ * rcpt's line in text (len bytes): as a note (why == 0: note lines only,
+ * a torn last line ignored, a later line wins) or as a .why (why != 0:
+ * its recipient lines too, written whole so a last line without LF
+ * counts, and an "ok" anywhere wins: delivered once is delivered).
+ */
+static enum donenote_state
+scan(const char *buf, size_t len, const char *rcpt, char *detail,
+    size_t n, int why)
 {
 	enum donenote_state st = DONENOTE_NONE;
 	size_t want = strlen(rcpt), i = 0;
@@ -81,18 +114,37 @@ donenote_find(const char *buf, size_t len, const char *rcpt, char *detail,
 		enum donenote_state kind;
 
 		nl = memchr(line, '\n', len - i);
-		if (nl == NULL)
+		if (nl == NULL && !why)
 			break;		/* torn last line: ignored */
-		llen = (size_t)(nl - line);
+		llen = nl != NULL ? (size_t)(nl - line) : len - i;
 		i += llen + 1;
 		kind = donenote_line_parse(line, llen, &r, &rl, &d, &dl);
+		if (kind == DONENOTE_NONE && why)
+			kind = why_line_parse(line, llen, &r, &rl, &d, &dl);
 		if (kind == DONENOTE_NONE || rl != want ||
-		    strncasecmp(r, rcpt, rl) != 0)
+		    strncasecmp(r, rcpt, rl) != 0 ||
+		    (why && kind == DONENOTE_FAIL && st != DONENOTE_NONE))
 			continue;
-		st = kind;		/* a later line wins */
+		st = kind;		/* a later line wins (a note) */
 		copy_detail(detail, n, d, dl);
+		if (why && st == DONENOTE_OK)
+			break;
 	}
 	return st;
+}
+
+enum donenote_state
+donenote_find(const char *buf, size_t len, const char *rcpt, char *detail,
+    size_t n)
+{
+	return scan(buf, len, rcpt, detail, n, 0);
+}
+
+enum donenote_state
+donenote_why_find(const char *buf, size_t len, const char *rcpt,
+    char *detail, size_t n)
+{
+	return scan(buf, len, rcpt, detail, n, 1);
 }
 
 /* The indexed line at slot k, parsed; DONENOTE_NONE for an empty slot. */

@@ -47,6 +47,19 @@ enum donenote_state donenote_find(const char *buf, size_t len,
     const char *rcpt, char *detail, size_t n);
 
 /*
+ * What a failed message's SPOOL/failed/NAME.why (buf, len) says of rcpt.
+ * Its lines (deliver/commit.c, move_failed): "time: ...", "path: ...",
+ * one "RCPT<TAB>ok|fail<TAB>DETAIL" per recipient of the last run, then
+ * "done note:" and the done note's lines ("ok|fail<TAB>RCPT<TAB>DETAIL",
+ * earlier runs). DONENOTE_OK when any line says rcpt was delivered (a
+ * record for it is then fine: DESIGN.md, "Record format"), else
+ * DONENOTE_FAIL when one says it failed, else DONENOTE_NONE; the detail
+ * of the line that decided is copied as by donenote_find.
+ */
+enum donenote_state donenote_why_find(const char *buf, size_t len,
+    const char *rcpt, char *detail, size_t n);
+
+/*
  * An index of a note's text by recipient, for a note of thousands of
  * lines looked up once per record: donenote_index_find says what
  * donenote_find would, without scanning the note. The index holds

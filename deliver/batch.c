@@ -101,6 +101,7 @@ group_free(struct batch *b, struct group *g)
 	free(g->recs);
 	free(g->path);
 	free(g->sender);
+	free(g->why);
 	if (b->hand == g)
 		b->hand = NULL;
 	free(g);
@@ -248,6 +249,27 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 	}
 	if (g->sr != NULL && fstatat(g->sr->sp.failedfd, g->msg.name, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0) {
+		/* its .why says who was delivered before it went there */
+		if (!g->why_read) {
+			g->why_read = 1;
+			if (priv_enter(g->sr->sp.dirfd) < 0 ||
+			    note_why_read(g->sr->sp.failedfd, g->msg.name,
+			    &g->why, &g->whylen) < 0)
+				g->whylen = 0;
+			priv_back();
+		}
+		switch (g->why == NULL ? DONENOTE_NONE : donenote_why_find(
+		    g->why, g->whylen, r->addr, detail, sizeof detail)) {
+		case DONENOTE_OK:
+			dl_set(r, DL_OK, "already delivered: %s", detail);
+			return ST_OK;
+		case DONENOTE_FAIL:
+			dl_set(r, DL_FAIL, "failed earlier (message in failed/, "
+			    "see its .why): %s", detail);
+			return ST_NOUSER;
+		case DONENOTE_NONE:
+			break;
+		}
 		dl_set(r, DL_FAIL, "message is in failed/ (see its .why)");
 		return ST_NOUSER;
 	}

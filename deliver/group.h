@@ -68,6 +68,9 @@ struct group {
 				 * (recipients came, or were redirected) */
 	int early;		/* LMTP: its spool file removed as its last
 				 * 2xx came (batch.c, landed) */
+	char *why;		/* SPOOL/failed/NAME.why, once read (gone()) */
+	size_t whylen;
+	int why_read;		/* 1: why and whylen are what there is */
 };
 
 struct maildir;

@@ -184,6 +184,46 @@ note_close(struct note *p)
 }
 
 int
+note_why_read(int failedfd, const char *name, char **buf, size_t *len)
+{
+	size_t cap = NOTE_MAX + 64 * 1024, got = 0;
+	char file[300];
+	ssize_t n;
+	int fd, e;
+
+	*buf = NULL;
+	*len = 0;
+	if (snprintf(file, sizeof file, "%s.why", name) >= (int)sizeof file) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = openat(failedfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if ((*buf = malloc(cap + 1)) == NULL)
+		goto fail;
+	while (got < cap && (n = read(fd, *buf + got, cap - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	(*buf)[got] = '\0';
+	*len = got;
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	free(*buf);
+	*buf = NULL;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
 note_remove(int spooldirfd, const char *name)
 {
 	char file[300];

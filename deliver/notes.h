@@ -62,6 +62,13 @@ int note_sync(struct note *p);
 /* Close the note (keeps the file). */
 void note_close(struct note *p);
 
+/*
+ * Read SPOOL/failed/NAME.why (failedfd: SPOOL/failed) into *buf (owned
+ * by the caller, NUL after), at most NOTE_MAX + 64 KiB of it (a .why is
+ * the recipients' lines and a done note). 0, or -1 with errno.
+ */
+int note_why_read(int failedfd, const char *name, char **buf, size_t *len);
+
 /* Remove SPOOL/NAME.done (ENOENT is not an error). */
 int note_remove(int spooldirfd, const char *name);
 

@@ -6,7 +6,9 @@
  * a line formatted from fields cut from the input parses back to the
  * same kind and recipient, and to the detail with its control bytes made
  * spaces (cut to fit); donenote_find finds it, whatever note stands
- * before it.
+ * before it. donenote_why_find on the same text: it finds every line
+ * the note scan finds, and never says "failed" of a recipient a line
+ * says was delivered.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,25 @@ same_through_index(const char *note, size_t size, const char *rcpt)
 	donenote_index_free(&ix);
 }
 
+/* A .why read as one: every line the note scan finds is found, and a
+ * recipient the .why says was delivered is never said to have failed. */
+static void
+why_checks(const char *why, size_t size, const char *rcpt)
+{
+	char d[64];
+	enum donenote_state w = donenote_why_find(why, size, rcpt, d,
+	    sizeof d), n = donenote_find(why, size, rcpt, NULL, 0);
+
+	if (w != DONENOTE_NONE && strlen(d) >= sizeof d)
+		abort();
+	if (n != DONENOTE_NONE && w == DONENOTE_NONE)
+		abort();
+	if (n == DONENOTE_OK && w != DONENOTE_OK) {
+		/* donenote_find lets a later line win; the .why lets ok */
+		abort();
+	}
+}
+
 static void
 check_find(const uint8_t *data, size_t size)
 {
@@ -47,6 +68,7 @@ check_find(const uint8_t *data, size_t size)
 	rcpt[n] = '\0';
 	same_through_index(note, size, rcpt);
 	same_through_index(note, size, "a@b");
+	why_checks(note, size, rcpt);
 	free(note);
 }
 

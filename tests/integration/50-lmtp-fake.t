@@ -596,4 +596,23 @@ ok "late recipient: says the file is gone" grep -q 'b@example.org.*spool file go
 ok "late recipient: b never sent" sh -c "! grep -q 'b@example.org' '$REC/conn-1.in'"
 is "$(ls "$REC" | grep -c '^msg-')" 1 "late recipient: the server got one message"
 
+# 25. The same records again, in a new process, for a message that went
+#     to failed/ (one recipient delivered, one refused for good): the
+#     delivered one is ok (its .why says so: the spool file and its done
+#     note are gone), the refused one fails again, exit 67; nothing is
+#     sent. Found with Cyrus (53-lmtp-cyrus.t): both were "fail".
+new_spool 'Subject: w\n\nbody\n'
+start_fake --rcpt 'u@example.org=550 5.1.1 User unknown'
+deliver "$M\ta@example.org\t\n$M\tu@example.org\t\n" -l "$EP"
+is "$RC $(results)" "67 a@example.org ok;u@example.org fail;" "failed/: first run, a ok, u fail"
+ok "failed/: the message and its .why there" test -f "$SPOOL/failed/m1" -a -f "$SPOOL/failed/m1.why" -a ! -e "$M"
+n1=$(ls "$REC" | grep -c '^msg-')
+deliver "$M\ta@example.org\t\n$M\tu@example.org\t\n" -l "$EP"
+is "$RC $(results)" "67 a@example.org ok;u@example.org fail;" "failed/, rerun: a ok, u fail again"
+ok "failed/, rerun: a's detail says already delivered" grep -q "a@example.org	ok	already delivered: 250" "$OUT"
+ok "failed/, rerun: u's detail gives the reply" grep -q "u@example.org	fail	failed earlier.*550 5.1.1 User unknown" "$OUT"
+is "$(ls "$REC" | grep -c '^msg-')" "$n1" "failed/, rerun: nothing sent again"
+deliver "$M\tz@example.org\t\n" -l "$EP"
+is "$RC $(results)" "67 z@example.org fail;" "failed/, rerun: a recipient it never had fails"
+
 done_testing

@@ -206,9 +206,11 @@ ok "unknown user, grouped: c2 in failed/ with a .why" \
 #    alice@example.org"): zed fails again (permanent: exit 67), and alice,
 #    who was delivered, is ok: DESIGN.md "Record format", a record whose
 #    spool file is gone "is fine if that recipient was delivered".
-#    (Fails when this test was written: mdrop-deliver answers alice with
-#    "fail message is in failed/ (see its .why)" too; it reads the done
-#    note only from SPOOL/NAME.done, gone with the move to failed/.)
+#    (Failed when this test was written: mdrop-deliver answered alice
+#    with "fail message is in failed/ (see its .why)" too; it read the
+#    done note only from SPOOL/NAME.done, gone with the move to failed/.
+#    It reads the .why now; 50-lmtp-fake.t case 25 is the same check
+#    against the fake server.)
 before=$(for u in alice bob carol dave erin; do count $u; done | tr '\n' ' ')
 OUT=$TESTDIR/out.rerun1
 mdrop-deliver --timeout 10 -l "unix:$CYRUS_LMTP_SOCKET" < "$TESTDIR/out.1.in" >"$OUT" 2>"$OUT.err"

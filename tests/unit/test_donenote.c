@@ -78,6 +78,66 @@ test_donenote_find(void **state)
 	    sizeof d), DONENOTE_OK);
 }
 
+/* A failed message's .why: the last run's recipient lines, then the
+ * done note of earlier ones (deliver/commit.c, move_failed). */
+static void
+test_why_find(void **state)
+{
+	const char why[] = "time: 2026-12-06T16:00:00Z\n"
+	    "path: /s/new/c1\n"
+	    "Alice@example.org\tok\t250 2.1.5 Ok SESSIONID=<x>\n"
+	    "zed@example.org\tfail\t550 5.1.1 User unknown\n"
+	    "done note:\n"
+	    "ok\tbob@example.org\t250 earlier\n"
+	    "fail\tcarol@example.org\t550 earlier\n"
+	    "ok\tcarol@example.org\t250 later\n"
+	    "ok\tdan@example.org\tno LF at the end";
+	char d[64];
+	size_t cut;
+
+	(void)state;
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "alice@example.org", d, sizeof d), DONENOTE_OK);
+	assert_string_equal(d, "250 2.1.5 Ok SESSIONID=<x>");
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "zed@example.org", d, sizeof d), DONENOTE_FAIL);
+	assert_string_equal(d, "550 5.1.1 User unknown");
+	/* from the done note: an earlier run delivered bob */
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "bob@example.org", d, sizeof d), DONENOTE_OK);
+	assert_string_equal(d, "250 earlier");
+	/* delivered once is delivered, whatever else a line says */
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "carol@example.org", d, sizeof d), DONENOTE_OK);
+	assert_string_equal(d, "250 later");
+	/* the .why is written whole (renamed into place): a last line
+	 * without LF still counts */
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "dan@example.org", d, sizeof d), DONENOTE_OK);
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "erin@example.org", NULL, 0), DONENOTE_NONE);
+	assert_int_equal(donenote_why_find(why, sizeof why - 1,
+	    "example.org", NULL, 0), DONENOTE_NONE);
+	/* the words alone, or a path line, are never a recipient */
+	assert_int_equal(donenote_why_find(why, sizeof why - 1, "ok", NULL,
+	    0), DONENOTE_NONE);
+	assert_int_equal(donenote_why_find(why, sizeof why - 1, "path: /s",
+	    NULL, 0), DONENOTE_NONE);
+	/* every prefix: nothing read past len, and zed fails only once
+	 * his line is there */
+	for (cut = 0; cut < sizeof why; cut++) {
+		char *copy = malloc(cut ? cut : 1);
+
+		assert_non_null(copy);
+		memcpy(copy, why, cut);
+		assert_int_equal(donenote_why_find(copy, cut, "zed@example.org",
+		    NULL, 0), cut >= (size_t)(strstr(why, "zed") - why) +
+		    strlen("zed@example.org\tfail\t") ? DONENOTE_FAIL :
+		    DONENOTE_NONE);
+		free(copy);
+	}
+}
+
 static void
 test_find_case(void **state)
 {
@@ -209,6 +269,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_donenote_find),
 		cmocka_unit_test(test_find_case),
+		cmocka_unit_test(test_why_find),
 		cmocka_unit_test(test_line_round_trip),
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_index_many),

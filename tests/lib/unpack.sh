@@ -1,69 +1,103 @@
-# unpack.sh: a Debian package unpacked, not installed, for the tests that
-# need a server the system must not run (Cyrus: its packages conflict with
-# Dovecot's and their maintainer scripts add users and services).
+# unpack.sh: a Debian package's files, unpacked but never installed, for
+# the tests that run a real peer server privately (Cyrus: its packages
+# conflict with Dovecot's and their maintainer scripts add users and
+# services; Postfix as the ISP's MTA: it would become the system's MTA).
 #
-#   unpack_deb PKG   downloads PKG (apt-get download, the candidate version
-#                    of this system's sources) and unpacks it with dpkg -x
-#                    under $UNPACK_ROOT/PKG (default $TOP/build/peers/PKG;
-#                    build/ is not tracked). Sets UNPACKED to that directory.
-#                    An existing unpack is reused: its stamp file
-#                    ($UNPACKED/.mdrop-unpacked, holding the .deb's name)
-#                    is written last, and the work is done under a lock
-#                    (flock on $UNPACK_ROOT/.PKG.lock), so two runs never
-#                    see half an unpack. When it cannot (no network, no
-#                    write access to $UNPACK_ROOT, dpkg -x failing), it
-#                    prints "Bail out! ..." with the exact command to run
-#                    and returns 1: the caller exits, the test fails; it
-#                    is never a skip.
+#   unpack_deb PKG   makes $UNPACK_ROOT/PKG (default $TOP/build/peers/PKG;
+#                    build/ is not tracked) hold the files of the Debian
+#                    package PKG (as `apt-get download PKG` and `dpkg -x`),
+#                    once: the next runs find it unpacked. Sets UNPACK_DIR
+#                    to that directory and UNPACK_VERSION to the package's
+#                    version. When it cannot, it prints "Bail out! ..."
+#                    naming what failed and the command to run, and exits
+#                    1: a missing peer is never a skip or a pass.
 #
-# Nothing is installed, no maintainer script runs; the libraries the
-# unpacked binaries link against come from tests/lib/deps.sh (installed as
-# usual). Source this before or after tap.sh: it needs only $TOP, which it
-# derives from $0 when unset. A test that tap.sh re-executes as nobody may
-# call unpack_deb as root before sourcing tap.sh (nobody cannot write
-# build/ in a tree made by root) and again afterwards (then it only finds
-# the stamp).
+# Nothing is installed: no maintainer script runs, no service starts, no
+# file outside $UNPACK_ROOT is written. The package's library dependencies
+# are in tests/lib/deps.sh; the package itself is not.
+#
+# The unpack goes into a temporary directory beside the target, is renamed
+# into place, and the stamp file PKG/.mdrop-unpacked (the version) is
+# written last: a directory without its stamp is an unpack that was cut
+# short, removed and done again. An exclusive flock(1) on
+# $UNPACK_ROOT/PKG.lock is held throughout, so two test runs at once never
+# see half an unpack: the second waits (bounded), then finds the stamp. As
+# root, a download that fails is tried once more after `apt-get update` (a
+# fresh machine may have no package lists yet).
+#
+# It needs only $TOP (derived from $0 when unset), so a test that tap.sh
+# re-executes as nobody can call it as root before sourcing tap.sh (nobody
+# cannot write build/ in a tree made by root), and again after (then it
+# only finds the stamp).
+
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+UNPACK_ROOT=${UNPACK_ROOT:-$TOP/build/peers}
 
 _unpack_bail() {
-	echo "Bail out! unpack_deb $_unpack_pkg: $*"
-	echo "unpack_deb $_unpack_pkg: $*" >&2
-	return 1
+	echo "Bail out! unpack_deb $1: $2"
+	echo "unpack_deb $1: $2" >&2
+	exit 1
 }
 
 unpack_deb() {
-	_unpack_pkg=$1
-	: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
-	_unpack_root=${UNPACK_ROOT:-$TOP/build/peers}
-	UNPACKED=$_unpack_root/$_unpack_pkg
-	[ -f "$UNPACKED/.mdrop-unpacked" ] && return 0
-	_unpack_cmd="mkdir -p '$UNPACKED' && cd '$_unpack_root' && apt-get download $_unpack_pkg && dpkg -x ${_unpack_pkg}_*.deb '$UNPACKED' && touch '$UNPACKED/.mdrop-unpacked'"
-	mkdir -p "$_unpack_root" 2>/dev/null && [ -w "$_unpack_root" ] ||
-		{ _unpack_bail "cannot write $_unpack_root (as $(id -un)); run: $_unpack_cmd"; return 1; }
-	# The lock is held by a subshell, so a failing step never leaves the
-	# caller's descriptors changed.
-	(
-		exec 9>"$_unpack_root/.$_unpack_pkg.lock" || exit 1
-		flock -w 600 9 || { echo "lock $_unpack_root/.$_unpack_pkg.lock: timed out" >&2; exit 1; }
-		[ -f "$UNPACKED/.mdrop-unpacked" ] && exit 0
-		_t=$(mktemp -d "$_unpack_root/.$_unpack_pkg.XXXXXX") || exit 1
-		trap 'rm -rf "$_t"' EXIT
-		# apt's download sandbox user (_apt) cannot write a private
-		# directory; the warning saying so is harmless.
-		(cd "$_t" && apt-get download "$_unpack_pkg") >"$_t/log" 2>&1 || {
-			echo "apt-get download $_unpack_pkg failed: $(grep -v '^W:' "$_t/log" | tail -n 3)" >&2; exit 1; }
-		_deb=$(ls "$_t"/*.deb 2>/dev/null | head -n 1)
-		[ -n "$_deb" ] || { echo "apt-get download $_unpack_pkg left no .deb" >&2; exit 1; }
-		dpkg -x "$_deb" "$_t/root" 2>"$_t/log" || {
-			echo "dpkg -x $_deb failed: $(tail -n 3 "$_t/log")" >&2; exit 1; }
-		rm -rf "$UNPACKED" && mv "$_t/root" "$UNPACKED" || exit 1
-		# the stamp last: its presence means the whole tree is there
-		basename "$_deb" > "$UNPACKED/.mdrop-unpacked.tmp" &&
-		    mv "$UNPACKED/.mdrop-unpacked.tmp" "$UNPACKED/.mdrop-unpacked"
-	) 2>"$_unpack_root/.$_unpack_pkg.err.$$" || {
-		_unpack_e=$(tail -n 3 "$_unpack_root/.$_unpack_pkg.err.$$" | tr '\n' ' ')
-		rm -f "$_unpack_root/.$_unpack_pkg.err.$$"
-		_unpack_bail "$_unpack_e-- run: $_unpack_cmd"
-		return 1; }
-	rm -f "$_unpack_root/.$_unpack_pkg.err.$$"
+	_up_pkg=$1
+	case "$_up_pkg" in
+	''|*[!a-z0-9.+-]*) _unpack_bail "$_up_pkg" "not a package name" ;;
+	esac
+	UNPACK_DIR=$UNPACK_ROOT/$_up_pkg
+	_up_stamp=$UNPACK_DIR/.mdrop-unpacked
+	_up_cmd="as root: apt-get update; then run this test again as root"
+	# Without the lock held, a finished unpack is final: read the stamp.
+	if [ ! -s "$_up_stamp" ]; then
+		mkdir -p "$UNPACK_ROOT" 2>/dev/null && [ -w "$UNPACK_ROOT" ] ||
+			_unpack_bail "$_up_pkg" "cannot write $UNPACK_ROOT as" \
+			    "$(id -un) ($_up_cmd, or make check as root)"
+		_up_err=$UNPACK_ROOT/$_up_pkg.err.$$
+		(
+			flock -w 300 9 || {
+				echo "timeout: flock -w 300 $UNPACK_ROOT/$_up_pkg.lock"
+				exit 1; }
+			[ -s "$_up_stamp" ] && exit 0	# another run finished it
+			rm -rf "$UNPACK_DIR" "$UNPACK_ROOT/.$_up_pkg".*
+			_up_tmp=$(mktemp -d "$UNPACK_ROOT/.$_up_pkg.XXXXXX") || {
+				echo "mktemp -d $UNPACK_ROOT/.$_up_pkg.XXXXXX failed"; exit 1; }
+			# apt-get download runs sandboxed as _apt, who must be
+			# able to write the directory it downloads into
+			chmod 755 "$_up_tmp"
+			mkdir "$_up_tmp/deb" "$_up_tmp/root" && chmod 777 "$_up_tmp/deb"
+			# as root, an empty or stale package list is renewed once
+			(cd "$_up_tmp/deb" && apt-get -q download "$_up_pkg") \
+			    >"$_up_tmp/download.log" 2>&1 ||
+			{ [ "$(id -u)" = 0 ] &&
+			  apt-get -q update >>"$_up_tmp/download.log" 2>&1 &&
+			  (cd "$_up_tmp/deb" && apt-get -q download "$_up_pkg") \
+			    >>"$_up_tmp/download.log" 2>&1; } || {
+				echo "apt-get download $_up_pkg failed (as root: after" \
+				    "apt-get update too; else run apt-get update as root):" \
+				    "$(tail -n 2 "$_up_tmp/download.log" | tr '\n' ' ')"
+				rm -rf "$_up_tmp"; exit 1; }
+			_up_deb=$(ls "$_up_tmp/deb/"*.deb 2>/dev/null | head -n 1)
+			[ -n "$_up_deb" ] || {
+				echo "apt-get download $_up_pkg left no .deb in $_up_tmp/deb"
+				rm -rf "$_up_tmp"; exit 1; }
+			_up_ver=$(dpkg-deb -f "$_up_deb" Version) &&
+			dpkg -x "$_up_deb" "$_up_tmp/root" 2>"$_up_tmp/x.err" || {
+				echo "dpkg -x $_up_deb $_up_tmp/root failed: $(cat "$_up_tmp/x.err")"
+				rm -rf "$_up_tmp"; exit 1; }
+			mv "$_up_tmp/root" "$UNPACK_DIR" || {
+				echo "mv $_up_tmp/root $UNPACK_DIR failed"
+				rm -rf "$_up_tmp"; exit 1; }
+			printf '%s\n' "$_up_ver" >"$UNPACK_DIR/.mdrop-unpacked.tmp" &&
+			    mv "$UNPACK_DIR/.mdrop-unpacked.tmp" "$_up_stamp" || {
+				echo "cannot write $_up_stamp"; exit 1; }
+			rm -rf "$_up_tmp"
+		) 9>"$UNPACK_ROOT/$_up_pkg.lock" >"$_up_err" || {
+			_up_why=$(cat "$_up_err" 2>/dev/null)
+			rm -f "$_up_err"
+			_unpack_bail "$_up_pkg" "${_up_why:-flock 9>$UNPACK_ROOT/$_up_pkg.lock failed}"; }
+		rm -f "$_up_err"
+	fi
+	UNPACK_VERSION=$(cat "$_up_stamp")
+	export UNPACK_DIR UNPACK_VERSION
 	return 0
 }

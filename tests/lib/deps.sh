@@ -10,18 +10,21 @@ set -eu
 # run with the real multilog, s6-log and execlineb. runit is left out on
 # purpose: it recommends runit-run, which enables a system service.
 # The peer servers the tests run privately (Cyrus IMAP 3.6: cyrus-common,
-# cyrus-pop3d, saslpasswd2 from sasl2-bin; Postfix 3.7 as the ISP's MTA)
-# are never installed: cyrus-pop3d conflicts with dovecot-pop3d, and their
-# maintainer scripts add users and services (Postfix would become the
-# system's MTA). tests/lib/unpack.sh unpacks them under build/peers; only
-# the libraries their binaries load are installed here (the libs* lines).
+# cyrus-pop3d, saslpasswd2 from sasl2-bin; Postfix 3.7 as the ISP's MTA;
+# GNU Mailutils' pop3d 3.15) are never installed: cyrus-pop3d and
+# mailutils-pop3d conflict with dovecot-pop3d, and the maintainer scripts
+# add users and services (Postfix would become the system's MTA).
+# tests/lib/unpack.sh unpacks them under build/peers; only the libraries
+# and data their binaries load are installed here (the lines from libsasl2-2).
 PKGS="build-essential pkg-config libssl-dev libcmocka-dev clang
 libclang-rt-14-dev llvm openssl dovecot-core dovecot-pop3d dovecot-lmtpd
 mandoc python3 perl strace time e2fsprogs util-linux procps
+daemontools s6 execline
 libsasl2-2 libsasl2-modules libsasl2-modules-db libdb5.3 libical3 libxapian30
 libjansson4 libpcre3 libwrap0 libcom-err2 libicu72 libpq5 libsqlite3-0 libxml2
 libnsl2 libssl3
-daemontools s6 execline"
+mailutils-common libmailutils9 libmu-dbm9 libgsasl18 libkyotocabinet16v5
+libldap-2.5-0 libgdbm6"
 
 missing=""
 for p in $PKGS; do

@@ -34,9 +34,6 @@
 #   then byte-exact to the store.
 TAP_ROOT=1
 . "$(dirname "$0")/../lib/tap.sh"
-# python3 from Debian's package (deps.sh), ahead of a version manager's
-# shim that root's PATH may hold (0.8 s a call there; this test makes ~30)
-[ -x /usr/bin/python3 ] && PATH=$MDROP_BIN:/usr/bin:$PATH
 . "$(dirname "$0")/../lib/mailutils.sh"
 mu_start || { echo "Bail out! $MU_ERROR"; exit 1; }
 

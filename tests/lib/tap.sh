@@ -25,6 +25,10 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 MDROP_BIN=${MDROP_BIN:-$TOP}
 export MDROP_BIN TOP
 PATH=$MDROP_BIN:$PATH
+# Debian's python3 before any other (root's PATH may start with a pyenv
+# shim, which costs a second a call on a busy machine): the tests' fake
+# servers and helpers need only its standard library.
+[ -x /usr/bin/python3 ] && PATH=$MDROP_BIN:/usr/bin:${PATH#"$MDROP_BIN:"}
 export PATH
 TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/mdrop-test.XXXXXX")
 export TESTDIR

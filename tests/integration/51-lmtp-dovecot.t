@@ -130,22 +130,7 @@ ok "quoted sender: the sender was not replaced" sh -c "! grep -q lmtp-null-sende
 #    recipient fails before any command, saying why, and a UTF-8 sender
 #    becomes <> (logged; Dovecot 2.3 would take it raw, but it too then
 #    writes "Return-Path: <>").
-lhlo=$(python3 - "$LMTP_SOCKET" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(10)
-s.connect(sys.argv[1])
-f = s.makefile("rb")
-f.readline()
-s.sendall(b"LHLO t.test\r\n")
-while True:
-    ln = f.readline()
-    print(ln[4:].decode().strip())
-    if ln[3:4] != b"-":
-        break
-s.sendall(b"QUIT\r\n")
-EOF
-)
+lhlo=$(python3 "$TOP/tests/lib/lhlo.py" "$LMTP_SOCKET")
 is "$(echo "$lhlo" | grep -c PIPELINING) $(echo "$lhlo" | grep -c SMTPUTF8)" "1 0" \
     "Dovecot's LMTP announces no SMTPUTF8"
 printf 'From: s@x.org\nSubject: utf8\n\nbody\n' > "$TESTDIR/m6"

@@ -143,17 +143,7 @@ done
 diag "killed $i times"
 exit_is 0 "rerun after kill -9" fetch -h localhost -p "$POP3S_PORT" --cafile "$CA_FILE"
 is "$(dovecot_box_count)" 0 "box empty after the rerun"
-python3 - "$SP/new" $N <<'EOF' > $TESTDIR/dups
-import os, re, sys
-d, n = sys.argv[1], int(sys.argv[2])
-seen = {}
-for f in os.listdir(d):
-    m = re.search(rb"^Subject: m(\d+)$", open(os.path.join(d, f), "rb").read(), re.M)
-    k = int(m.group(1)) if m else -1
-    seen[k] = seen.get(k, 0) + 1
-bad = [k for k in range(n) if seen.get(k) != 1] + [k for k in seen if not 0 <= k < n]
-print(" ".join(map(str, bad[:20])))
-EOF
+python3 "$TOP/tests/lib/spool_once.py" "$SP/new" $N > $TESTDIR/dups
 is "$(cat $TESTDIR/dups)" "" "every message exactly once in the spool"
 is "$(spool_count)" $N "$N spool files"
 is "$(ls $SP/tmp | wc -l | tr -d ' ')" 0 "tmp/ empty"

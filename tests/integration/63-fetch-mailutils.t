@@ -338,17 +338,7 @@ done
 is "$(box)" $N "the killed session deleted nothing (no QUIT: Mailutils does no UPDATE)"
 exit_is 0 "rerun after kill -9" fetch "$SS" $IMPL
 is "$(box)" 0 "box empty after the rerun"
-python3 - "$SS/new" $N <<'EOF' >"$W/dups"
-import os, re, sys
-d, n = sys.argv[1], int(sys.argv[2])
-seen = {}
-for f in os.listdir(d):
-    m = re.search(rb"^Subject: m(\d+)$", open(os.path.join(d, f), "rb").read(), re.M)
-    k = int(m.group(1)) if m else -1
-    seen[k] = seen.get(k, 0) + 1
-bad = [k for k in range(n) if seen.get(k) != 1] + [k for k in seen if not 0 <= k < n]
-print(" ".join(map(str, bad[:20])))
-EOF
+python3 "$TOP/tests/lib/spool_once.py" "$SS/new" $N >"$W/dups"
 is "$(cat "$W/dups")" "" "every message exactly once in the spool"
 is "$(nfiles "$SS/new")" $N "$N spool files"
 is "$(nfiles "$SS/tmp")" 0 "spool tmp/ empty"

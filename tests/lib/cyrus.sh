@@ -60,6 +60,7 @@
 #   (munge8bit): test messages carry both headers and keep 8-bit text in
 #   their bodies.
 
+. "$TOP/tests/lib/mkcerts.sh"	# mkserver
 CYRUS_USERS="alice bob carol dave erin postmaster drop"
 CYRUS_PKGS="cyrus-common cyrus-pop3d sasl2-bin"
 
@@ -89,57 +90,6 @@ cyrus_unpack() {
 _cyrus_run() {
 	_prog=$1; shift
 	LD_LIBRARY_PATH=$CYRUS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$_prog" "$@"
-}
-
-_cyrus_wait_ready() {
-	python3 - "$@" <<'EOF'
-import socket, sys, time
-deadline = time.monotonic() + float(sys.argv[1])
-left = sys.argv[2:]
-while left and time.monotonic() < deadline:
-    t = left[0]
-    try:
-        if t.startswith("unix:"):
-            s = socket.socket(socket.AF_UNIX)
-            addr = t[5:]
-        else:
-            s = socket.socket()
-            addr = ("127.0.0.1", int(t.split(":")[-1]))
-        s.settimeout(5)
-        s.connect(addr)
-        # a greeting, not just an accept: the service really runs (TLS
-        # first on ssl:PORT, so an accept it is there)
-        if not t.startswith("ssl:") and not s.recv(1) in (b"2", b"+"):
-            raise OSError("bad greeting")
-        s.close()
-        left.pop(0)
-    except OSError:
-        time.sleep(0.05)
-if left:
-    print("not answering: " + " ".join(left), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
-
-_cyrus_certs() {
-	(
-	cd "$1" || exit 1
-	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-	openssl req -x509 -new -key ca.key -sha256 -days 3 \
-	    -subj "/CN=mdrop cyrus test CA $$" \
-	    -addext "basicConstraints=critical,CA:TRUE" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem &&
-	openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-	openssl req -new -key server.key -subj "/CN=mdrop cyrus test server" \
-	    -out server.csr &&
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature,keyEncipherment" \
-	    "extendedKeyUsage=serverAuth" \
-	    "subjectAltName=DNS:localhost" > server.ext &&
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-	    -CAcreateserial -sha256 -days 3 -extfile server.ext \
-	    -out server.pem
-	) >"$1/openssl.log" 2>&1
 }
 
 _cyrus_conf() {
@@ -211,7 +161,7 @@ cyrus_start() {
 	mkdir -p "$CYRUS_DIR/conf/socket" "$CYRUS_DIR/conf/proc" \
 	    "$CYRUS_DIR/conf/lock" "$CYRUS_DIR/spool" "$CYRUS_DIR/sieve" \
 	    "$CYRUS_DIR/tmp" "$_cyrus_sockdir" || return 1
-	_cyrus_certs "$CYRUS_DIR" || {
+	mkserver "$CYRUS_DIR" || {
 		_cyrus_fail "openssl failed: $(tail -n 3 "$CYRUS_DIR/openssl.log")"
 		return 1; }
 	CYRUS_CA_FILE=$CYRUS_DIR/ca.pem
@@ -245,20 +195,10 @@ cyrus_start() {
 		    -p "$CYRUS_DIR/master.pid" -L "$CYRUS_DIR/master.log" \
 		    </dev/null >/dev/null 2>&1 &
 		CYRUS_PID=$!
-		_cyrus_test_pid=$$
-		# A watchdog stops this Cyrus should the test shell die without
-		# running its exit hooks (SIGKILL, a harness timeout).
-		(
-			trap '' INT HUP
-			while kill -0 "$_cyrus_test_pid" 2>/dev/null &&
-			    kill -0 "$CYRUS_PID" 2>/dev/null; do
-				sleep 1
-			done
-			kill -TERM "$CYRUS_PID" 2>/dev/null
-		) </dev/null >/dev/null 2>&1 &
-		CYRUS_WATCHDOG=$!
+		watchdog "$CYRUS_PID"
+		CYRUS_WATCHDOG=$WATCHDOG
 		at_exit "CYRUS_PID=$CYRUS_PID CYRUS_WATCHDOG=$CYRUS_WATCHDOG CYRUS_TMPBASE=$CYRUS_TMPBASE cyrus_stop"
-		if _cyrus_wait_ready 15 "$CYRUS_LMTP_PORT" "unix:$CYRUS_LMTP_SOCKET" \
+		if wait_ready --greeting 15 "$CYRUS_LMTP_PORT" "unix:$CYRUS_LMTP_SOCKET" \
 		    "$CYRUS_POP3_PORT" "ssl:$CYRUS_POP3S_PORT" 2>"$CYRUS_DIR/wait.err"; then
 			break
 		fi

@@ -85,62 +85,13 @@
 
 DOVECOT_BIN=${DOVECOT_BIN:-$(command -v dovecot || echo /usr/sbin/dovecot)}
 DOVECOT_USERS="alice bob carol dave erin postmaster"
+. "$TOP/tests/lib/mkcerts.sh"	# mkserver
 _dovecot_seq=0
 
 _dovecot_fail() {
 	DOVECOT_ERROR="dovecot_start: $*"
 	echo "$DOVECOT_ERROR" >&2
 	return 1
-}
-
-# _dovecot_wait_ready DEADLINE_S PORT... [unix:PATH...]: 0 when each one
-# accepts a connection before the deadline.
-_dovecot_wait_ready() {
-	python3 - "$@" <<'EOF'
-import socket, sys, time
-deadline = time.monotonic() + float(sys.argv[1])
-left = sys.argv[2:]
-while left and time.monotonic() < deadline:
-    t = left[0]
-    try:
-        if t.startswith("unix:"):
-            s = socket.socket(socket.AF_UNIX)
-            addr = t[5:]
-        else:
-            s = socket.socket()
-            addr = ("127.0.0.1", int(t))
-        s.settimeout(2)
-        s.connect(addr)
-        s.close()
-        left.pop(0)
-    except OSError:
-        time.sleep(0.05)
-if left:
-    print("not answering: " + " ".join(left), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
-
-_dovecot_certs() {
-	_d=$1
-	(
-	cd "$_d" || exit 1
-	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-	openssl req -x509 -new -key ca.key -sha256 -days 3 \
-	    -subj "/CN=mdrop test CA $$" \
-	    -addext "basicConstraints=critical,CA:TRUE" \
-	    -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem &&
-	openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-	openssl req -new -key server.key -subj "/CN=mdrop test server" \
-	    -out server.csr &&
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature,keyEncipherment" \
-	    "extendedKeyUsage=serverAuth" \
-	    "subjectAltName=DNS:localhost" > server.ext &&
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-	    -CAcreateserial -sha256 -days 3 -extfile server.ext \
-	    -out server.pem
-	) >"$_d/openssl.log" 2>&1
 }
 
 _dovecot_conf() {
@@ -295,7 +246,7 @@ dovecot_start() {
 		MAIL_UID=$(id -u); MAIL_GID=$(id -g)
 	fi
 
-	_dovecot_certs "$DOVECOT_DIR" || {
+	mkserver "$DOVECOT_DIR" || {
 		_dovecot_fail "openssl failed: $(tail -n 3 "$DOVECOT_DIR/openssl.log")"
 		return 1; }
 	CA_FILE=$DOVECOT_DIR/ca.pem
@@ -352,22 +303,14 @@ dovecot_start() {
 	_dovecot_pidfile=$_dovecot_base/master.pid
 	# A watchdog stops this Dovecot should the test shell die without
 	# running its exit hooks (SIGKILL, a harness timeout).
-	_dovecot_test_pid=$$
-	(
-		trap '' INT HUP
-		while kill -0 "$_dovecot_test_pid" 2>/dev/null &&
-		    dovecot_alive "$DOVECOT_PID"; do
-			sleep 1
-		done
-		kill -TERM "$DOVECOT_PID" 2>/dev/null
-	) </dev/null >/dev/null 2>&1 &
-	DOVECOT_WATCHDOG=$!
+	watchdog "$DOVECOT_PID" dovecot_alive
+	DOVECOT_WATCHDOG=$WATCHDOG
 	at_exit "DOVECOT_PID=$DOVECOT_PID DOVECOT_WATCHDOG=$DOVECOT_WATCHDOG DOVECOT_TMPBASE=$DOVECOT_TMPBASE dovecot_stop"
 	export DOVECOT_DIR DOVECOT_CONF DOVECOT_LOG DOVECOT_PID POP3_PORT \
 	    POP3S_PORT LMTP_PORT LMTP_SOCKET CA_FILE CERT_FILE KEY_FILE \
 	    CERT_SHA256 DROP_USER DROP_PASS DROP_MAILDIR MAIL_ROOT MAIL_UID MAIL_GID \
 	    DOVECOT_WATCHDOG
-	_dovecot_wait_ready 10 "$POP3_PORT" "$POP3S_PORT" "$LMTP_PORT" \
+	wait_ready 10 "$POP3_PORT" "$POP3S_PORT" "$LMTP_PORT" \
 	    "unix:$LMTP_SOCKET" 2>"$DOVECOT_DIR/wait.err" || {
 		_dovecot_fail "$(cat "$DOVECOT_DIR/wait.err") (log: $(tail -n 5 "$DOVECOT_LOG"))"
 		dovecot_stop

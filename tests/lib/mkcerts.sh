@@ -119,3 +119,29 @@ want_good_fetch() {
 	want_rc 0
 	want_spool 1
 }
+
+# mkserver DIR: a throwaway CA (DIR/ca.pem, DIR/ca.key) and a server
+# certificate it signed (DIR/server.pem, DIR/server.key: EC P-256, SAN
+# DNS:localhost only), valid for 3 days; openssl's output in
+# DIR/openssl.log. For the private servers (dovecot.sh, cyrus.sh).
+mkserver() {
+	_d=$1
+	(
+	cd "$_d" || exit 1
+	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
+	openssl req -x509 -new -key ca.key -sha256 -days 3 \
+	    -subj "/CN=mdrop test CA $$" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem &&
+	openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
+	openssl req -new -key server.key -subj "/CN=mdrop test server" \
+	    -out server.csr &&
+	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+	    "keyUsage=critical,digitalSignature,keyEncipherment" \
+	    "extendedKeyUsage=serverAuth" \
+	    "subjectAltName=DNS:localhost" > server.ext &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+	    -CAcreateserial -sha256 -days 3 -extfile server.ext \
+	    -out server.pem
+	) >"$_d/openssl.log" 2>&1
+}

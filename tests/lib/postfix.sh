@@ -267,17 +267,8 @@ postfix_start() {
 		return 1; }
 	PF_MASTER_PID=$(sed -n '1s/ //gp' "$PF_QUEUE/pid/master.pid" 2>/dev/null)
 	[ -n "$PF_MASTER_PID" ] || { _postfix_fail "no $PF_QUEUE/pid/master.pid"; return 1; }
-	# should the test shell die without its exit hooks: stop the master
-	_pf_test_pid=$$
-	(
-		trap '' INT HUP
-		while kill -0 "$_pf_test_pid" 2>/dev/null &&
-		    kill -0 "$PF_MASTER_PID" 2>/dev/null; do
-			sleep 1
-		done
-		kill -TERM "$PF_MASTER_PID" 2>/dev/null
-	) </dev/null >/dev/null 2>&1 &
-	PF_WATCHDOG=$!
+	watchdog "$PF_MASTER_PID"
+	PF_WATCHDOG=$WATCHDOG
 	at_exit "PF_MASTER_PID=$PF_MASTER_PID PF_WATCHDOG=$PF_WATCHDOG postfix_stop"
 	export PF_DIR PF_CONF PF_QUEUE PF_LOG PF_BIN PF_MASTER_PID SMTP_PORT
 	_postfix_wait_smtp 15 2>"$PF_DIR/wait.err" || {

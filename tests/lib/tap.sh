@@ -58,6 +58,29 @@ ends() {
 	    NF == 1 { p = "" } { print } END { if (p != "") print p }'
 }
 
+# wait_ready [--greeting] DEADLINE_S TARGET...: a private server's
+# listeners answer (tests/lib/wait_ready.py says how); 0, or 1 naming
+# those that did not on stderr.
+wait_ready() { python3 "$TOP/tests/lib/wait_ready.py" "$@"; }
+
+# watchdog PID [ALIVE]: a background process that sends PID SIGTERM should
+# the test shell die without running its exit hooks (SIGKILL, a harness
+# timeout); it ends by itself when PID does. ALIVE (a function or command
+# given a pid; default kill -0) says whether PID still runs. Sets
+# WATCHDOG to its pid: the caller's stop function kills it.
+watchdog() {
+	_wd_pid=$1 _wd_alive=${2:-kill -0} _wd_test=$$
+	(
+		trap '' INT HUP
+		while kill -0 "$_wd_test" 2>/dev/null &&
+		    $_wd_alive "$_wd_pid" 2>/dev/null; do
+			sleep 1
+		done
+		kill -TERM "$_wd_pid" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	WATCHDOG=$!
+}
+
 plan() { echo "1..$1"; }
 done_testing() { echo "1..$_tap_n"; [ $_tap_fail = 0 ]; }
 diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }

@@ -244,10 +244,12 @@ mpop-tls mpop-stls
 fdm-plain fdm-tls fetchmail-plain fetchmail-tls fetchmail-lmtp-tls
 getmail-plain getmail-tls ceil-pop3-plain ceil-pop3-tls ceil-pop3-stls
 ceil-disk-msg
-ceil-disk-batch ceil-lmtp-k2 ceil-lmtp-k4 ceil-tls-lmtp mdrop-lmtp-deliver"
+ceil-disk-batch ceil-lmtp-k2 ceil-lmtp-k4 ceil-lmtp-a4 ceil-tls-lmtp
+mdrop-lmtp-deliver"
 SMALL="mdrop-lmtp-small mdrop-lmtp-small-s1 mdrop-lmtp-small-s2
 mdrop-lmtp-small-deliver
-ceil-lmtp-small-k1 ceil-lmtp-small-k2 ceil-lmtp-small-k4 fetchmail-lmtp-small"
+ceil-lmtp-small-k1 ceil-lmtp-small-k2 ceil-lmtp-small-k4 ceil-lmtp-small-a4
+fetchmail-lmtp-small"
 BIG="mdrop-md-tls mdrop-lmtp-tls mpop-tls fdm-tls fetchmail-tls getmail-tls"
 # The slow peers would take most of a run at N = 5000 (getmail6 about 90 s
 # a run on a quiet machine, fetchmail 40-80 s, fdm 40 s): BENCH_SLOW_REPS of them,

@@ -189,19 +189,28 @@ fail:
 int
 spool_split_path(const char *path, char *dir, size_t n, const char **name)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'), *end, *dend;
 	size_t dirlen;
 
 	if (slash == NULL || !md_name_valid(slash + 1))
 		goto inval;
 	*name = slash + 1;
-	/* the component before NAME must be exactly "new" */
-	if (slash - path < 3 || memcmp(slash - 3, "new", 3) != 0 ||
-	    (slash - path > 3 && slash[-4] != '/'))
+	/* the directory part without the "/" and "/." at its end: one file
+	 * spelled SPOOL/new/P, SPOOL/new//P or SPOOL/new/./P is one file */
+	for (end = slash;;) {
+		while (end > path + 1 && end[-1] == '/')
+			end--;
+		if (end - path < 2 || end[-1] != '.' || end[-2] != '/')
+			break;
+		end--;
+	}
+	/* its last component must be exactly "new" */
+	if (end - path < 3 || memcmp(end - 3, "new", 3) != 0 ||
+	    (end - path > 3 && end[-4] != '/'))
 		goto inval;
-	dirlen = (size_t)(slash - path) - 3;
-	if (dirlen > 1)
-		dirlen--;	/* drop the '/' before "new"; "/new/X" keeps "/" */
+	for (dend = end - 3; dend > path + 1 && dend[-1] == '/'; dend--)
+		;
+	dirlen = (size_t)(dend - path);	/* "/new/X" keeps "/" */
 	if (dirlen == 0) {
 		if (n < 2)
 			goto toolong;

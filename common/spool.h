@@ -50,7 +50,8 @@ void spool_free_list(char **names, size_t count);
 
 /*
  * Split "DIR/new/NAME" (as printed by fetch) into the spool directory DIR
- * (written to dir, size n) and NAME (a pointer into path). Returns 0, or
+ * (written to dir, size n) and NAME (a pointer into path); "DIR/new//NAME"
+ * and "DIR/new/./NAME" are the same file. Returns 0, or
  * -1 (EINVAL) when path is not of that form or NAME is not a valid spool
  * name, ENAMETOOLONG when dir is too small.
  */

@@ -270,8 +270,9 @@ gone(struct batch *b, struct group *g, struct dl_rcpt *r)
 		case DONENOTE_NONE:
 			break;
 		}
-		dl_set(r, DL_FAIL, "message is in failed/ (see its .why)");
-		return ST_NOUSER;
+		dl_set(r, DL_FAIL, "message is in failed/ (see its .why) and "
+		    "this recipient not delivered");
+		return ST_DATAERR;
 	}
 	dl_set(r, DL_FAIL, "spool file gone and this recipient not delivered");
 	return ST_DATAERR;
@@ -514,6 +515,23 @@ complete(struct batch *b, struct group *g)
 }
 
 /*
+ * The writer left the group in hand, h, for a line naming path. A path
+ * that names no spool file is an invalid line (mdrop-deliver(1)), not
+ * the writer moving on: h keeps its spool file for the next run, so that
+ * a recipient of h's file that was refused for its spelling is not lost.
+ */
+static enum status
+leave(struct batch *b, struct group *h, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *name;
+
+	if (spool_split_path(path, dir, sizeof dir, &name) < 0)
+		h->tainted = 1;
+	return complete(b, h);
+}
+
+/*
  * The group the record or end line for path belongs to, made the group
  * in hand: the one in hand (the same string, or the same file spelled
  * otherwise), else one in the batch, else a new one. The group left
@@ -530,7 +548,7 @@ group_for(struct batch *b, const char *path, const char *sender,
 		return h;
 	g = group_find(b, path);
 	if (h != NULL && g != h)
-		*st = complete(b, h);
+		*st = leave(b, h, path);
 	if (g == NULL)
 		g = group_new(b, path, sender);
 	b->hand = g;
@@ -614,7 +632,7 @@ batch_end(struct batch *b, const char *path)
 	if (g == NULL || strcmp(g->path, path) != 0)
 		g = group_find(b, path);
 	if (h != NULL && h != g)
-		st = complete(b, h);
+		st = leave(b, h, path);
 	b->hand = NULL;
 	if (g == NULL) {
 		char q[LOG_QUOTE_MAX];

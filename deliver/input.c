@@ -6,11 +6,13 @@
  * between lines.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "common/io.h"
 #include "common/log.h"
 #include "common/rec.h"
+#include "common/spool.h"
 #include "common/tool.h"
 #include "deliver/input.h"
 
@@ -58,15 +60,19 @@ static enum status
 take_line(struct batch *b, const struct io_reader *rd,
     const struct io_line *l, unsigned long lineno)
 {
-	char line[REC_LINE_MAX + 1];
+	char line[REC_LINE_MAX + 1], dir[PATH_MAX];
 	enum rec_error e = REC_TOO_LONG;
-	const char *tab;
+	const char *tab, *name;
 	struct rec r;
 
 	if (l->complete && l->len <= REC_LINE_MAX) {
 		memcpy(line, l->data, l->len);
 		e = rec_parse(line, l->len, &r);
 	}
+	if (e == REC_OK && spool_split_path(r.path, dir, sizeof dir,
+	    &name) < 0 && errno == EINVAL)	/* batch.c says it on stdout */
+		log_error("bad-record", "line=%lu reason=not-a-spool-file",
+		    lineno);
 	if (e == REC_OK && r.rcpt == NULL)
 		return batch_end(b, r.path);
 	if (e == REC_OK)

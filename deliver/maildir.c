@@ -114,7 +114,10 @@ maildir_base(char *buf, size_t n, const char *name, const char *rcpt)
 	size_t i, len = strlen(name);
 	int r;
 
-	if (len > 200)	/* keep BASE,S=SIZE:2,FLAGS under NAME_MAX */
+	/* Long names keep BASE,S=SIZE:2,FLAGS under NAME_MAX; names with
+	 * a ',' (which becomes '_' below) are hashed whole, so that the copy
+	 * of A,B is never taken for the copy of A_B. */
+	if (len > 200 || strchr(name, ',') != NULL)
 		r = snprintf(buf, n, "h%016llx.%016llx",
 		    (unsigned long long)ascii_hash(name, strlen(name), 0),
 		    (unsigned long long)ascii_hash(rcpt, strlen(rcpt), 1));
@@ -229,11 +232,19 @@ same_address(const char *v, size_t n, const char *addr)
 	    strncasecmp(v + local, addr + local, n - local) == 0;
 }
 
+/* Blanks around a header value, folded or not. */
+static int
+is_fold_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /*
  * Is there a header line FIELD (with the colon) above the first
  * Received: (the ISP's final-delivery block), and when value is not NULL,
- * one whose value is exactly the address value (blanks around it aside;
- * case ignored in the domain only, as in the record)? buf holds the first
+ * one whose value is exactly the address value (blanks around it, a
+ * fold and one pair of angle brackets aside; case ignored in the domain
+ * only, as in the record)? buf holds the first
  * len bytes of the message; all when whole != 0. Only those bytes are
  * looked at: a header longer than the buffer counts as having none
  * beyond it.
@@ -258,11 +269,22 @@ isp_block_has(const char *buf, size_t len, int whole, const char *field,
 
 			if (value == NULL)
 				return 1;
-			while (v < end && (*v == ' ' || *v == '\t'))
+			/* folded: the value goes on over the lines that
+			 * begin with a blank */
+			while (end < buf + len && end + 1 < buf + len &&
+			    (end[1] == ' ' || end[1] == '\t') &&
+			    (nl = memchr(end + 1, '\n', (size_t)(buf + len -
+			    end - 1))) != NULL)
+				end = nl;
+			llen = (size_t)(end - line);
+			while (v < end && is_fold_blank(*v))
 				v++;
-			while (end > v && (end[-1] == ' ' || end[-1] == '\t' ||
-			    end[-1] == '\r'))
+			while (end > v && is_fold_blank(end[-1]))
 				end--;
+			if (end - v >= 2 && *v == '<' && end[-1] == '>') {
+				v++;
+				end--;
+			}
 			if (same_address(v, (size_t)(end - v), value))
 				return 1;
 		}

@@ -247,6 +247,42 @@ find_owner(char *path, size_t rootlen, int root, struct stat *st,
 	return r;
 }
 
+/*
+ * As root, by lookups alone: the first directory from root (an open fd,
+ * not taken) down path that the owner uid may not rely on (writable by
+ * another, priv_dir_safe). 1 with the length of its path in *at, else 0.
+ * The owner's own walk checks again what it opens; this one also sees
+ * the directories the owner cannot open (another user's 0700 home on
+ * the way is unsafe, not a passing EACCES).
+ */
+static int
+first_unsafe(char *path, size_t rootlen, int root, uid_t uid, size_t *at)
+{
+	int fd = root, next, bad = 0;
+	size_t i = rootlen, n;
+	struct stat st;
+
+	*at = rootlen;
+	for (;;) {
+		if (fstat(fd, &st) == 0 && !priv_dir_safe(&st, uid)) {
+			bad = 1;
+			break;
+		}
+		if ((n = next_part(path, &i)) == 0)
+			break;
+		next = walk_part(fd, path, i, n, -1);
+		if (fd != root)
+			close(fd);
+		if (next < 0)
+			return 0;
+		fd = next;
+		*at = i += n;
+	}
+	if (fd != root)
+		close(fd);
+	return bad;
+}
+
 /* As root (switching): may c's owner rely on the directory open as fd? */
 static int
 dir_safe(const struct mcache *c, int fd)
@@ -355,6 +391,11 @@ take_owner(struct mcache *c, size_t rootlen, int root, int create,
 	}
 	if (st.st_uid == 0) {
 		mdcache_refuse(r, "reason=would-write-as-root dir=%.*s",
+		    dir_len(c->path, at), c->path);
+		return -1;
+	}
+	if (first_unsafe(c->path, rootlen, root, st.st_uid, &at)) {
+		mdcache_refuse(r, "reason=unsafe-directory dir=%.*s",
 		    dir_len(c->path, at), c->path);
 		return -1;
 	}

@@ -304,6 +304,63 @@ printf 'S: rel\n\nx\n' >"$SP/new/135.M1P1.h"
 exit_is 0 "template '%l/Maildir' (its root is '.')" sh -c "cd '$D' && printf '%s\t%s\t\n%s\n' '$SP/new/135.M1P1.h' rel@ex.org '$SP/new/135.M1P1.h' | mdrop-deliver -m '%l/Maildir' >'$D/out' 2>'$D/err'"
 is "$(nfiles "$D/rel/Maildir/new")" 1 "... delivered below the working directory"
 
+# --- one file, other spellings inside its group (audit 2026-12-06) --------
+# SPOOL/new//P and SPOOL/new/./P name the group's file: they join it, and
+# the file goes only once every recipient is done (it went after the first
+# with b refused as "not a spool file": b's mail lost).
+printf 'S: spell\n\nx\n' >"$SP/new/140.M1P1.h"
+cp "$SP/new/140.M1P1.h" "$D/orig"
+P=$SP/new/140.M1P1.h
+printf '%s\tsa@ex.org\t\n%s\tsb@ex.org\t\n%s\tsc@ex.org\t\n%s\n' "$P" "$SP/new//140.M1P1.h" "$SP/new/./140.M1P1.h" "$P" >"$D/in"
+exit_is 0 "SPOOL/new//P and SPOOL/new/./P inside P's group: exit 0" deliver_raw <"$D/in"
+is "$(cut_res | tr '\t\n' ' ;')" "sa@ex.org ok;sb@ex.org ok;sc@ex.org ok;" "... all three ok"
+for u in sa sb sc; do
+	is "$(nfiles "$M/ex.org/$u/Maildir/new")" 1 "... $u has its copy"
+done
+ok "... then the spool file is removed" test ! -e "$P"
+# A record naming no spool file inside a group: the line is refused, the
+# group in hand is neither closed by it nor emptied out of the spool.
+printf 'S: refused\n\nx\n' >"$SP/new/141.M1P1.h"
+P=$SP/new/141.M1P1.h
+printf '%s\tra@ex.org\t\n/etc/passwd\trx@ex.org\t\n%s\trb@ex.org\t\n%s\n' "$P" "$P" "$P" >"$D/in"
+exit_is 65 "a record for /etc/passwd inside P's group: exit 65" deliver_raw <"$D/in"
+is "$(cut -f1,2,3 "$D/out" | LC_ALL=C sort | tr '\t\n' ' ;')" "/etc/passwd rx@ex.org fail;$P ra@ex.org ok;$P rb@ex.org ok;" "... ra and rb ok, the stray record fail"
+grep -q 'error: bad-record line=2 reason=not-a-spool-file' "$D/err" && pass "... logged with its line number" || fail "... logged with its line number" "$(cat "$D/err")"
+ok "... P's spool file stays (the group in hand is kept)" test -f "$P"
+exit_is 0 "... the rerun of P's group: exit 0" sh -c "printf '%s\tra@ex.org\t\n%s\trb@ex.org\t\n%s\n' '$P' '$P' '$P' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+is "$(nfiles "$M/ex.org/ra/Maildir/new") $(nfiles "$M/ex.org/rb/Maildir/new")" "1 1" "... one copy each, nothing twice"
+ok "... and the spool file is removed" test ! -e "$P"
+
+# --- two spool names that differ only by ',' and '_' (audit 2026-12-06) ----
+# Both are valid spool names; the copies must not be taken for each other.
+printf 'S: comma\n\none\n' >"$SP/new/142,M1P1.h"
+printf 'S: under\n\ntwo\n' >"$SP/new/142_M1P1.h"
+exit_is 0 "spool files A,B and A_B to one recipient: exit 0" deliver <<EOF2
+$SP/new/142,M1P1.h	cu@ex.org	
+$SP/new/142_M1P1.h	cu@ex.org	
+EOF2
+is "$(grep -c '	ok	' "$D/out") $(grep -c 'already' "$D/out")" "2 0" "... both delivered, neither 'already delivered'"
+is "$(cat "$M"/ex.org/cu/Maildir/new/* | grep -c -e '^one$' -e '^two$')" 2 "... both bodies in the Maildir"
+
+# --- a message in failed/, a recipient it never had (audit 2026-12-06) -----
+printf 'S: failed\n\nx\n' >"$SP/new/143.M1P1.h"
+P=$SP/new/143.M1P1.h
+rec "$P" ../x@ex.org "" | deliver
+ok "a refused recipient: the message went to failed/" test -f "$SP/failed/143.M1P1.h"
+exit_is 65 "... a record for a recipient it never had: exit 65 (not 67)" sh -c "printf '%s\tnew@ex.org\t\n%s\n' '$P' '$P' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+grep -q 'new@ex.org	fail	' "$D/out" && pass "... fail" || fail "... fail" "$(cat "$D/out")"
+
+# --- HOSTILE 44: the ISP's Delivered-To in angle brackets, or folded -------
+printf 'Return-Path: <s@x>\nDelivered-To: <dt@ex.org>\nReceived: from a\n\nb\n' >"$SP/new/144.M1P1.h"
+printf 'Return-Path: <s@x>\nDelivered-To:\n dt@ex.org\nReceived: from a\n\nb\n' >"$SP/new/145.M1P1.h"
+cp "$SP/new/144.M1P1.h" "$D/orig144"; cp "$SP/new/145.M1P1.h" "$D/orig145"
+{ rec "$SP/new/144.M1P1.h" dt@ex.org s@x; rec "$SP/new/145.M1P1.h" dt@ex.org s@x; } | deliver
+is "$?" 0 "Delivered-To <addr> and a folded one: delivered"
+for n in 144 145; do
+	f=$(grep -l "^Received: from a" "$M"/ex.org/dt/Maildir/new/* | while read -r x; do cmp -s "$x" "$D/orig$n" && echo "$x"; done)
+	[ -n "$f" ] && pass "... $n: nothing added (the ISP's line says it)" || fail "... $n: nothing added" "$(head -3 "$M"/ex.org/dt/Maildir/new/*)"
+done
+
 # --- usage ----------------------------------------------------------------
 exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"

@@ -172,6 +172,18 @@ rec "$SP/new/7.M1P1.h" $U1@ex.org "" | dl -m "$G/sticky/%l/Maildir"
 grep -qF "fail	reason=unsafe-directory dir=$G/sticky" "$D/out" &&
 	pass "a world-writable sticky directory (1777): unsafe-directory" || fail "sticky" "$(cat "$D/out")"
 is "$(ls -A "$G/sticky/$U1")" "" "... nothing below it"
+# Another user's 0700 home on the way to a Maildir the recipient owns: the
+# owner cannot even open it, and it is writable by that other user: unsafe,
+# a permanent failure (it was deferred for ever as "Permission denied").
+mkdir -m 700 "$H/$U2/box"; chown "$U1:$U1" "$H/$U2/box"
+msg "$SP" 17.M1P1.h $S 'Subject: seventeen\n\nx\n'
+rec "$SP/new/17.M1P1.h" $U2@ex.org "" | dl -m "$H/%l/box/Maildir"
+is "$?" 67 "another user's 0700 home on the way: exit 67"
+grep -qF "fail	reason=unsafe-directory dir=$H/$U2" "$D/out" &&
+	pass "... unsafe-directory, naming that home" || fail "another user's home" "$(cat "$D/out")"
+is "$(ls -A "$H/$U2/box")" "" "... nothing below it"
+ok "... the message is in failed/" test -f "$SP/failed/17.M1P1.h"
+rmdir "$H/$U2/box"
 
 # --- --detail-folder as root: the folder's owner must be the Maildir's ----
 MD1=$H/$U1/Maildir

@@ -613,6 +613,6 @@ ok "failed/, rerun: a's detail says already delivered" grep -q "a@example.org	ok
 ok "failed/, rerun: u's detail gives the reply" grep -q "u@example.org	fail	failed earlier.*550 5.1.1 User unknown" "$OUT"
 is "$(ls "$REC" | grep -c '^msg-')" "$n1" "failed/, rerun: nothing sent again"
 deliver "$M\tz@example.org\t\n" -l "$EP"
-is "$RC $(results)" "67 z@example.org fail;" "failed/, rerun: a recipient it never had fails"
+is "$RC $(results)" "65 z@example.org fail;" "failed/, rerun: a recipient it never had fails, exit 65 (DESIGN.md: complete and gone, not delivered)"
 
 done_testing

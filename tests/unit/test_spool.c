@@ -245,6 +245,14 @@ test_split_path(void **state)
 	split_ok("./new/X", ".", "X");
 	split_ok("a/b/new/X", "a/b", "X");
 	split_ok("sp/new/new", "sp", "new");
+	split_ok("a/new//X", "a", "X");
+	split_ok("a/new/./X", "a", "X");
+	split_ok("a/new/.//.///X", "a", "X");
+	split_ok("a//new//X", "a", "X");
+	split_ok("new//X", ".", "X");
+	split_ok("new/./X", ".", "X");
+	split_ok("/new//X", "/", "X");
+	split_ok("//new/X", "/", "X");
 	split_bad("a/newx/X");
 	split_bad("a/xnew/X");
 	split_bad("anew/X");
@@ -258,6 +266,12 @@ test_split_path(void **state)
 	split_bad("X");
 	split_bad("new");
 	split_bad("/X");
+	split_bad("./X");
+	split_bad("a/new/../X");
+	split_bad("a/new/x/./X");
+	split_bad("a/new./X");
+	split_bad("a/.new/X");
+	split_bad(".//X");
 	split_bad("");
 	errno = 0;
 	assert_int_equal(spool_split_path("abcd/new/X", small, sizeof small,

@@ -33,10 +33,15 @@
  * 10 % plus CONN_SIZE_SLACK (unstuffing and CRLF -> LF only shrink it),
  * else the session is cut: a reply that trickles just fast enough, or
  * streams without end, cannot hold the spool lock or fill the disk.
+ * A RETR past that bound is read on, written nowhere, for at most
+ * CONN_OVER_READ bytes more: when it ends there, LIST merely understated
+ * it (HOSTILE.md 9), the session goes on and fetches it again with the
+ * size it has (fetch/retr.c); else the session is cut.
  */
 #define CONN_MIN_RATE		2048
 #define CONN_DEADLINE_TIMEOUTS	2
 #define CONN_SIZE_SLACK		(64u << 10)
+#define CONN_OVER_READ		(1u << 20)
 
 struct conn {
 	struct tls_conn tc;

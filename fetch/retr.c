@@ -59,6 +59,14 @@ reply_cut(struct session *s, uint32_t n, const char *cmd, uint64_t bytes)
 	    ? ST_PROTOCOL : ST_TEMPFAIL;
 }
 
+/* The size message n's replies are bounded by: its LIST size, or what a
+ * RETR measured when LIST understated it. */
+static uint64_t
+msg_size(const struct msg *m)
+{
+	return m->measured > m->size ? m->measured : m->size;
+}
+
 /* Start reading the reply to cmd (RETR or TOP) for message n: ST_OK with
  * its status line in *st (an -ERR lifts the reply's deadline), or the
  * session is cut. */
@@ -66,7 +74,7 @@ static enum status
 reply_status(struct session *s, uint32_t n, const char *cmd,
     struct pop3_status *st)
 {
-	conn_reply_start(&s->conn, s->msgs[n].size);
+	conn_reply_start(&s->conn, msg_size(&s->msgs[n]));
 	if (conn_status(&s->conn, st, cmd) != ST_OK)
 		return reply_cut(s, n, cmd, 0);
 	if (st->kind != POP3_OK)
@@ -75,16 +83,15 @@ reply_status(struct session *s, uint32_t n, const char *cmd,
 }
 
 /* The next event of the body of a RETR or TOP reply for message n, of
- * which bytes came so far; a reply over its bound is cut here. */
+ * which bytes came so far; a reply over limit bytes is cut here. */
 static enum status
 body_event(struct session *s, uint32_t n, const char *cmd, uint64_t bytes,
-    enum pop3_ev *ev, struct pop3_event *e)
+    uint64_t limit, enum pop3_ev *ev, struct pop3_event *e)
 {
 	s->conn.why = NULL;
 	if (conn_event(&s->conn, ev, e, cmd) != ST_OK)
 		return reply_cut(s, n, cmd, bytes);
-	if (*ev == POP3_EV_DATA &&
-	    e->len > conn_reply_bound(s->msgs[n].size) - bytes) {
+	if (*ev == POP3_EV_DATA && e->len > limit - bytes) {
 		s->conn.why = "over-size";
 		return reply_cut(s, n, cmd, bytes + e->len);
 	}
@@ -155,7 +162,8 @@ retr_top(struct session *s, uint32_t n)
 		return ST_SOFTWARE;
 	}
 	pop3_expect(&s->conn.p, POP3_MULTI_DATA);
-	while ((r = body_event(s, n, "TOP", bytes, &ev, &e)) == ST_OK &&
+	while ((r = body_event(s, n, "TOP", bytes,
+	    conn_reply_bound(msg_size(&s->msgs[n])), &ev, &e)) == ST_OK &&
 	    ev != POP3_EV_END) {
 		bytes += e.len;
 		ident_push(&id, e.data, e.len);
@@ -233,12 +241,44 @@ too_big(struct session *s, uint32_t n, uint64_t bytes)
 	return ST_OK;
 }
 
+/*
+ * RETR n ended, bytes long, past the bound of its LIST size (read on and
+ * dropped): LIST understated it (HOSTILE.md 9). It is asked for once more
+ * at the end of this session, bounded by the size it has; the rest of the
+ * mailbox goes on meanwhile. Over it a second time: left for the next
+ * session, which asks again (exit 75).
+ */
+static enum status
+over_size(struct session *s, uint32_t n, uint64_t bytes)
+{
+	struct msg *m = &s->msgs[n];
+	const char *action = m->again ? "left for the next session" :
+	    "fetched again at the end of this session";
+
+	log_warn("retr-over-size", "host=%s msg=%u size=%llu bytes=%llu "
+	    "action=\"%s\"", s->conn.host, n, (unsigned long long)m->size,
+	    (unsigned long long)bytes, action);
+	if (m->again) {
+		s->soft = status_worse(s->soft, ST_TEMPFAIL);
+		return ST_OK;
+	}
+	m->again = 1;
+	m->measured = bytes;
+	s->retr[s->nretr++] = n;	/* room for it: session.c */
+	return ST_OK;
+}
+
 /* Stream the body of RETR n into t (open: 1) through s->wbuf, and its
- * header through id; over --max-size the file is dropped (open: 0). */
+ * header through id; over --max-size, or over the bound of its LIST size
+ * (*over: 1, read on to its end, up to CONN_OVER_READ more), the file is
+ * dropped (open: 0). */
 static enum status
 retr_body(struct session *s, uint32_t n, struct md_tmp *t, int *open,
-    struct ident *id, uint64_t *bytes)
+    struct ident *id, uint64_t *bytes, int *over)
 {
+	uint64_t bound = conn_reply_bound(msg_size(&s->msgs[n]));
+	uint64_t limit = bound > UINT64_MAX - CONN_OVER_READ ? UINT64_MAX :
+	    bound + CONN_OVER_READ;
 	struct pop3_event e;
 	enum pop3_ev ev;
 	enum status r;
@@ -246,12 +286,19 @@ retr_body(struct session *s, uint32_t n, struct md_tmp *t, int *open,
 	s->wlen = 0;
 	pop3_expect(&s->conn.p, POP3_MULTI_DATA);
 	for (;;) {
-		if ((r = body_event(s, n, "RETR", *bytes, &ev, &e)) != ST_OK)
+		if ((r = body_event(s, n, "RETR", *bytes, limit, &ev, &e)) !=
+		    ST_OK)
 			return r;
 		if (ev == POP3_EV_END)
 			break;
 		*bytes += e.len;
 		ident_push(id, e.data, e.len);
+		if (*bytes > bound && !*over) {
+			*over = 1;
+			if (*open)
+				md_tmp_discard(t);
+			*open = 0;
+		}
 		if (*open && s->o->max_size > 0 && *bytes > s->o->max_size) {
 			md_tmp_discard(t);
 			*open = 0;
@@ -307,7 +354,7 @@ retr_one(struct session *s, uint32_t n)
 	struct ident id;
 	enum status r;
 	uint64_t bytes = 0;
-	int open = 1;
+	int open = 1, over = 0;
 
 	if ((r = reply_status(s, n, "RETR", &st)) != ST_OK)
 		return r;
@@ -327,7 +374,7 @@ retr_one(struct session *s, uint32_t n)
 		conn_reply_end(&s->conn);
 		return r;
 	}
-	r = retr_body(s, n, &b->t, &open, &id, &bytes);
+	r = retr_body(s, n, &b->t, &open, &id, &bytes, &over);
 	conn_reply_end(&s->conn);
 	ident_finish(&id, b->ident);
 	ident_free(&id);
@@ -337,6 +384,8 @@ retr_one(struct session *s, uint32_t n)
 		md_tmp_discard(&b->t);
 	if (r != ST_OK)
 		return r == ST_IOERR ? ST_TEMPFAIL : r;
+	if (over && !(s->o->max_size > 0 && bytes > s->o->max_size))
+		return over_size(s, n, bytes);
 	if (!open)
 		return too_big(s, n, bytes);
 	batch_add(s, b, n, bytes);

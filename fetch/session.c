@@ -265,7 +265,8 @@ listings(struct session *s)
 	}
 	s->count = (uint32_t)count;
 	s->msgs = calloc(s->count + 1, sizeof *s->msgs);
-	s->retr = calloc(s->count + 1, sizeof *s->retr);
+	/* each message may be asked for twice (retr.c, over_size) */
+	s->retr = calloc(2 * (size_t)s->count + 1, sizeof *s->retr);
 	s->dele = calloc(s->count + 1, sizeof *s->dele);
 	s->top = calloc(s->count + 1, sizeof *s->top);
 	if (s->msgs == NULL || s->retr == NULL || s->dele == NULL ||

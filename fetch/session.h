@@ -27,8 +27,9 @@
 
 struct msg {
 	uint64_t size;			/* LIST size: advisory only */
+	uint64_t measured;		/* its RETR's bytes, when over size */
 	char uid[POP3_UID_MAX + 1];
-	unsigned char has_uidl, has_list, uid_ok, deleted;
+	unsigned char has_uidl, has_list, uid_ok, deleted, again;
 };
 
 struct pending {

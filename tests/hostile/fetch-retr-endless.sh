@@ -1,6 +1,6 @@
 #!/bin/sh
 # attack: RETR 1 streams body lines as fast as they are taken and never ends (LIST says 20 bytes)
-# expect: cut once the reply exceeds its LIST size by 10 % + 64 KiB: retr-abandoned naming the message, its size and reason=over-size; partial file removed; no DELE; exit 75; the server sent little (issue 17 item 2, HOSTILE 1, 78)
+# expect: cut once the reply exceeds its LIST size by 10 % + 64 KiB, read on for 1 MiB more: retr-abandoned naming the message, its size and reason=over-size; partial file removed; no DELE; exit 75; the server sent little (issue 17 item 2, HOSTILE 1, 78)
 . "$(dirname "$0")/lib.sh"
 crlf 'Subject: a\n\nbody\n' >"$H/msgs/1.msg"
 fake_pop3 --opt endless-retr=1

@@ -1,6 +1,8 @@
+#define _GNU_SOURCE		/* statx(2) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,31 @@ spool_close(struct spool *sp)
 	sp->path = NULL;
 }
 
+/*
+ * Are tmp/, new/ and failed/ on one mount? A bind mount of the same file
+ * system has the same st_dev, yet rename(2) across it fails with EXDEV:
+ * a message written in tmp/ could then never reach new/. The kernel's
+ * mount ids tell (statx STATX_MNT_ID); without them, st_dev alone.
+ */
+static int
+one_mount(const struct spool *sp)
+{
+	const int fds[] = { sp->tmpfd, sp->newfd, sp->failedfd };
+	struct statx stx;
+	uint64_t id = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (statx(fds[i], "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_MNT_ID))
+			return 1;
+		if (i > 0 && stx.stx_mnt_id != id)
+			return 0;
+		id = stx.stx_mnt_id;
+	}
+	return 1;
+}
+
 int
 spool_open(struct spool *sp, const char *path, int create)
 {
@@ -47,7 +74,7 @@ spool_open(struct spool *sp, const char *path, int create)
 		goto fail;
 	if (fstat(sp->tmpfd, &st_tmp) < 0 || fstat(sp->newfd, &st_new) < 0)
 		goto fail;
-	if (st_tmp.st_dev != st_new.st_dev) {
+	if (st_tmp.st_dev != st_new.st_dev || !one_mount(sp)) {
 		errno = EXDEV;
 		goto fail;
 	}

@@ -215,7 +215,7 @@ spool_start(struct spool *sp, const char *path, int *lock)
 	if (spool_open(sp, path, 1) < 0) {
 		log_error("cannot-open", "spool=%s error=\"%s%s\"",
 		    log_quote(q, sizeof q, path), strerror(errno),
-		    errno == EXDEV ? " (tmp/ and new/ on different filesystems)"
+		    errno == EXDEV ? " (tmp/, new/ and failed/ not on one mount)"
 		    : "");
 		return errno == EXDEV ? ST_CONFIG : ST_IOERR;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -483,4 +484,38 @@ tls_parse_pin(const char *hex, unsigned char pin[TLS_PIN_LEN])
 		i += 2;
 	}
 	return hex[i] == '\0' ? 0 : -1;
+}
+
+int
+tls_cafile_check(const char *path, char *why, size_t n)
+{
+	X509_STORE *store;
+	struct stat st;
+	int ok;
+
+	if (stat(path, &st) < 0) {
+		snprintf(why, n, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, n, "not a regular file");
+		return -2;
+	}
+	if ((store = X509_STORE_new()) == NULL) {
+		snprintf(why, n, "out of memory");
+		return -2;
+	}
+	ERR_clear_error();
+	ok = X509_STORE_load_file(store, path) == 1 &&
+	    sk_X509_OBJECT_num(X509_STORE_get0_objects(store)) > 0;
+	ERR_clear_error();
+	X509_STORE_free(store);
+	if (ok)
+		return 0;
+	if (access(path, R_OK) < 0) {
+		snprintf(why, n, "%s", strerror(errno));
+		return -1;
+	}
+	snprintf(why, n, "no PEM certificate in it");
+	return -2;
 }

@@ -109,4 +109,10 @@ const char *tls_describe(const struct tls_conn *c);
  */
 int tls_parse_pin(const char *hex, unsigned char pin[TLS_PIN_LEN]);
 
+/*
+ * Can the file path serve as trust anchors (--cafile)? 0 yes; -1 it
+ * cannot be read, -2 it holds no certificate; why (size n) says which.
+ */
+int tls_cafile_check(const char *path, char *why, size_t n);
+
 #endif

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/status.h"
+#include "common/tls.h"
 #include "common/tool.h"
 #include "fetch/auth.h"
 #include "fetch/fetch.h"
@@ -134,6 +137,37 @@ word(struct fetch_opts *o, int ch, const char *v)
 	return r < 0 ? -1 : 0;
 }
 
+/* A TCP port: 1-65535, or a service name this system knows. */
+static int
+port_ok(const char *v)
+{
+	unsigned long n;
+	char *end;
+
+	if (*v >= '0' && *v <= '9') {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		return *end == '\0' && errno == 0 && n >= 1 && n <= 65535;
+	}
+	return getservbyname(v, "tcp") != NULL;
+}
+
+/* --cafile is read at start, not first at a session: a missing file is
+ * the admin's to fix (66), one with no certificate in it too (78), never
+ * a session failing again every poll (75). -1 to go on. */
+static int
+cafile_check(const char *path)
+{
+	char q[LOG_QUOTE_MAX], why[200];
+	int r = tls_cafile_check(path, why, sizeof why);
+
+	if (r == 0)
+		return -1;
+	log_error("cafile", "file=%s error=\"%s\"", log_quote(q, sizeof q,
+	    path), why);
+	return status_exitcode(r < -1 ? ST_CONFIG : ST_NOINPUT);
+}
+
 /* The options that go together, checked; -1 to go on, else the exit
  * code. */
 static int
@@ -148,8 +182,16 @@ check_args(struct fetch_opts *o, const char *pwfile)
 	if (pwfile != NULL && o->pwcmd != NULL)
 		return tool_usage(usage_text, "reason=password-file-and-"
 		    "password-command-exclude-each-other");
+	if (o->tls == TLSM_NONE && (o->cafile != NULL || o->have_pin))
+		return tool_usage(usage_text, "reason=%s-needs-tls",
+		    o->cafile != NULL ? "cafile" : "fingerprint");
+	if (o->port != NULL && !port_ok(o->port))
+		return tool_usage(usage_text, "option=--port value=%s "
+		    "reason=not-a-port", o->port);
 	if (o->port == NULL)
 		o->port = o->tls == TLSM_IMPLICIT ? "995" : "110";
+	if (o->cafile != NULL && !o->have_pin)
+		return cafile_check(o->cafile);
 	return -1;
 }
 
@@ -211,22 +253,25 @@ static enum status
 spool_start(struct spool *sp, const char *path, int *lock)
 {
 	char q[LOG_QUOTE_MAX];
+	int e;
 
 	if (spool_open(sp, path, 1) < 0) {
 		log_error("cannot-open", "spool=%s error=\"%s%s\"",
 		    log_quote(q, sizeof q, path), strerror(errno),
 		    errno == EXDEV ? " (tmp/, new/ and failed/ not on one mount)"
 		    : "");
-		return errno == EXDEV ? ST_CONFIG : ST_IOERR;
+		return errno == EXDEV ? ST_CONFIG : errno == EROFS ?
+		    ST_TEMPFAIL : ST_IOERR;	/* HOSTILE.md 59: 75, loud */
 	}
 	if ((*lock = spool_lock(sp, "fetch")) >= 0)
 		return ST_OK;
+	e = errno;
 	log_error(*lock == -2 ? "spool-busy" : "cannot-lock",
 	    "spool=%s reason=\"%s\"", log_quote(q, sizeof q, sp->path),
 	    *lock == -2 ? "another mdrop-fetch holds the lock" :
-	    strerror(errno));
+	    strerror(e));
 	spool_close(sp);
-	return *lock == -2 ? ST_TEMPFAIL : ST_IOERR;
+	return *lock == -2 || e == EROFS ? ST_TEMPFAIL : ST_IOERR;
 }
 
 /* Paths still waiting in SPOOL/new (deliveries to retry) go out first. */

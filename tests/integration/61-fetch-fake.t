@@ -392,5 +392,18 @@ exit_is 64 "--password-file with --password-command" sh -c "mdrop-fetch -h x -u 
 MDROP_PASSWORD= exit_is 78 "no password" sh -c "mdrop-fetch -h x -u y $TESTDIR/s 2>/dev/null"
 exit_is 0 "--version" sh -c "mdrop-fetch --version >/dev/null"
 exit_is 74 "--help to /dev/full" sh -c 'mdrop-fetch --help > /dev/full'
+# audit 2026-12-06: these failed only at connect time, exit 75, every poll
+for p in 0 70000 abc 110x; do
+	MDROP_PASSWORD=x exit_is 64 "--port $p: usage error" sh -c "mdrop-fetch -h x -u y -p '$p' $TESTDIR/s 2>'$TESTDIR/err'"
+	grep -q "usage option=--port value=$p reason=not-a-port" "$TESTDIR/err" && pass "... naming it" || fail "... naming it" "$(cat "$TESTDIR/err")"
+done
+MDROP_PASSWORD=x exit_is 64 "--tls none with --cafile: usage error" sh -c "mdrop-fetch -h x -u y --tls none --cafile /dev/null $TESTDIR/s 2>/dev/null"
+MDROP_PASSWORD=x exit_is 64 "--tls none with --fingerprint: usage error" sh -c "mdrop-fetch -h x -u y --tls none --fingerprint $(printf '%064d' 0) $TESTDIR/s 2>/dev/null"
+MDROP_PASSWORD=x exit_is 66 "--cafile missing: 66 at start" sh -c "mdrop-fetch -h x -u y --cafile '$TESTDIR/nothing.pem' $TESTDIR/s 2>'$TESTDIR/err'"
+grep -q "error: cafile file=$TESTDIR/nothing.pem error=\"No such file or directory\"" "$TESTDIR/err" && pass "... naming the file" || fail "... naming the file" "$(cat "$TESTDIR/err")"
+printf 'not a certificate\n' >"$TESTDIR/garbage.pem"
+MDROP_PASSWORD=x exit_is 78 "--cafile without a certificate: 78 at start" sh -c "mdrop-fetch -h x -u y --cafile '$TESTDIR/garbage.pem' $TESTDIR/s 2>'$TESTDIR/err'"
+grep -q "error: cafile file=$TESTDIR/garbage.pem error=\"no PEM certificate in it\"" "$TESTDIR/err" && pass "... saying so" || fail "... saying so" "$(cat "$TESTDIR/err")"
+ok "... before any spool was made" test ! -e "$TESTDIR/s"
 
 done_testing

@@ -49,4 +49,15 @@ grep -q "defer	cannot open spool $SP: Invalid cross-device link" "$D/out" &&
 ok "... the spool file stays" test -f "$SP/new/1.M1P1.h"
 is "$(find "$D/mail" -type f | wc -l | tr -d ' ')" 0 "... nothing delivered"
 umount "$SP/failed"
+
+# HOSTILE 59: a read-only spool is 75 with a loud line (was 74)
+mount --bind "$SP" "$SP" && mount -o remount,ro,bind "$SP" ||
+	{ echo "Bail out! read-only bind mount"; exit 1; }
+at_exit "umount '$SP' 2>/dev/null"
+MDROP_PASSWORD=x mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
+    "$SP" >"$D/out" 2>"$D/err"
+is "$?" 75 "fetch: a read-only spool: exit 75"
+grep -q 'error: .*spool=.*Read-only file system' "$D/err" &&
+	pass "... saying so" || fail "... saying so" "$(cat "$D/err")"
+umount "$SP"
 done_testing

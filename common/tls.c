@@ -189,6 +189,22 @@ ssl_wait(struct tls_conn *c, int r, long long deadline, const char *what)
 	return ssl_fail(c, what, EPROTO);
 }
 
+/* Did the handshake fail for want of a protocol version both allow (the
+ * server offers nothing from TLS 1.2 on)? Then retrying cannot help. */
+static int
+below_tls12(unsigned long code)
+{
+	switch (ERR_GET_REASON(code)) {
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_WRONG_SSL_VERSION:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+		return ERR_GET_LIB(code) == ERR_LIB_SSL;
+	}
+	return 0;
+}
+
 static int
 is_ip_literal(const char *host)
 {
@@ -295,6 +311,10 @@ tls_start(struct tls_conn *c, const struct tls_opts *o)
 			errno = EPERM;
 			return -1;
 		}
+		if (SSL_get_error(ssl, r) == SSL_ERROR_SSL &&
+		    below_tls12(ERR_peek_error()))	/* the server's lack */
+			return ssl_fail(c, "TLS handshake (TLS 1.2 or later "
+			    "required)", EPERM);
 		if (ssl_wait(c, r, deadline, "TLS handshake") < 0)
 			return -1;
 	}

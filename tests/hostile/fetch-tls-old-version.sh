@@ -1,6 +1,6 @@
 #!/bin/sh
 # attack: a server (valid certificate, trusted CA) that speaks at most TLS 1.1, then at most TLS 1.0
-# expect: the handshake is refused (TLS 1.2 minimum) before any command or credential; exit 69/75; error names host=localhost and the protocol version; nothing spooled or deleted (HOSTILE 26)
+# expect: the handshake is refused (TLS 1.2 minimum) before any command or credential; exit 69 (retrying cannot help); error names host=localhost and the protocol version; nothing spooled or deleted (HOSTILE 26)
 #
 # The fake lowers its OpenSSL security level so that it really offers the
 # old version; `openssl s_client` proves it does. Where the local OpenSSL
@@ -22,7 +22,7 @@ for v in 1.1 1; do
 	esac
 	: >"$H/pop3.log"
 	fetch_tls --cafile "$H/certs/ca.pem"
-	want_tls_refused "protocol version|unsupported protocol|no protocols available"
+	want_tls_refused "protocol version|unsupported protocol|no protocols available" 69
 done
 want_good_fetch
 outside_clean

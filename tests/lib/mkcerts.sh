@@ -106,8 +106,9 @@ fetch_tls() {
 	    --timeout 3 "$@" "$H/spool"
 }
 want_tls_refused() {
-	want_rc 69 75
-	want_err "^mdrop-fetch: error: tls-failed host=localhost .*$1"
+	_pat=$1; shift
+	if [ $# -gt 0 ]; then want_rc "$@"; else want_rc 69 75; fi
+	want_err "^mdrop-fetch: error: tls-failed host=localhost .*$_pat"
 	want "no command (no credential) reached the server" \
 	    sh -c "! grep -q '^C: ' '$H/pop3.log'"
 	want "nothing spooled" test "$(nfiles "$H/spool/new")$(nfiles "$H/spool/tmp")" = 00

@@ -86,6 +86,21 @@ fail:
 	return -1;
 }
 
+const char *
+spool_unsafe(const struct spool *sp)
+{
+	const int fds[] = { sp->dirfd, sp->tmpfd, sp->newfd, sp->failedfd };
+	static const char *const names[] = { "", "tmp/", "new/", "failed/" };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (fstat(fds[i], &st) == 0 &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+			return names[i];
+	return NULL;
+}
+
 int
 spool_lock_fd(int fd)
 {

@@ -28,6 +28,14 @@ int spool_open(struct spool *sp, const char *path, int create);
 void spool_close(struct spool *sp);
 
 /*
+ * Is each of the spool's directories (itself, tmp/, new/, failed/)
+ * writable by its owner alone? NULL if so, else the first one that is
+ * not ("tmp/", ...; "" for the spool itself): anyone who can write there
+ * can put a message of their making in new/ or take one away.
+ */
+const char *spool_unsafe(const struct spool *sp);
+
+/*
  * Take an exclusive flock on SPOOL/NAME.lock without waiting.
  * Returns the lock fd (>= 0; close it to unlock), -2 when another process
  * holds it ("busy"), -1 on error.

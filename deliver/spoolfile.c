@@ -112,6 +112,7 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 {
 	char dir[PATH_MAX];
 	struct sref *sr = NULL;
+	const char *bad;
 	int r;
 
 	if (spool_split_path(path, dir, sizeof dir, name) < 0) {
@@ -132,6 +133,12 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 		group_error(g, G_ERROR, DL_DEFER, e == ENOENT || e == ENOTDIR ?
 		    ST_NOINPUT : ST_TEMPFAIL, "cannot open spool %s: %s", dir,
 		    strerror(e));
+		return NULL;
+	}
+	if ((bad = spool_unsafe(&sr->sp)) != NULL) {
+		group_error(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s%s%s is "
+		    "writable by group or others: not taken (chmod 700)", dir,
+		    *bad != '\0' ? "/" : "", bad);
 		return NULL;
 	}
 	/* here, as the spool's owner: a spool opened elsewhere (group_find

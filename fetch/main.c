@@ -253,6 +253,7 @@ static enum status
 spool_start(struct spool *sp, const char *path, int *lock)
 {
 	char q[LOG_QUOTE_MAX];
+	const char *bad;
 	int e;
 
 	if (spool_open(sp, path, 1) < 0) {
@@ -262,6 +263,13 @@ spool_start(struct spool *sp, const char *path, int *lock)
 		    : "");
 		return errno == EXDEV ? ST_CONFIG : errno == EROFS ?
 		    ST_TEMPFAIL : ST_IOERR;	/* HOSTILE.md 59: 75, loud */
+	}
+	if ((bad = spool_unsafe(sp)) != NULL) {
+		log_error("spool-unsafe", "dir=%s/%s reason=\"writable by group "
+		    "or others; a spool is its owner's alone (chmod 700)\"",
+		    log_quote(q, sizeof q, sp->path), bad);
+		spool_close(sp);
+		return ST_CONFIG;
 	}
 	if ((*lock = spool_lock(sp, "fetch")) >= 0)
 		return ST_OK;

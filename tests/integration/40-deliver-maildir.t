@@ -361,6 +361,13 @@ for n in 144 145; do
 	[ -n "$f" ] && pass "... $n: nothing added (the ISP's line says it)" || fail "... $n: nothing added" "$(head -3 "$M"/ex.org/dt/Maildir/new/*)"
 done
 
+# --- a spool writable by others is not taken (audit 2026-12-06) -----------
+mkdir -p "$D/ws/new" "$D/ws/tmp" "$D/ws/failed"; chmod 700 "$D/ws"; chmod 777 "$D/ws/new"
+printf 'S: ws\n\nx\n' >"$D/ws/new/150.M1P1.h"
+exit_is 78 "a world-writable SPOOL/new: deferred, exit 78" sh -c "printf '%s\tws@ex.org\t\n%s\n' '$D/ws/new/150.M1P1.h' '$D/ws/new/150.M1P1.h' | mdrop-deliver -m '$T' >'$D/out' 2>'$D/err'"
+grep -q "ws@ex.org	defer	spool $D/ws/new/ is writable by group or others" "$D/out" && pass "... saying so" || fail "... saying so" "$(cat "$D/out")"
+ok "... the spool file stays, nothing delivered" test -f "$D/ws/new/150.M1P1.h" -a ! -e "$M/ex.org/ws"
+
 # --- usage ----------------------------------------------------------------
 exit_is 64 "neither -m nor -l" sh -c 'mdrop-deliver </dev/null 2>/dev/null'
 exit_is 64 "both -m and -l" sh -c "mdrop-deliver -m '$T' -l unix:/x </dev/null 2>/dev/null"

@@ -405,5 +405,14 @@ printf 'not a certificate\n' >"$TESTDIR/garbage.pem"
 MDROP_PASSWORD=x exit_is 78 "--cafile without a certificate: 78 at start" sh -c "mdrop-fetch -h x -u y --cafile '$TESTDIR/garbage.pem' $TESTDIR/s 2>'$TESTDIR/err'"
 grep -q "error: cafile file=$TESTDIR/garbage.pem error=\"no PEM certificate in it\"" "$TESTDIR/err" && pass "... saying so" || fail "... saying so" "$(cat "$TESTDIR/err")"
 ok "... before any spool was made" test ! -e "$TESTDIR/s"
+# DESIGN.md: a spool is its owner's, mode 0700 (audit 2026-12-06: a 0777
+# tmp/ was used as it was)
+mkdir -p "$TESTDIR/ws/tmp" "$TESTDIR/ws/new" "$TESTDIR/ws/failed"
+chmod 700 "$TESTDIR/ws"; chmod 777 "$TESTDIR/ws/tmp"
+MDROP_PASSWORD=x exit_is 78 "a world-writable spool tmp/: refused, 78" sh -c "mdrop-fetch -h 127.0.0.1 -p 9 -u y --tls none $TESTDIR/ws 2>'$TESTDIR/err'"
+grep -q "error: spool-unsafe dir=$TESTDIR/ws/tmp/ reason=" "$TESTDIR/err" && pass "... naming it" || fail "... naming it" "$(cat "$TESTDIR/err")"
+ok "... before connecting" sh -c "! grep -q connect '$TESTDIR/err'"
+chmod 700 "$TESTDIR/ws/tmp"; chmod 770 "$TESTDIR/ws"
+MDROP_PASSWORD=x exit_is 78 "a group-writable spool: refused, 78" sh -c "mdrop-fetch -h 127.0.0.1 -p 9 -u y --tls none $TESTDIR/ws 2>/dev/null"
 
 done_testing

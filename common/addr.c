@@ -386,10 +386,13 @@ addr_list_next(const char *s, size_t len, size_t *pos, struct addr *a)
 {
 	size_t i = *pos, start;
 
-	for (start = 0; start < len; start++)
-		if (((unsigned char)s[start] < 0x20 && s[start] != '\t') ||
-		    s[start] == 0x7f)
-			return ADDR_CONTROL;
+	/* the whole value once, at the first address: again at each one
+	 * made a list of n addresses cost n times its length */
+	if (*pos == 0)
+		for (start = 0; start < len; start++)
+			if (((unsigned char)s[start] < 0x20 &&
+			    s[start] != '\t') || s[start] == 0x7f)
+				return ADDR_CONTROL;
 	for (;;) {
 		if (skip_cfws(s, len, &i) < 0)
 			return ADDR_SYNTAX;

@@ -62,7 +62,9 @@ enum addr_error addr_parse_spec(const char *s, size_t len, struct addr *a);
 /*
  * The next address of a list value s (len bytes), starting at *pos (0 at
  * first). Returns ADDR_OK with *a filled and *pos moved past it, ADDR_END
- * at the end, or an error (the list is then not usable as a whole).
+ * at the end, or an error (the list is then not usable as a whole). The
+ * call with *pos 0 checks the whole value for control characters, so a
+ * walk from 0 to the end is linear in len; start a walk only at 0.
  */
 enum addr_error addr_list_next(const char *s, size_t len, size_t *pos,
     struct addr *a);

@@ -197,17 +197,17 @@ recipients(const struct split_config *c, const struct hdr_pick *k,
 	int foreign = 0;
 
 	*detail = "";
-	/* pass 1: the whole list must be valid, or none of it is used */
+	/* pass 1: the whole list must be valid, or none of it is used; past
+	 * the cap the fallback is decided and the rest is not parsed */
 	while ((e = addr_list_next(k->chosen, k->chosen_len, &pos, &a)) ==
 	    ADDR_OK)
-		total++;
+		if (++total > SPLIT_MAX_RCPTS) {
+			*reason = "too-many-recipients";
+			return 0;
+		}
 	if (e != ADDR_END || total == 0) {
 		*reason = "bad-address";
 		*detail = addr_error_name(e == ADDR_END ? ADDR_EMPTY : e);
-		return 0;
-	}
-	if (total > SPLIT_MAX_RCPTS) {
-		*reason = "too-many-recipients";
 		return 0;
 	}
 	pos = 0;

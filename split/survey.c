@@ -105,7 +105,7 @@ kind_of(struct survey *s, const struct hdr_field *f)
 {
 	const struct split_config *c = s->c;
 	struct addr a;
-	size_t pos = 0, dl;
+	size_t pos = 0, dl, n = 0;
 	enum addr_error e;
 	int kind = O_FOREIGN;
 
@@ -113,6 +113,8 @@ kind_of(struct survey *s, const struct hdr_field *f)
 		return O_BAD;
 	while ((e = addr_list_next(f->value, f->value_len, &pos, &a)) ==
 	    ADDR_OK) {
+		if (++n > SPLIT_MAX_RCPTS)	/* routing would fall back */
+			return O_BAD;
 		if (!route_local_domain(c, a.domain))
 			continue;
 		note_unknown(s, &a);

@@ -94,8 +94,8 @@ with_detail(const char *target, const char *detail, char *out, size_t n)
 	return 0;
 }
 
-int
-route_map(const struct split_config *c, const struct addr *a, char *out,
+static int
+map(const struct split_config *c, const struct addr *a, char *out,
     size_t n, const char **why, const char **how)
 {
 	char key[ADDR_MAX + 2], user[ADDR_MAX + 2];
@@ -158,5 +158,24 @@ route_map(const struct split_config *c, const struct addr *a, char *out,
 		return -1;
 	}
 	strcpy(out, target);
+	return 0;
+}
+
+int
+route_map(const struct split_config *c, const struct addr *a, char *out,
+    size_t n, const char **why, const char **how)
+{
+	const char *at;
+
+	if (map(c, a, out, n, why, how) < 0)
+		return -1;
+	/* the final address, after every step (an alias target with the
+	 * detail put back can pass 64 octets): RFC 5321's limits hold */
+	if ((at = strrchr(out, '@')) == NULL ||
+	    (size_t)(at - out) > ADDR_LOCAL_MAX ||
+	    strlen(at + 1) > ADDR_DOMAIN_MAX) {
+		*why = "too-long";
+		return -1;
+	}
 	return 0;
 }

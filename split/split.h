@@ -57,8 +57,9 @@ int route_local_domain(const struct split_config *c, const char *domain);
  * (info+x -> alice+x); then, with --users, a known user as is; then the
  * @domain catch-all; with --users, anything else is an unknown user.
  * Writes "local@domain" to out (size n) and returns 0; -1 when the
- * stripped local part is empty, the result does not fit, or the user is
- * unknown (*why says which). *how says which lookup decided ("alias",
+ * stripped local part is empty, the result does not fit or its local
+ * part is over 64 octets or its domain over 255 ("too-long", checked on
+ * the final address), or the user is unknown (*why says which). *how says which lookup decided ("alias",
  * "alias without the detail", "known user", "catch-all", or "" as is).
  */
 int route_map(const struct split_config *c, const struct addr *a, char *out,

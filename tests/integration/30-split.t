@@ -134,6 +134,21 @@ ok "--explain: the lookup without the detail is named" \
 	grep -q "address info+news@example.org -> alice+news@example.org by alias without the detail" out
 ok "--explain: the whole address matched first" \
 	grep -q "address team+x@example.org -> carol@example.org by alias$" out
+# the final address is checked after all mapping: an alias target plus
+# the detail it takes over can pass 64 octets -> unmappable, too-long
+x59=$(printf '%059d' 0 | tr 0 x)
+x53=$(printf '%053d' 0 | tr 0 x)
+printf 'X-Original-To: info+%s@example.org, bob@example.org\n\nx\n' "$x59" >"$N/d9"
+printf 'X-Original-To: info+%s@example.org\n\nx\n' "$x53" >"$N/d10"
+printf 'info@example.org alicealice@example.org\n' >aliases-long
+split -H X-Original-To --delimiter + -a aliases-long -d example.org "$N/d9" "$N/d10"
+{ rec "$N/d9" postmaster@example.org ""
+  rec "$N/d9" bob@example.org ""
+  rec "$N/d10" "alicealice+$x53@example.org" ""; } | ends >want
+is_file_bytes out want "--delimiter and an alias: a local part over 64 octets after mapping goes to the fallback, 64 passes"
+is "$rc" 0 "--delimiter and an alias, too long: exit 0"
+ok "--delimiter and an alias, too long: logged unmappable reason=too-long" \
+	grep -q "warning: unmappable path=$N/d9 address=info+$x59@example.org reason=too-long rcpt=postmaster@example.org" err
 split -H X-Original-To --delimiter '+.' -d example.org "$N/d1"
 is "$rc" 64 "--delimiter with a character that is not atext: usage error 64"
 split -H X-Original-To --delimiter '' -d example.org "$N/d1"

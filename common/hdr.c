@@ -316,7 +316,11 @@ hdr_not_envelope(const char *s)
 		"subject", "comments", "keywords", "date", "mime-version",
 		"apparently-to", "mail-followup-to", "mail-reply-to",
 		"errors-to", "return-receipt-to", "disposition-notification-to",
-		"followup-to", "newsgroups"
+		"followup-to", "newsgroups",
+		/* other agents' sender and trace fields */
+		"x-received", "envelope-from", "x-envelope-from",
+		"x-envelope-sender", "x-sender", "x-original-from",
+		"x-original-sender", "x-original-return-path", "x-return-path"
 	};
 	static const char *const prefixes[] = { "resent-", "list-",
 	    "content-" };

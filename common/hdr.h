@@ -95,7 +95,10 @@ int hdr_name_valid(const char *s);
  * 1 when header name s (any case) is one that names people, routes or
  * the message itself rather than the envelope recipient: To, Cc, Bcc,
  * Resent-*, From, Sender, Reply-To, Received, Return-Path, Message-ID,
- * Subject and the like. mdrop-split refuses such a -H (rule 1 of
+ * Subject and the like, and other agents' sender and trace fields
+ * (X-Received, Envelope-From, X-Envelope-From, X-Sender, Errors-To, ...).
+ * Recipient envelope headers (Delivered-To, X-Original-To, Envelope-To,
+ * X-Envelope-To, X-RCPT-To, ...) are not among them. mdrop-split refuses such a -H (rule 1 of
  * DESIGN.md: To:/Cc: never decide where mail goes).
  */
 int hdr_not_envelope(const char *s);

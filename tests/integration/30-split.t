@@ -237,6 +237,20 @@ for h in Delivered-To X-Original-To X-Envelope-To Envelope-to; do
 	split -H "$h" -d example.org "$N/postfix"
 	is "$rc" 0 "-H $h: accepted"
 done
+# headers that name senders or routes are refused the same way
+for h in X-Received Envelope-From X-Envelope-From X-Sender X-Original-From \
+	X-Original-Sender Errors-To Resent-Sender Return-Receipt-To \
+	Disposition-Notification-To x-received; do
+	split -H "$h" -d example.org "$N/postfix"
+	is "$rc" 64 "-H $h: usage error 64"
+	ok "-H $h: reason logged" \
+	    grep -q "error: usage reason=not-an-envelope-header header=$h" err
+done
+# recipient envelope headers stay allowed
+for h in X-Delivered-To X-RCPT-To X-Original-Delivered-To Envelope-To; do
+	split -H "$h" -d example.org "$N/postfix"
+	is "$rc" 0 "-H $h: accepted"
+done
 split --help
 is "$rc" 0 "--help: exit 0"
 for o in -H --header -n --occurrence --trust-hops --any-position -d \

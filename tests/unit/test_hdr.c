@@ -248,6 +248,22 @@ test_name_case_and_blanks(void **st)
 	assert_true(hdr_not_envelope("Message-ID"));
 	assert_true(hdr_not_envelope("Subject"));
 	assert_true(hdr_not_envelope("List-Post"));
+	/* sender and route headers of other agents */
+	assert_true(hdr_not_envelope("X-Received"));
+	assert_true(hdr_not_envelope("Envelope-From"));
+	assert_true(hdr_not_envelope("x-envelope-from"));
+	assert_true(hdr_not_envelope("X-Envelope-Sender"));
+	assert_true(hdr_not_envelope("X-Sender"));
+	assert_true(hdr_not_envelope("X-Original-From"));
+	assert_true(hdr_not_envelope("X-Original-Sender"));
+	assert_true(hdr_not_envelope("X-Original-Return-Path"));
+	assert_true(hdr_not_envelope("Errors-To"));
+	assert_true(hdr_not_envelope("Return-Receipt-To"));
+	assert_true(hdr_not_envelope("Disposition-Notification-To"));
+	/* recipient envelope headers stay allowed */
+	assert_false(hdr_not_envelope("X-RCPT-To"));
+	assert_false(hdr_not_envelope("X-Original-Delivered-To"));
+	assert_false(hdr_not_envelope("X-Envelope-To"));
 }
 
 static void

@@ -87,6 +87,7 @@ static int
 option_value(struct split_config *c, int ch, const char *v)
 {
 	char q[LOG_QUOTE_MAX];
+	const char *p;
 
 	switch (ch) {
 	case 'H':
@@ -117,6 +118,19 @@ option_value(struct split_config *c, int ch, const char *v)
 		if (v[0] == '\0' || strlen(v) > 255) {
 			log_error("usage", "reason=bad-strip-prefix");
 			return -1;
+		}
+		/* %d and %% only: a typo (%D) would never match */
+		for (p = v; (p = strchr(p, '%')) != NULL; p += 2) {
+			if (p[1] != 'd' && p[1] != '%') {
+				char qe[LOG_QUOTE_MAX];
+
+				log_error("usage", "reason=bad-strip-prefix "
+				    "option=--strip-prefix escape=%s prefix=%s",
+				    log_quote_mem(qe, sizeof qe, p,
+				    p[1] != '\0' ? 2 : 1),
+				    log_quote(q, sizeof q, v));
+				return -1;
+			}
 		}
 		c->strip_prefix = v;
 		return 0;

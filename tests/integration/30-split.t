@@ -224,6 +224,21 @@ split -d example.org -f 'not an address' "$N/postfix"
 is "$rc" 64 "bad -f: 64"
 split -d example.org -n 0 "$N/postfix"
 is "$rc" 64 "-n 0: 64"
+# --strip-prefix knows %d and %% only: a typo is a usage error, not a
+# prefix that never matches
+for p in %D- 'box%x' 'box%' '%'; do
+	split --strip-prefix "$p" -d example.org "$N/postfix"
+	is "$rc" 64 "--strip-prefix $p: usage error 64"
+	is "$(wc -c <out)" 0 "--strip-prefix $p: no record"
+done
+split --strip-prefix %D- -d example.org "$N/postfix"
+ok "--strip-prefix %D-: the option and the escape named" \
+	grep -q "error: usage reason=bad-strip-prefix option=--strip-prefix escape=%D prefix=%D-" err
+split --strip-prefix 'box%' -d example.org "$N/postfix"
+ok "--strip-prefix with a trailing %: named" \
+	grep -q "error: usage reason=bad-strip-prefix option=--strip-prefix escape=% prefix=box%" err
+split --strip-prefix '%d-%%' -d example.org "$N/postfix"
+is "$rc" 0 "--strip-prefix %d-%%: accepted"
 # -H must name an envelope header: rule 1 cannot be broken by an option
 for h in To cc BCC Resent-To From Sender Reply-To Received Return-Path \
 	Message-ID Subject; do

@@ -25,6 +25,8 @@ struct alias {
 	char *key;		/* "local@domain", "@domain" or (users) "local@",
 				 * lower case */
 	char *target;		/* "local@domain" (domain lower case); users: NULL */
+	const char *file;	/* where it was read, for the logs */
+	unsigned long line;
 };
 
 struct split_config {

@@ -32,6 +32,18 @@ entry_cmp(const void *a, const void *b)
 	    ((const struct alias *)b)->key);
 }
 
+/* Key, then where it was read: a duplicate sorts after its first one. */
+static int
+entry_order(const void *a, const void *b)
+{
+	const struct alias *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	if (r != 0)
+		return r;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
 static void
 free_entries(struct alias **e, size_t *n)
 {
@@ -204,11 +216,12 @@ sort_unique(struct alias *v, size_t n, const char *event, const char *qpath)
 	size_t i;
 	int bad = 0;
 
-	qsort(v, n, sizeof *v, entry_cmp);
+	qsort(v, n, sizeof *v, entry_order);
 	for (i = 1; i < n; i++) {
 		if (strcmp(v[i - 1].key, v[i].key) == 0) {
-			log_error(event, "file=%s reason=duplicate entry=%s",
-			    qpath, log_quote(q, sizeof q, v[i].key));
+			log_error(event, "file=%s line=%lu reason=duplicate "
+			    "entry=%s first-line=%lu", qpath, v[i].line,
+			    log_quote(q, sizeof q, v[i].key), v[i - 1].line);
 			bad = 1;
 		}
 	}
@@ -236,7 +249,7 @@ load(const struct split_config *c, const char *event, const char *path,
 		return ST_CONFIG;
 	}
 	while ((rc = io_getline(&r, &l)) == 1) {
-		struct alias e = { NULL, NULL };
+		struct alias e = { NULL, NULL, path, 0 };
 		const char *why = NULL;
 		size_t len = l.len - (size_t)l.has_lf;
 		int got = -1;
@@ -254,6 +267,8 @@ load(const struct split_config *c, const char *event, const char *path,
 			memcpy(line, l.data, len);
 			line[len] = '\0';
 			got = fn(c, line, &e, &why);
+			e.file = path;
+			e.line = lineno;
 		}
 		if (got == 1 || (got == 0 && (why = append(v, n, &size,
 		    &e)) == NULL))

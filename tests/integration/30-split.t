@@ -100,6 +100,13 @@ for b in bad1 bad2 bad3 missing; do
 	ok "bad alias file $b: error names the file" grep -q "file=$b" err
 done
 
+# a duplicate is reported with its line, and the first one's line
+printf 'x@example.org y@example.org\n\nX@example.org z@example.org\n' >bad4
+split -a bad4 -d example.org "$N/postfix"
+is "$rc" 78 "duplicate alias: exit 78"
+ok "duplicate alias: logged with both lines" \
+	grep -q "error: aliases file=bad4 line=3 reason=duplicate entry=x@example.org first-line=1$" err
+
 # --- subaddresses (--delimiter) and known users (--users) -----------------
 # Postfix semantics: the first of CHARS splits user and detail; the alias
 # lookup tries the whole address, then the user; the detail stays on the
@@ -182,6 +189,9 @@ printf 'alice@elsewhere.example\n' >users-bad1
 printf 'alice bob\n' >users-bad2
 printf 'a..b\n' >users-bad3
 printf 'alice\nALICE\n' >users-bad4
+split --users users-bad4 -d example.org "$N/postfix"
+ok "duplicate user: logged with both lines" \
+	grep -q "error: users file=users-bad4 line=2 reason=duplicate entry=alice@ first-line=1$" err
 for b in users-bad1 users-bad2 users-bad3 users-bad4 users-missing; do
 	split --users $b -d example.org "$N/postfix"
 	is "$rc" 78 "bad users file $b: exit 78"

@@ -147,9 +147,23 @@ option_value(struct split_config *c, int ch, const char *v)
 }
 
 struct args {
-	const char *aliases, *users, *fallback;
+	const char *aliases[TABLE_FILES_MAX], *users[TABLE_FILES_MAX];
+	size_t naliases, nusers;
+	const char *fallback;
 	int survey;
 };
+
+/* One more -a or --users file (each is read, as one table). */
+static int
+table_file(const char **v, size_t *n, const char *opt, const char *path)
+{
+	if (*n == TABLE_FILES_MAX) {
+		log_error("usage", "reason=too-many-files option=%s", opt);
+		return -1;
+	}
+	v[(*n)++] = path;
+	return 0;
+}
 
 /* The options into c and a. Returns -1 to go on, else the exit code. */
 static int
@@ -179,8 +193,14 @@ parse_args(int argc, char **argv, struct split_config *c, struct args *a)
 			c->max_header = v;
 			break;
 		case OPT_ANY:		c->any_position = 1; break;
-		case 'a':		a->aliases = optarg; break;
-		case OPT_USERS:		a->users = optarg; break;
+		case 'a':
+			bad = table_file(a->aliases, &a->naliases, "--aliases",
+			    optarg) < 0;
+			break;
+		case OPT_USERS:
+			bad = table_file(a->users, &a->nusers, "--users",
+			    optarg) < 0;
+			break;
 		case 'f':		a->fallback = optarg; break;
 		case OPT_EXPLAIN:	c->explain = 1; break;
 		case OPT_SURVEY:	a->survey = 1; break;
@@ -217,8 +237,9 @@ configure(struct split_config *c, const struct args *a)
 		log_error("usage", "reason=bad-fallback-address");
 		return ST_USAGE;
 	}
-	if ((a->aliases != NULL && route_load_aliases(c, a->aliases) != ST_OK) ||
-	    (a->users != NULL && route_load_users(c, a->users) != ST_OK))
+	if ((a->naliases > 0 && route_load_aliases(c, a->aliases,
+	    a->naliases) != ST_OK) || (a->nusers > 0 &&
+	    route_load_users(c, a->users, a->nusers) != ST_OK))
 		return ST_CONFIG;
 	return ST_OK;
 }
@@ -268,7 +289,7 @@ main(int argc, char **argv)
 {
 	struct split_config c = { .header = "Delivered-To", .occurrence = 1,
 	    .max_header = HDR_CAP_DEFAULT };
-	struct args a = { NULL, NULL, NULL, 0 };
+	struct args a = { .fallback = NULL };
 	struct survey *sv = NULL;
 	enum status st = ST_OK, last = ST_OK;
 	int rc;

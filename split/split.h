@@ -19,7 +19,8 @@
 
 #define SPLIT_MAX_DOMAINS 64
 #define SPLIT_MAX_RCPTS 1000	/* per message; more goes to the fallback */
-#define ALIAS_MAX 100000	/* lines in an alias file */
+#define ALIAS_MAX 100000	/* lines in the alias files together */
+#define TABLE_FILES_MAX 16	/* -a files, --users files */
 
 struct alias {
 	char *key;		/* "local@domain", "@domain" or (users) "local@",
@@ -27,6 +28,7 @@ struct alias {
 	char *target;		/* "local@domain" (domain lower case); users: NULL */
 	const char *file;	/* where it was read, for the logs */
 	unsigned long line;
+	size_t seq;		/* the order it was read in */
 };
 
 struct split_config {
@@ -70,12 +72,15 @@ int route_map(const struct split_config *c, const struct addr *a, char *out,
 /* tables.c */
 
 /*
- * Load the alias file, or the known-users file, into c (sorted). Logs
- * each problem naming the file and line; returns ST_OK or ST_CONFIG
- * (nothing loaded then).
+ * Load the alias files, or the known-users files (n of them, read as
+ * one: a key in two files is a duplicate as within one), into c
+ * (sorted). Logs each problem naming the file and line; returns ST_OK
+ * or ST_CONFIG (nothing loaded then).
  */
-enum status route_load_aliases(struct split_config *c, const char *path);
-enum status route_load_users(struct split_config *c, const char *path);
+enum status route_load_aliases(struct split_config *c,
+    const char *const *paths, size_t n);
+enum status route_load_users(struct split_config *c,
+    const char *const *paths, size_t n);
 void route_free_tables(struct split_config *c);
 
 /* The alias target for key ("local@domain" or "@domain", lower case). */

@@ -41,7 +41,7 @@ entry_order(const void *a, const void *b)
 
 	if (r != 0)
 		return r;
-	return x->line < y->line ? -1 : x->line > y->line;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void
@@ -204,40 +204,45 @@ append(struct alias **v, size_t *n, size_t *size, struct alias *e)
 		*v = nv;
 		*size = ns;
 	}
+	e->seq = *n;
 	(*v)[(*n)++] = *e;
 	return NULL;
 }
 
 /* Sort and refuse a key given twice; 0 or -1 (logged). */
 static int
-sort_unique(struct alias *v, size_t n, const char *event, const char *qpath)
+sort_unique(struct alias *v, size_t n, const char *event)
 {
-	char q[LOG_QUOTE_MAX];
-	size_t i;
+	char q[LOG_QUOTE_MAX], qf[LOG_QUOTE_MAX], qf1[LOG_QUOTE_MAX];
+	size_t i, first = 0;
 	int bad = 0;
 
 	qsort(v, n, sizeof *v, entry_order);
 	for (i = 1; i < n; i++) {
-		if (strcmp(v[i - 1].key, v[i].key) == 0) {
-			log_error(event, "file=%s line=%lu reason=duplicate "
-			    "entry=%s first-line=%lu", qpath, v[i].line,
-			    log_quote(q, sizeof q, v[i].key), v[i - 1].line);
-			bad = 1;
+		if (strcmp(v[first].key, v[i].key) != 0) {
+			first = i;
+			continue;
 		}
+		log_error(event, "file=%s line=%lu reason=duplicate entry=%s%s%s "
+		    "first-line=%lu", log_quote(qf, sizeof qf, v[i].file),
+		    v[i].line, log_quote(q, sizeof q, v[i].key),
+		    v[i].file != v[first].file ? " first-file=" : "",
+		    v[i].file != v[first].file ? log_quote(qf1, sizeof qf1,
+		    v[first].file) : "", v[first].line);
+		bad = 1;
 	}
 	return bad ? -1 : 0;
 }
 
-/* Read a table file with fn per line into (*v, *n). */
+/* Read a table file with fn per line, appending to (*v, *n, *size). */
 static enum status
 load(const struct split_config *c, const char *event, const char *path,
-    line_fn fn, struct alias **v, size_t *n)
+    line_fn fn, struct alias **v, size_t *n, size_t *size)
 {
 	char qp[LOG_QUOTE_MAX], line[TABLE_LINE_MAX + 1];
 	struct io_reader r;
 	struct io_line l;
 	unsigned long lineno = 0;
-	size_t size = 0;
 	int fd, rc, bad = 0;
 
 	log_quote(qp, sizeof qp, path);
@@ -249,7 +254,7 @@ load(const struct split_config *c, const char *event, const char *path,
 		return ST_CONFIG;
 	}
 	while ((rc = io_getline(&r, &l)) == 1) {
-		struct alias e = { NULL, NULL, path, 0 };
+		struct alias e = { NULL, NULL, path, 0, 0 };
 		const char *why = NULL;
 		size_t len = l.len - (size_t)l.has_lf;
 		int got = -1;
@@ -270,7 +275,7 @@ load(const struct split_config *c, const char *event, const char *path,
 			e.file = path;
 			e.line = lineno;
 		}
-		if (got == 1 || (got == 0 && (why = append(v, n, &size,
+		if (got == 1 || (got == 0 && (why = append(v, n, size,
 		    &e)) == NULL))
 			continue;
 		free(e.key);
@@ -285,7 +290,22 @@ load(const struct split_config *c, const char *event, const char *path,
 	}
 	io_reader_free(&r);
 	close(fd);
-	if (bad || sort_unique(*v, *n, event, qp) < 0) {
+	return bad ? ST_CONFIG : ST_OK;
+}
+
+/* Every file into (*v, *n), then sorted; a key twice is refused. */
+static enum status
+load_all(const struct split_config *c, const char *event,
+    const char *const *paths, size_t npaths, line_fn fn, struct alias **v,
+    size_t *n)
+{
+	size_t i, size = 0;
+	int bad = 0;
+
+	for (i = 0; i < npaths; i++)
+		if (load(c, event, paths[i], fn, v, n, &size) != ST_OK)
+			bad = 1;
+	if (bad || sort_unique(*v, *n, event) < 0) {
 		free_entries(v, n);
 		return ST_CONFIG;
 	}
@@ -293,15 +313,18 @@ load(const struct split_config *c, const char *event, const char *path,
 }
 
 enum status
-route_load_aliases(struct split_config *c, const char *path)
+route_load_aliases(struct split_config *c, const char *const *paths,
+    size_t n)
 {
-	return load(c, "aliases", path, alias_line, &c->aliases, &c->naliases);
+	return load_all(c, "aliases", paths, n, alias_line, &c->aliases,
+	    &c->naliases);
 }
 
 enum status
-route_load_users(struct split_config *c, const char *path)
+route_load_users(struct split_config *c, const char *const *paths, size_t n)
 {
-	return load(c, "users", path, user_line, &c->users, &c->nusers);
+	return load_all(c, "users", paths, n, user_line, &c->users,
+	    &c->nusers);
 }
 
 static const struct alias *

@@ -107,6 +107,21 @@ is "$rc" 78 "duplicate alias: exit 78"
 ok "duplicate alias: logged with both lines" \
 	grep -q "error: aliases file=bad4 line=3 reason=duplicate entry=x@example.org first-line=1$" err
 
+# -a given twice: both files are read, as one; a key in both is a
+# duplicate like one within a file
+printf 'info@example.org alice@example.org\n' >al-a
+printf 'nobody@example.org bob@example.org\n' >al-b
+printf '# more\nINFO@example.org carol@example.org\n' >al-c
+split -a al-a --aliases al-b -d example.org "$N/info" "$N/nobody"
+{ rec "$N/info" alice@example.org ""
+  rec "$N/nobody" bob@example.org ""; } | ends >want
+is_file_bytes out want "-a twice: the lines of both files"
+split -a al-a -a al-c -d example.org "$N/info"
+is "$rc" 78 "-a twice, one key in both: exit 78"
+is "$(wc -c <out)" 0 "-a twice, one key in both: no record"
+ok "-a twice, one key in both: both places named" \
+	grep -q "error: aliases file=al-c line=2 reason=duplicate entry=info@example.org first-file=al-a first-line=1$" err
+
 # --- subaddresses (--delimiter) and known users (--users) -----------------
 # Postfix semantics: the first of CHARS splits user and detail; the alias
 # lookup tries the whole address, then the user; the detail stays on the
@@ -192,6 +207,13 @@ printf 'alice\nALICE\n' >users-bad4
 split --users users-bad4 -d example.org "$N/postfix"
 ok "duplicate user: logged with both lines" \
 	grep -q "error: users file=users-bad4 line=2 reason=duplicate entry=alice@ first-line=1$" err
+printf 'bob@example.org\n' >users-b
+split -H X-Original-To --users users-b --users users -d example.org "$N/d1" "$N/d8"
+{ rec "$N/d1" alice+shop@example.org ""
+  rec "$N/d8" bob@example.org ""; } | ends >want
+ok "--users twice: the users of both files" sh -c '! grep -q unknown-user err'
+split -H X-Original-To --users users --users users -d example.org "$N/d8"
+is "$rc" 78 "--users twice, the same file: every line a duplicate, exit 78"
 for b in users-bad1 users-bad2 users-bad3 users-bad4 users-missing; do
 	split --users $b -d example.org "$N/postfix"
 	is "$rc" 78 "bad users file $b: exit 78"

@@ -31,25 +31,35 @@ split_read_header(const char *path, size_t cap, split_field_fn fn, void *ctx,
 	struct hdr_field f;
 	struct io_reader r;
 	struct io_line chunk;
-	struct stat st;
+	struct stat lst, st;
 	enum hdr_event ev = HDR_MORE;
-	int fd, rc = 1;
+	int fd = -1, rc = 1;
+	const char *bad = NULL;
 
 	*too_large = 0;
-	/* a FIFO or device at a spool path must not block or be read:
-	 * O_NONBLOCK for the open, then only a regular file is taken */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    O_NOFOLLOW);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		log_error("open", "path=%s error=\"not a regular file\"",
-		    log_quote(qp, sizeof qp, path));
-		return ST_NOINPUT;
-	}
-	if (fd < 0) {
+	/* a FIFO or device at a spool path is never opened (that would
+	 * release a writer blocked on the FIFO, or wake a device): lstat
+	 * first; then the file opened must be the regular file seen, not
+	 * one put in its place meanwhile (O_NONBLOCK, so that cannot hang) */
+	if (lstat(path, &lst) < 0)
+		bad = strerror(errno);
+	else if (S_ISLNK(lst.st_mode))
+		bad = "a symbolic link";
+	else if (!S_ISREG(lst.st_mode))
+		bad = "not a regular file";
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK | O_NOFOLLOW)) < 0)
+		bad = errno == ELOOP ? "a symbolic link" : strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		bad = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || st.st_dev != lst.st_dev ||
+	    st.st_ino != lst.st_ino)
+		bad = "not a regular file";
+	if (bad != NULL) {
+		if (fd >= 0)
+			close(fd);
 		log_error("open", "path=%s error=\"%s\"",
-		    log_quote(qp, sizeof qp, path), errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		    log_quote(qp, sizeof qp, path), bad);
 		return ST_NOINPUT;
 	}
 	if (io_reader_fd(&r, fd, READ_CHUNK) < 0) {

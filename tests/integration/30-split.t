@@ -347,6 +347,14 @@ ok "FIFO named" grep -q "error: open path=$N/fifo error=\"not a regular file\"" 
 ok "device named" grep -q "error: open path=/dev/zero error=\"not a regular file\"" err
 ok "symlink named" grep -q "error: open path=$N/link error=\"a symbolic link\"" err
 rm -f "$N/fifo" "$N/link"
+# ... and a FIFO or device is never even opened (an open would release a
+# writer blocked on the FIFO; a device open can have side effects)
+mkfifo "$N/fifo"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 20 strace -f -e trace=open,openat -o trace mdrop-split -d example.org "$N/fifo" /dev/zero "$N/crlf" >out 2>err
+is "$?" 66 "FIFO, device under strace: exit 66"
+is "$(grep -c -e "\"$N/fifo\"" -e '"/dev/zero"' trace)" 0 "FIFO, device: never opened"
+is "$(grep -c "\"$N/crlf\"" trace)" 1 "the regular file after them: opened once"
+rm -f "$N/fifo"
 
 # --- --explain ------------------------------------------------------------
 split --explain -d example.org "$N/postfix" "$N/forged"

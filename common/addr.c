@@ -20,6 +20,7 @@ addr_error_name(enum addr_error e)
 	case ADDR_UTF8:		return "bad-utf8";
 	case ADDR_ENCODED:	return "encoded-word";
 	case ADDR_IDN:		return "bad-idn";
+	case ADDR_DOMAIN_8BIT:	return "non-ascii-domain";
 	}
 	return "unknown";
 }
@@ -105,6 +106,21 @@ dot_atom(const char *s, size_t len)
 	return after_dot ? ADDR_SYNTAX : ADDR_OK;
 }
 
+/* 1 when all len bytes at s are well-formed UTF-8. */
+static int
+utf8_all(const char *s, size_t len)
+{
+	size_t i = 0, k;
+
+	while (i < len) {
+		if ((k = addr_utf8_len((const unsigned char *)s + i,
+		    len - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
 static enum addr_error
 domain_check(const char *s, size_t len, char *out)
 {
@@ -137,7 +153,8 @@ domain_check(const char *s, size_t len, char *out)
 			continue;
 		}
 		if ((unsigned char)c >= 0x80)
-			return ADDR_UTF8;
+			return utf8_all(s + i, len - i) ? ADDR_DOMAIN_8BIT :
+			    ADDR_UTF8;
 		if ((unsigned char)c < 0x20 || c == 0x7f)
 			return ADDR_CONTROL;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

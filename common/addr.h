@@ -45,9 +45,10 @@ enum addr_error {
 	ADDR_LOCAL_LONG,	/* local part over 64 octets */
 	ADDR_DOMAIN_LONG,	/* domain over 255 octets or label over 63 */
 	ADDR_CONTROL,		/* a control character (NUL, CR, LF, ...) */
-	ADDR_UTF8,		/* invalid UTF-8, or non-ASCII in a domain */
+	ADDR_UTF8,		/* invalid UTF-8 */
 	ADDR_ENCODED,		/* an RFC 2047 encoded word as the address */
-	ADDR_IDN		/* a malformed xn-- (or ??--) label */
+	ADDR_IDN,		/* a malformed xn-- (or ??--) label */
+	ADDR_DOMAIN_8BIT	/* valid UTF-8 in a domain (use xn--) */
 };
 
 /* A short name for logs ("syntax", "null", ...). */

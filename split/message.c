@@ -132,7 +132,9 @@ on_field(void *ctx, const struct hdr_field *f)
 
 	if (!c->explain)
 		return;
-	if (hops == 0)
+	if (role == HDR_ROLE_RECEIVED)	/* a Received: line is its own mark */
+		snprintf(pos, sizeof pos, "Received: #%lu", hops + 1);
+	else if (hops == 0)
 		snprintf(pos, sizeof pos, "above the first Received:");
 	else
 		snprintf(pos, sizeof pos, "below Received: #%lu", hops);
@@ -368,7 +370,8 @@ split_message(const struct split_config *c, const char *path, FILE *out)
 
 	log_quote(qp, sizeof qp, path);
 	if (path[0] == '\0' || !rec_field_ok(path)) {
-		log_error("bad-path", "path=%s reason=control-character", qp);
+		log_error("bad-path", "path=%s reason=%s", qp, path[0] == '\0' ?
+		    "empty" : "control-character");
 		return ST_DATAERR;
 	}
 	rcpts = malloc(SPLIT_MAX_RCPTS * sizeof *rcpts);

@@ -232,6 +232,14 @@ ok "missing path: error names it" \
 split -d example.org "$N"
 is "$rc" 66 "a directory as path: exit 66"
 
+# --- bad paths: exit 65, no record, the others still routed --------------
+split -d example.org '' "$N/postfix"
+is "$rc" 65 "an empty argument: exit 65"
+rec "$N/postfix" alice@example.org bob@example.net | ends >want
+is_file_bytes out want "an empty argument: no record, the next path routed"
+ok "an empty argument: reason=empty" \
+	grep -q 'error: bad-path path="" reason=empty' err
+
 # --- paths on stdin -------------------------------------------------------
 printf '%s\n\n%s\n' "$N/postfix" "$N/crlf" | mdrop-split -d example.org \
 	>out 2>err
@@ -368,6 +376,16 @@ ok "--explain: forged one ignored and why" \
 ok "--explain: fallback reason" \
 	grep -q "fallback: postmaster@example.org reason=no-envelope-header" out
 ok "--explain: final recipient" grep -q "recipient: alice@example.org" out
+# a Received: line is labelled with its own number, never as standing
+# above the first Received:
+printf 'Delivered-To: a@example.org\nReceived: (qmail 1 invoked by uid 2)\nDelivered-To: b@example.org\nReceived: x\n\n' >"$N/exq"
+split --explain --trust-hops 1 -d example.org "$N/exq"
+ok "--explain: the first Received: named as such" \
+	grep -qx "      Received: #1; Received: inside the trusted zone (--trust-hops)" out
+ok "--explain: the second Received: ends the zone" \
+	grep -qx "      Received: #2; Received: that ends the trusted zone" out
+ok "--explain: a Received: is never above the first Received:" \
+	sh -c '! grep -q "above the first Received:; Received:" out'
 
 # --- --survey -------------------------------------------------------------
 for i in 1 2 3; do cp "$N/qmail" "$N/q$i"; done

@@ -162,6 +162,12 @@ msg idn 'Delivered-To: a@xn--.example.org\n\n'
 route idn $FB
 msg idn8 'Delivered-To: a@b\303\274cher.example\n\n'
 route idn8 $FB -- -d b.example
+ok "idn8: valid UTF-8 in the domain logged as non-ascii-domain" \
+	grep -q "fallback path=$N/idn8 reason=bad-address detail=non-ascii-domain" err
+msg idn8bad 'Delivered-To: a@b\303.example\n\n'
+route idn8bad $FB
+ok "idn8bad: invalid UTF-8 in the domain logged as bad-utf8" \
+	grep -q "fallback path=$N/idn8bad reason=bad-address detail=bad-utf8" err
 
 # 41: upper-case domain lower-cased, local part kept
 msg upper 'Delivered-To: Alice.Smith@EXAMPLE.Org\n\n'

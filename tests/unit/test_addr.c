@@ -184,7 +184,9 @@ test_utf8_idn(void **st)
 	assert_string_equal(L("j\xc0\xafrg@example.org"), "ERR:bad-utf8");
 	assert_string_equal(L("\xed\xa0\x80@example.org"), "ERR:bad-utf8");
 	assert_string_equal(L("\xc2\x85@example.org"), "ERR:bad-utf8");
-	assert_string_equal(L("a@b\xc3\xbc.example"), "ERR:bad-utf8");
+	assert_string_equal(L("a@b\xc3\xbc.example"), "ERR:non-ascii-domain");
+	assert_string_equal(L("a@b\xc3.example"), "ERR:bad-utf8");
+	assert_string_equal(L("a@b\xc3\xbc\xff.example"), "ERR:bad-utf8");
 	assert_string_equal(L("a@XN--bcher-kva.example"),
 	    "a@xn--bcher-kva.example");
 	assert_string_equal(L("a@xn--.example"), "ERR:bad-idn");

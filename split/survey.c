@@ -10,6 +10,11 @@
  * above the first Received: (the ISP's own chain of hops, as with a qmail
  * forward). A local address below a Received: line in a message without
  * that is more likely a sender's forgery than the ISP's header.
+ *
+ * At a tie, a setting whose values name varying recipients beats one
+ * that names the same address in (nearly) every message: that is the
+ * box's own address (a virtual alias onto a local box, whose
+ * Delivered-To names the box; a qmail forward), not a recipient.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +47,10 @@ struct hstat {
 	const char *name;
 	unsigned long seen, above, below, local, disagree, bad, many;
 	unsigned long score[MAXN][MAXT], prefix[MAXN][MAXT], atdepth[MAXN][MAXT];
+	/* the first local value scored, and how many differ from it: the
+	 * same address in (nearly) every message is the box's own */
+	uint64_t first[MAXN][MAXT];
+	unsigned long differ[MAXN][MAXT];
 };
 
 struct survey {
@@ -216,6 +225,10 @@ tally(struct hstat *h, const struct occ *occ, size_t n)
 			if ((k = nth++) >= MAXN)
 				break;
 			if (occ[i].kind >= O_LOCAL) {
+				if (h->score[k][t] == 0)
+					h->first[k][t] = occ[i].hash;
+				h->differ[k][t] += occ[i].hash !=
+				    h->first[k][t];
 				h->score[k][t]++;
 				h->prefix[k][t] += occ[i].kind == O_PREFIX;
 				h->atdepth[k][t] += occ[i].hops == t && above;
@@ -248,11 +261,21 @@ survey_message(struct survey *s, const char *path)
 	return ST_OK;
 }
 
+/* 1 when the scored values name varying recipients: more than one in
+ * ten differs from the first. One address in every message is the box's
+ * own (a virtual alias to it, a qmail forward) or a one-user box. */
+static int
+varying(const struct hstat *h, size_t k, size_t t)
+{
+	return h->differ[k][t] * 10 > h->score[k][t];
+}
+
 void
 survey_report(struct survey *s, FILE *out)
 {
 	size_t i, k, t, bi = 0, bk = 0, bt = 0;
 	unsigned long best = 0;
+	int best_varying = 0;
 
 	fprintf(out, "survey: %lu messages read, %lu unreadable, %lu with a "
 	    "header over the cap\n", s->messages, s->unreadable, s->too_large);
@@ -280,8 +303,13 @@ survey_report(struct survey *s, FILE *out)
 				if (t > 0 &&
 				    h->atdepth[k][t] * 2 < h->score[k][t])
 					continue;
-				if (h->score[k][t] > best) {
+				/* the most messages; at a tie, varying
+				 * recipients beat one constant address */
+				if (h->score[k][t] > best ||
+				    (h->score[k][t] == best && !best_varying &&
+				    varying(h, k, t))) {
 					best = h->score[k][t];
+					best_varying = varying(h, k, t);
 					bi = i;
 					bk = k;
 					bt = t;

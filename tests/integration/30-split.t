@@ -403,5 +403,25 @@ split --survey -d example.org "$N/forged" "$N/forged"
 ok "--survey: forged-only headers are not suggested" \
 	grep -q "^suggest: none" out
 rm -f "$N/q1" "$N/q2" "$N/q3"
+# the box's own address, the same in every message, is not a recipient:
+# a header (or occurrence) naming varying local recipients wins a tie
+mkdir -p sv5/new sv6/new
+for i in 1 2 3 4; do
+	printf 'Return-Path: <s@x.com>\nX-Original-To: u%s@example.org\nDelivered-To: box@example.org\nReceived: from a\n\n' $i >sv5/new/p$i
+	printf 'Delivered-To: box@example.org\nReceived: (qmail %s invoked by uid 2)\nDelivered-To: example.org-u%s@example.org\nReceived: from a\n\n' $i $i >sv6/new/p$i
+done
+split --survey -d example.org sv5/new/p1 sv5/new/p2 sv5/new/p3 sv5/new/p4
+is "$(tail -n 1 out)" \
+	"suggest: mdrop-split -H X-Original-To -n 1 --trust-hops 0 -d example.org" \
+	"--survey: a virtual alias to a local box: X-Original-To, not the box's Delivered-To"
+split --survey -d example.org sv6/new/p1 sv6/new/p2 sv6/new/p3 sv6/new/p4
+is "$(tail -n 1 out)" \
+	"suggest: mdrop-split -H Delivered-To -n 2 --trust-hops 1 --strip-prefix %d- -d example.org" \
+	"--survey: qmail with a local box: the second Delivered-To, not the box's"
+printf 'Delivered-To: alice@example.org\nReceived: from a\n\n' >sv5/new/one
+split --survey -d example.org sv5/new/one sv5/new/one
+is "$(tail -n 1 out)" \
+	"suggest: mdrop-split -H Delivered-To -n 1 --trust-hops 0 -d example.org" \
+	"--survey: one user's mail, the same address each time, still suggested"
 
 done_testing

@@ -394,7 +394,10 @@ split_message(const struct split_config *c, const char *path, FILE *out)
 		goto out;
 	}
 	sender_of(&m.pick, path, sender, sizeof sender);
-	if (too_large || m.pick.nomem)
+	/* past the cap only matters while the trusted zone is open: below
+	 * it, a sender could otherwise turn any message into a fallback */
+	if ((too_large && (c->any_position ||
+	    m.pick.received <= c->trust_hops)) || m.pick.nomem)
 		reason = "header-too-large";
 	else if (m.pick.chosen == NULL)
 		reason = m.pick.count > 0 ? "occurrence-missing" :

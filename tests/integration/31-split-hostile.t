@@ -118,6 +118,18 @@ sys.stdout.write("Delivered-To: alice@example.org\n" + "".join("X-H%d: v\n" % i 
 t0=$(date +%s)
 route manylines $FB; reason manylines header-too-large
 route manylines alice@example.org -- --max-header-bytes 4194304
+# ... but only while the trusted zone is open: a sender's megabyte below
+# the ISP's Received: cannot turn a routable message into a fallback
+# (audit 2026-12-06)
+python3 -c '
+import sys
+sys.stdout.write("Return-Path: <s@x.org>\nDelivered-To: alice@example.org\nReceived: from isp\nX-Big: " + "a" * (1 << 20) + "\n\nbody\n")' >"$N/bigbelow"
+route bigbelow alice@example.org s@x.org
+python3 -c '
+import sys
+sys.stdout.write("Delivered-To: alice@example.org\nReceived: from isp\n" + "".join("X-H%d: v\n" % i for i in range(200000)) + "\nbody\n")' >"$N/manybelow"
+route manybelow alice@example.org
+route manybelow $FB -- --trust-hops 1
 t1=$(date +%s)
 ok "100k header lines take under 5 s" test $((t1 - t0)) -lt 5
 # one header value with 200000 addresses (3.8 MB under a 4 MB cap; 95000

@@ -439,7 +439,8 @@ quit(struct session *s)
 		return r;
 	if (st.kind != POP3_OK) {
 		log_error("quit-failed", "host=%s reply=%s result=\"nothing was "
-		    "deleted; the next session deletes without re-fetching\"",
+		    "deleted; the next session deletes what TOP n 0 shows to be the "
+		    "spooled message, and fetches again what it cannot tell\"",
 		    s->conn.host, q((char[LOG_QUOTE_MAX]){0}, st.text,
 		    st.textlen));
 		return ST_TEMPFAIL;

@@ -30,6 +30,7 @@ struct sref {
 	int dirty;		/* new/ changed: fsync before removing notes */
 	int marks;		/* a note was created: fsync SPOOL before links */
 	int swept;		/* orphan notes removed (spool_locate) */
+	const char *unsafe;	/* spool_unsafe() when opened: not taken */
 };
 
 /* One record of a group: its recipient, and its own spelling of PATH and

@@ -80,6 +80,7 @@ spool_ref(struct batch *b, const char *dir)
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
+	s->unsafe = spool_unsafe(&s->sp);	/* once, not per message */
 	s->next = b->spools;
 	b->spools = s;
 	return s;
@@ -112,7 +113,6 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 {
 	char dir[PATH_MAX];
 	struct sref *sr = NULL;
-	const char *bad;
 	int r;
 
 	if (spool_split_path(path, dir, sizeof dir, name) < 0) {
@@ -135,10 +135,10 @@ spool_locate(struct batch *b, const char *path, const char **name, struct group 
 		    strerror(e));
 		return NULL;
 	}
-	if ((bad = spool_unsafe(&sr->sp)) != NULL) {
+	if (sr->unsafe != NULL) {
 		group_error(g, G_ERROR, DL_DEFER, ST_CONFIG, "spool %s%s%s is "
 		    "writable by group or others: not taken (chmod 700)", dir,
-		    *bad != '\0' ? "/" : "", bad);
+		    *sr->unsafe != '\0' ? "/" : "", sr->unsafe);
 		return NULL;
 	}
 	/* here, as the spool's owner: a spool opened elsewhere (group_find

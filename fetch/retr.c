@@ -293,13 +293,10 @@ retr_body(struct session *s, uint32_t n, struct md_tmp *t, int *open,
 			break;
 		*bytes += e.len;
 		ident_push(id, e.data, e.len);
-		if (*bytes > bound && !*over) {
+		if (*bytes > bound)
 			*over = 1;
-			if (*open)
-				md_tmp_discard(t);
-			*open = 0;
-		}
-		if (*open && s->o->max_size > 0 && *bytes > s->o->max_size) {
+		if (*open && (*over || (s->o->max_size > 0 &&
+		    *bytes > s->o->max_size))) {
 			md_tmp_discard(t);
 			*open = 0;
 		}

@@ -25,8 +25,12 @@ if ! mount --bind "$D/other" "$SP/tmp" 2>"$D/mount.err"; then
 fi
 at_exit "umount '$SP/tmp' 2>/dev/null"
 start_fake "$D/f"
-MDROP_PASSWORD=x mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
-    "$SP" >"$D/out" 2>"$D/err"
+# fetch_spool: mdrop-fetch of SPOOL from the fake server, out/err in $D
+fetch_spool() {
+	MDROP_PASSWORD=x mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" \
+	    -u drop "$SP" >"$D/out" 2>"$D/err"
+}
+fetch_spool
 is "$?" 78 "fetch: tmp/ a bind mount: refused at start, exit 78"
 grep -q 'error: cannot-open spool=.* (tmp/, new/ and failed/ not on one mount)' "$D/err" &&
 	pass "... saying why" || fail "... saying why" "$(cat "$D/err")"
@@ -36,8 +40,7 @@ umount "$SP/tmp"
 
 mount --bind "$D/other" "$SP/failed" || { echo "Bail out! second bind mount"; exit 1; }
 at_exit "umount '$SP/failed' 2>/dev/null"
-MDROP_PASSWORD=x mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
-    "$SP" >"$D/out" 2>"$D/err"
+fetch_spool
 is "$?" 78 "fetch: failed/ a bind mount: refused at start, exit 78"
 printf 'Subject: b\n\nb\n' >"$SP/new/1.M1P1.h"
 chown -R nobody "$SP/new" "$SP" "$D/mail"
@@ -54,8 +57,7 @@ umount "$SP/failed"
 mount --bind "$SP" "$SP" && mount -o remount,ro,bind "$SP" ||
 	{ echo "Bail out! read-only bind mount"; exit 1; }
 at_exit "umount '$SP' 2>/dev/null"
-MDROP_PASSWORD=x mdrop-fetch --tls none -h 127.0.0.1 -p "$FAKE_PORT" -u drop \
-    "$SP" >"$D/out" 2>"$D/err"
+fetch_spool
 is "$?" 75 "fetch: a read-only spool: exit 75"
 grep -q 'error: .*spool=.*Read-only file system' "$D/err" &&
 	pass "... saying so" || fail "... saying so" "$(cat "$D/err")"
